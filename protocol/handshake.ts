@@ -1,0 +1,62 @@
+/** The handshake and the end of a session: initialize, shutdown, exit (as in LSP). */
+import { NotificationType0, ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
+
+/** Body encodings the host can speak; chosen at spawn time with `serve --encoding`. */
+export type Encoding = 'json' | 'msgpack';
+export namespace Encoding {
+	export const json: Encoding = 'json';
+	export const msgpack: Encoding = 'msgpack';
+	export const all: readonly Encoding[] = [json, msgpack];
+	export function is(value: unknown): value is Encoding {
+		return value === json || value === msgpack;
+	}
+}
+
+/** Parameters for an {@link InitializeRequest}. */
+export interface InitializeParams {
+	/** The protocol version the client speaks (PROTOCOL_VERSION); another value is refused with VersionMismatch. */
+	protocolVersion: number;
+	/** Who is asking, for the host's log. */
+	clientInfo?: { name: string; version?: string };
+}
+
+/** What the host can do, returned by {@link InitializeRequest}. */
+export interface ServerCapabilities {
+	/** The encoding this host is speaking now. */
+	encoding: Encoding;
+	/** Kinds of library it loads: "native" shared objects (and, later, "wasm" modules). */
+	sandboxes: string[];
+	/** Whether `postProcess` is served. */
+	postProcess: boolean;
+}
+
+/** Result of an {@link InitializeRequest}. */
+export interface InitializeResult {
+	/** The protocol version the host speaks. */
+	protocolVersion: number;
+	/** The macro ABI version libraries must report. */
+	abiVersion: number;
+	/** Name and version of the host program. */
+	serverInfo: { name: string; version: string };
+	/** Process id of the host, for diagnostics. */
+	pid: number;
+	capabilities: ServerCapabilities;
+}
+
+/** The first request of a session: agree on the protocol version. Params: InitializeParams; result: InitializeResult. */
+export namespace InitializeRequest {
+	export const method = 'initialize' as const;
+	export const type = new RequestType<InitializeParams, InitializeResult, void>(method, ParameterStructures.byName);
+}
+
+/** Asks the host to stop accepting work; answered with null once in-flight work is done. */
+export namespace ShutdownRequest {
+	export const method = 'shutdown' as const;
+	export const type = new RequestType0<null, void>(method);
+}
+
+/** Tells the host to exit: code 0 after a shutdown, 1 without one (as in LSP). */
+export namespace ExitNotification {
+	export const method = 'exit' as const;
+	export const type = new NotificationType0(method);
+}

@@ -1,0 +1,33 @@
+/**
+ * The msgpack body encoding (`serve --encoding msgpack`): vscode-jsonrpc keeps its Content-Length
+ * framing and hands each body to these coders. Token records travel as a Uint32Array (msgpackr's
+ * `moreTypes` typed-array extension), so they are never a list of numbers on the way.
+ */
+import { Packr } from 'msgpackr';
+import type { ContentTypeDecoder, ContentTypeEncoder, Message } from 'vscode-jsonrpc';
+
+/** Content type name, as vscode-jsonrpc registers coders by name. */
+export const MSGPACK_CONTENT_TYPE = 'application/msgpack';
+
+// useRecords:false keeps plain maps on the wire so any msgpack peer can read it.
+const packr = new Packr({ moreTypes: true, useRecords: false });
+
+/** Encodes one JSON-RPC message as a msgpack body. */
+export const msgpackEncoder: ContentTypeEncoder = {
+	name: MSGPACK_CONTENT_TYPE,
+	encode(msg: Message): Promise<Uint8Array> {
+		return Promise.resolve(packr.pack(msg));
+	},
+};
+
+/** Decodes one msgpack body into a JSON-RPC message. */
+export const msgpackDecoder: ContentTypeDecoder = {
+	name: MSGPACK_CONTENT_TYPE,
+	decode(buffer: Uint8Array): Promise<Message> {
+		try {
+			return Promise.resolve(packr.unpack(buffer) as Message);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+	},
+};

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod abi;
+pub mod export;
+mod json;
+mod macros;
+mod parse;
+mod result;
+mod token_stream;
+
+pub use abi::*;
+pub use json::split_json_array;
+pub use result::{json_string, Diagnostic, Outcome, ProcMacroResult, Severity};
+pub use token_stream::{Iter, ParseError, Span, Token, TokenKind, TokenStream};
+
+#[cfg(test)]
+mod export_tests;
