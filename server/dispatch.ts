@@ -1,0 +1,243 @@
+/**
+ * The request loop: registers every protocol method on a vscode-jsonrpc connection and maps each
+ * to the registry, loader or expander. The only module that knows both the wire and the expander.
+ *
+ * Params are checked here, at the edge (InvalidParams names the field). Every handler is synchronous,
+ * so requests are served one at a time in arrival order. Malformed input (bad headers, bad bodies,
+ * messages that are not JSON-RPC) is answered with an error and the host goes on serving.
+ */
+import { readFileSync } from 'node:fs';
+import {
+	createMessageConnection,
+	ErrorCodes,
+	Message,
+	ResponseError,
+	type DataCallback,
+	type Disposable,
+	type Event,
+	type MessageConnection,
+	type MessageReader,
+	type MessageWriter,
+	type PartialMessageInfo,
+} from 'vscode-jsonrpc/node';
+import { MacroHostErrorCodes } from '../protocol/errors.js';
+import {
+	ExpandAttributeRequest,
+	ExpandDeriveRequest,
+	ExpandInlineRequest,
+	PostProcessRequest,
+	type ExpandResult,
+} from '../protocol/expand.js';
+import { ExitNotification, InitializeRequest, ShutdownRequest, type Encoding, type InitializeResult } from '../protocol/handshake.js';
+import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/library.js';
+import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
+import { Expander, type Expansion } from './expander.js';
+import { LibraryLoadError, LibraryLoader } from './library-loader.js';
+import { MacroLookupError, MacroRegistry } from './macro-registry.js';
+import {
+	InvalidParamsError,
+	validateExpandAttributeParams,
+	validateExpandDeriveParams,
+	validateExpandInlineParams,
+	validateInitializeParams,
+	validateLoadLibraryParams,
+	validatePostProcessParams,
+} from './validate-params.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+	/** The body encoding of the transport: decides how token records are written (number[] or Uint32Array). */
+	encoding: Encoding;
+	/** Writes one line to the host's log. @default a line on stderr prefixed "macro-host: " */
+	log?: (line: string) => void;
+}
+
+/** A running session. */
+export interface Session {
+	connection: MessageConnection;
+	/** Resolves with the process exit code when `exit` arrives: 0 after `shutdown`, 1 without (as in LSP). */
+	exited: Promise<number>;
+}
+
+/** Serves the protocol over `reader`/`writer` until `exit`. */
+export function serve(reader: MessageReader, writer: MessageWriter, options: ServeOptions): Session {
+	const log = options.log ?? ((line: string) => console.error(`macro-host: ${line}`));
+	const sendError = (id: string | number | null, code: number, message: string): void => {
+		writer.write({ jsonrpc: '2.0', id, error: { code, message } } as Message).catch(() => undefined);
+	};
+	// Bytes that cannot be framed or decoded: no id to answer to, so the error goes out with id null.
+	// (The connection logs the error itself, see connection.onError below.)
+	reader.onError((error) => sendError(null, ErrorCodes.ParseError, `Parse error: ${error.message}`));
+	reader.onPartialMessage((info: PartialMessageInfo) => log(`waiting ${info.waitingTime} ms for the rest of a message`));
+
+	const connection = createMessageConnection(new ValidatingReader(reader, sendError, log), writer, {
+		error: (m) => log(m),
+		warn: (m) => log(m),
+		info: () => undefined,
+		log: () => undefined,
+	});
+	// Read errors (garbage, bad bodies) and write errors alike: log them and keep serving.
+	connection.onError(([error]) => log(`transport error: ${error.message}`));
+	connection.onUnhandledNotification((n) => log(`ignored unknown notification ${n.method}`));
+
+	const state = new SessionState();
+	const loader = new LibraryLoader();
+	const registry = new MacroRegistry();
+	const expander = new Expander();
+	const toWire = options.encoding === 'json' ? toJsonResult : (e: Expansion): ExpandResult => e;
+
+	connection.onRequest(InitializeRequest.type, guard(InitializeRequest.method, log, (raw) => {
+		const params = validateInitializeParams(raw);
+		if (params.protocolVersion !== PROTOCOL_VERSION) {
+			throw new ResponseError(
+				MacroHostErrorCodes.VersionMismatch,
+				`protocol version mismatch: this host speaks version ${PROTOCOL_VERSION}, the client asked for ${JSON.stringify(params.protocolVersion) ?? 'none'}`,
+				{ expected: PROTOCOL_VERSION, actual: params.protocolVersion },
+			);
+		}
+		state.initialized = true;
+		const result: InitializeResult = {
+			protocolVersion: PROTOCOL_VERSION,
+			abiVersion: ABI_VERSION,
+			serverInfo: { name: SERVER_NAME, version: serverVersion() },
+			pid: process.pid,
+			capabilities: { encoding: options.encoding, sandboxes: ['native'], postProcess: true },
+		};
+		return result;
+	}));
+	connection.onRequest(ShutdownRequest.type, guard(ShutdownRequest.method, log, () => {
+		state.shutdown = true;
+		return null;
+	}));
+	const exited = new Promise<number>((resolve) => {
+		connection.onNotification(ExitNotification.type, () => resolve(state.shutdown ? 0 : 1));
+	});
+
+	connection.onRequest(LoadLibraryRequest.type, guard(LoadLibraryRequest.method, log, (raw) => {
+		state.requireReady(LoadLibraryRequest.method);
+		const library = loader.load(validateLoadLibraryParams(raw).path);
+		registry.add(library);
+		return library.info;
+	}));
+	connection.onRequest(ListMacrosRequest.type, guard(ListMacrosRequest.method, log, () => {
+		state.requireReady(ListMacrosRequest.method);
+		return { libraries: registry.list() };
+	}));
+	connection.onRequest(ExpandInlineRequest.type, guard(ExpandInlineRequest.method, log, (raw) => {
+		state.requireReady(ExpandInlineRequest.method);
+		const p = validateExpandInlineParams(raw);
+		return toWire(expander.expand(registry.resolve('inline', p.name, p.library), p));
+	}));
+	connection.onRequest(ExpandAttributeRequest.type, guard(ExpandAttributeRequest.method, log, (raw) => {
+		state.requireReady(ExpandAttributeRequest.method);
+		const p = validateExpandAttributeParams(raw);
+		return toWire(expander.expand(registry.resolve('attribute', p.name, p.library), p));
+	}));
+	connection.onRequest(ExpandDeriveRequest.type, guard(ExpandDeriveRequest.method, log, (raw) => {
+		state.requireReady(ExpandDeriveRequest.method);
+		const p = validateExpandDeriveParams(raw);
+		// Resolve every name first, so an unknown derive fails the request before any macro runs.
+		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
+		return toWire(expander.expandDerives(targets, p));
+	}));
+	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
+		state.requireReady(PostProcessRequest.method);
+		const p = validatePostProcessParams(raw);
+		return { diagnostics: expander.postProcess(registry.library(p.library), p.auxData) };
+	}));
+
+	connection.listen();
+	return { connection, exited };
+}
+
+/** Where the session is in its life (LSP's: before initialize, serving, shut down). */
+class SessionState {
+	initialized = false;
+	shutdown = false;
+
+	requireReady(method: string): void {
+		if (this.shutdown) {
+			throw new ResponseError(MacroHostErrorCodes.NotInitialized, `${method}: the host is shutting down (shutdown was received); only exit is accepted`);
+		}
+		if (!this.initialized) {
+			throw new ResponseError(MacroHostErrorCodes.NotInitialized, `${method}: the host is not initialized; send initialize first`);
+		}
+	}
+}
+
+/** Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is logged. */
+function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R): (params: unknown) => R {
+	return (params) => {
+		try {
+			return handler(params);
+		} catch (error) {
+			if (error instanceof ResponseError) throw error;
+			if (error instanceof InvalidParamsError) throw new ResponseError(ErrorCodes.InvalidParams, error.message);
+			if (error instanceof LibraryLoadError || error instanceof MacroLookupError) {
+				throw new ResponseError(error.code, error.message, error.data);
+			}
+			const err = error as Error;
+			log(`${method} failed: ${err.stack ?? err.message}`);
+			throw new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
+		}
+	};
+}
+
+/** JSON bodies carry records as a number array: one pass over the typed array. */
+function toJsonResult(expansion: Expansion): ExpandResult {
+	if (!expansion.tokens) return expansion;
+	return { ...expansion, tokens: { text: expansion.tokens.text, records: Array.from(expansion.tokens.records) } };
+}
+
+let version: string | undefined;
+/** The package version, read once from package.json (two levels up from dist/server/). */
+function serverVersion(): string {
+	if (version === undefined) {
+		try {
+			const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+			version = pkg.version ?? '0.0.0';
+		} catch {
+			version = '0.0.0';
+		}
+	}
+	return version;
+}
+
+/**
+ * Passes requests, notifications and responses on; answers anything else with InvalidRequest
+ * (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
+ */
+class ValidatingReader implements MessageReader {
+	constructor(
+		private readonly inner: MessageReader,
+		private readonly sendError: (id: string | number | null, code: number, message: string) => void,
+		private readonly log: (line: string) => void,
+	) {}
+
+	get onError(): Event<Error> {
+		return this.inner.onError;
+	}
+	get onClose(): Event<void> {
+		return this.inner.onClose;
+	}
+	get onPartialMessage(): Event<PartialMessageInfo> {
+		return this.inner.onPartialMessage;
+	}
+
+	listen(callback: DataCallback): Disposable {
+		return this.inner.listen((message) => {
+			if (Message.isRequest(message) || Message.isNotification(message) || Message.isResponse(message)) {
+				callback(message);
+				return;
+			}
+			const id = (message as { id?: unknown } | null)?.id;
+			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
+			this.log(`invalid JSON-RPC message: ${JSON.stringify(message)?.slice(0, 200)}`);
+			this.sendError(replyId, ErrorCodes.InvalidRequest, 'Invalid request: the message is not a JSON-RPC 2.0 request, notification or response');
+		});
+	}
+
+	dispose(): void {
+		this.inner.dispose();
+	}
+}

@@ -1,0 +1,260 @@
+/**
+ * Calls into macro libraries: marshals a request, calls mh_expand (or mh_post_process), copies the
+ * result out, checks it, and frees it. Token streams stay flat both ways: records go in as one
+ * Uint32Array, text as one UTF-8 buffer, and come back as one copied Uint32Array plus one string.
+ *
+ * Knows nothing of the wire (no vscode-jsonrpc): dispatch.ts translates. A macro's Bail, and a
+ * result the host cannot trust, are answers (outcome "bail" with diagnostics), never exceptions.
+ */
+import koffi from 'koffi';
+import type { Diagnostic, DiagnosticCode, Outcome, Severity, Span } from '../protocol/expand.js';
+import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
+import {
+	MhDiagnostic,
+	MhResult,
+	TOKEN_RECORD_BYTES,
+	toNumber,
+	type Address,
+	type RawDiagnostic,
+	type RawRequest,
+	type RawResult,
+	type RawSpan,
+	type RawStr,
+	type RawTokenStream,
+} from './abi.js';
+import type { LoadedLibrary, MacroEntry } from './library-loader.js';
+
+/** A token stream as the expander returns it: records always a Uint32Array. */
+export interface FlatTokenStream extends TokenStream {
+	records: Uint32Array;
+}
+
+/** The answer to one expansion (the wire's ExpandResult, with typed records). */
+export interface Expansion {
+	outcome: Outcome;
+	/** The output, for outcome "replace". */
+	tokens?: FlatTokenStream;
+	diagnostics: Diagnostic[];
+	/** Aux data the macro attached; absent when none. */
+	auxData?: unknown;
+}
+
+/** A macro resolved to the library that provides it. */
+export interface MacroTarget {
+	library: LoadedLibrary;
+	macro: MacroEntry;
+}
+
+/** The inputs of one call. Absent streams are empty. */
+export interface ExpandInput {
+	args?: TokenStream;
+	item?: TokenStream;
+	callSite?: Span;
+}
+
+// Outcomes and severities in MH_* order (kept here so this module never loads vscode-jsonrpc).
+const OUTCOMES: readonly Outcome[] = ['leave', 'replace', 'remove', 'bail'];
+const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
+const MH_OUTCOME_REPLACE = 1;
+const EMPTY_STREAM: RawTokenStream<null> = { tokens: null, len: 0, text: null, text_len: 0 };
+const CALL_SITE: RawSpan = { start: SPAN_CALL_SITE, end: SPAN_CALL_SITE };
+
+/** Calls macros. One instance per host: it owns reusable input buffers, so calls must not overlap (they cannot: koffi calls are synchronous). */
+export class Expander {
+	private readonly argsScratch = new StreamScratch();
+	private readonly itemScratch = new StreamScratch();
+	private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+	/** Expands one inline or attribute macro call. */
+	expand(target: MacroTarget, input: ExpandInput): Expansion {
+		const args = input.args ? this.argsScratch.marshal(input.args) : EMPTY_STREAM;
+		const item = input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM;
+		return this.call(target, args, item, input.callSite);
+	}
+
+	private call(target: MacroTarget, args: RawRequest['args'], item: RawRequest['item'], callSite: Span | undefined): Expansion {
+		const request: RawRequest = {
+			kind: target.macro.abiKind,
+			name: { ptr: target.macro.nameBytes, len: target.macro.nameBytes.length },
+			args,
+			item,
+			call_site: callSite ?? CALL_SITE,
+		};
+		const result = target.library.functions.expand(request);
+		return this.readResult(result, target.library, describeMacro(target));
+	}
+
+	/**
+	 * Expands derives on one item, one mh_expand per derive in order. The rule, as Scarb does it:
+	 * - outputs of the derives that replaced are concatenated (text appended, offsets shifted);
+	 * - diagnostics of all derives are merged in order;
+	 * - outcome is "replace" when any derive replaced, else "bail" when any bailed, else "leave";
+	 * - a derive cannot remove the item it is applied to: "remove" counts as "leave", with a warning;
+	 * - auxData is an array with one entry per derive that attached aux data (absent when none).
+	 */
+	expandDerives(targets: readonly MacroTarget[], input: ExpandInput): Expansion {
+		const parts: FlatTokenStream[] = [];
+		const diagnostics: Diagnostic[] = [];
+		const auxData: unknown[] = [];
+		let anyBail = false;
+		// The item is marshalled once and handed to every derive.
+		const item = input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM;
+		for (const target of targets) {
+			const one = this.call(target, EMPTY_STREAM, item, input.callSite);
+			diagnostics.push(...one.diagnostics);
+			if ('auxData' in one) auxData.push(one.auxData);
+			if (one.outcome === 'replace' && one.tokens) parts.push(one.tokens);
+			else if (one.outcome === 'bail') anyBail = true;
+			else if (one.outcome === 'remove') {
+				diagnostics.push(badResult(`${describeMacro(target)} returned "remove"; a derive only adds code, so the item is kept`, 'warning'));
+			}
+		}
+		const result: Expansion = parts.length
+			? { outcome: 'replace', tokens: concatStreams(parts), diagnostics }
+			: { outcome: anyBail ? 'bail' : 'leave', diagnostics };
+		if (auxData.length) result.auxData = auxData;
+		return result;
+	}
+
+	/** Calls the library's mh_post_process with the JSON array of aux data; returns its diagnostics. */
+	postProcess(library: LoadedLibrary, auxData: readonly unknown[]): Diagnostic[] {
+		const fn = library.functions.postProcess;
+		if (!fn) return [];
+		const json = Buffer.from(JSON.stringify(auxData), 'utf8');
+		const result = fn({ ptr: json.length ? json : null, len: json.length });
+		return this.readResult(result, library, `mh_post_process of ${library.id}`).diagnostics;
+	}
+
+	/** Copies what the host needs out of a result, checks it, and frees it. */
+	private readResult(pointer: Address, library: LoadedLibrary, who: string): Expansion {
+		if (pointer === null) return bail(`${who} returned no result (NULL)`);
+		try {
+			const raw = koffi.decode(pointer, MhResult) as RawResult;
+			const outcome = OUTCOMES[raw.outcome];
+			if (outcome === undefined) return bail(`${who} returned unknown outcome ${raw.outcome}`);
+			const diagnostics = this.readDiagnostics(raw, who);
+			if (typeof diagnostics === 'string') return bail(diagnostics);
+			const expansion: Expansion = { outcome, diagnostics };
+			if (raw.outcome === MH_OUTCOME_REPLACE) {
+				const tokens = this.readTokens(raw.tokens, who);
+				if (typeof tokens === 'string') return bail(tokens);
+				expansion.tokens = tokens;
+			}
+			if (raw.aux_data.ptr !== null) {
+				const aux = this.readString(raw.aux_data, `${who} aux data`);
+				if (aux.error !== undefined) return bail(aux.error);
+				try {
+					expansion.auxData = JSON.parse(aux.text);
+				} catch (error) {
+					return bail(`${who} returned aux data that is not valid JSON (${(error as Error).message})`);
+				}
+			}
+			return expansion;
+		} finally {
+			library.functions.freeResult(pointer);
+		}
+	}
+
+	private readTokens(raw: RawTokenStream, who: string): FlatTokenStream | string {
+		const len = toNumber(raw.len);
+		const textLen = toNumber(raw.text_len);
+		if (len > 0 && raw.tokens === null) return `${who} returned ${len} output tokens at a NULL pointer`;
+		// One copy of all records out of library memory, which mh_free_result is about to release.
+		const records = len > 0 ? new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES).slice(0)) : new Uint32Array(0);
+		const text = this.readString({ ptr: raw.text, len: textLen }, `${who} output text`);
+		if (text.error !== undefined) return text.error;
+		const stream: FlatTokenStream = { text: text.text, records };
+		const problem = validateTokenStream(stream, textLen, `${who} output`);
+		return problem ?? stream;
+	}
+
+	private readDiagnostics(raw: RawResult, who: string): Diagnostic[] | string {
+		const count = toNumber(raw.diagnostics_len);
+		if (count === 0) return [];
+		if (raw.diagnostics === null) return `${who} returned ${count} diagnostics at a NULL pointer`;
+		const decoded = koffi.decode(raw.diagnostics, MhDiagnostic, count) as RawDiagnostic[];
+		const diagnostics: Diagnostic[] = [];
+		for (let i = 0; i < decoded.length; i++) {
+			const d = decoded[i];
+			const severity = SEVERITIES[d.severity];
+			if (severity === undefined) return `${who} returned diagnostic ${i} with unknown severity ${d.severity}`;
+			const message = this.readString(d.message, `${who} diagnostic ${i} message`);
+			if (message.error !== undefined) return message.error;
+			const diagnostic: Diagnostic = { severity, message: message.text };
+			const span = toSpan(d.span);
+			if (span) diagnostic.span = span;
+			diagnostics.push(diagnostic);
+		}
+		return diagnostics;
+	}
+
+	private readString(raw: RawStr, what: string): { text: string; error?: undefined } | { text?: undefined; error: string } {
+		const len = toNumber(raw.len);
+		if (len === 0) return { text: '' };
+		if (raw.ptr === null) return { error: `${what} is NULL with length ${len}` };
+		try {
+			return { text: this.utf8.decode(new Uint8Array(koffi.view(raw.ptr, len))) };
+		} catch {
+			return { error: `${what} is not valid UTF-8` };
+		}
+	}
+}
+
+/** Reusable input buffers for one stream slot (args or item): after warm-up a call allocates nothing for its input. */
+class StreamScratch {
+	private records = new Uint32Array(1024);
+	private text = Buffer.allocUnsafeSlow(4096);
+
+	marshal(stream: TokenStream): RawTokenStream<Uint32Array | Buffer | null> {
+		const count = stream.records.length;
+		let records: Uint32Array | null = null;
+		if (count > 0) {
+			if (stream.records instanceof Uint32Array) {
+				records = stream.records;
+			} else {
+				if (count > this.records.length) this.records = new Uint32Array(Math.max(count, this.records.length * 2));
+				this.records.set(stream.records);
+				records = this.records;
+			}
+		}
+		const bytes = Buffer.byteLength(stream.text, 'utf8');
+		if (bytes > this.text.length) this.text = Buffer.allocUnsafeSlow(Math.max(bytes, this.text.length * 2));
+		if (bytes > 0) this.text.write(stream.text, 0, bytes, 'utf8');
+		return { tokens: records, len: count / RECORD_WIDTH, text: bytes > 0 ? this.text : null, text_len: bytes };
+	}
+}
+
+/** Appends streams: text back to back, each stream's text offsets shifted by the bytes before it. */
+function concatStreams(parts: readonly FlatTokenStream[]): FlatTokenStream {
+	if (parts.length === 1) return parts[0];
+	let total = 0;
+	for (const p of parts) total += p.records.length;
+	const records = new Uint32Array(total);
+	let at = 0;
+	let textBytes = 0;
+	for (const p of parts) {
+		records.set(p.records, at);
+		for (let i = at + RecordField.textOffset; i < at + p.records.length; i += RECORD_WIDTH) records[i] += textBytes;
+		at += p.records.length;
+		textBytes += Buffer.byteLength(p.text, 'utf8');
+	}
+	return { text: parts.map((p) => p.text).join(''), records };
+}
+
+/** A span, or undefined for the call site (MH_SPAN_CALL_SITE) or a range that is not one. */
+function toSpan(raw: RawSpan): Span | undefined {
+	if (raw.start === SPAN_CALL_SITE || raw.end === SPAN_CALL_SITE || raw.start > raw.end) return undefined;
+	return { start: raw.start, end: raw.end };
+}
+
+function describeMacro(target: MacroTarget): string {
+	return `the ${target.macro.kind} macro ${target.macro.name} (${target.library.id})`;
+}
+
+function badResult(message: string, severity: Severity = 'error', code: DiagnosticCode = 'bad-result'): Diagnostic {
+	return { severity, message, code };
+}
+
+function bail(problem: string): Expansion {
+	return { outcome: 'bail', diagnostics: [badResult(`bad result: ${problem}`)] };
+}

@@ -1,0 +1,54 @@
+/**
+ * The few libc calls the host makes about its own process (fd juggling, rlimits, prctl), bound with
+ * koffi once and on first use. Only stdout-guard.ts and process-hygiene.ts use them.
+ */
+import koffi from 'koffi';
+
+/** Platform constants the host needs; Linux values unless noted. */
+export const LibcConstants = {
+	/** fcntl command: duplicate to the lowest fd >= arg, with close-on-exec set. */
+	F_DUPFD_CLOEXEC: process.platform === 'darwin' ? 67 : 1030,
+	/** setrlimit resource: the maximum core file size. */
+	RLIMIT_CORE: 4,
+	/** prctl option: the signal this process gets when its parent dies (Linux only). */
+	PR_SET_PDEATHSIG: 1,
+	SIGKILL: 9,
+} as const;
+
+/** Typed libc functions. */
+export interface Libc {
+	/** fcntl(fd, cmd, int arg). */
+	fcntlInt(fd: number, cmd: number, arg: number): number;
+	dup2(oldFd: number, newFd: number): number;
+	/** setrlimit with both limits set to the same value. */
+	setrlimit(resource: number, limit: { rlim_cur: number; rlim_max: number }): number;
+	getppid(): number;
+	/** prctl(option, arg2); undefined where prctl does not exist (not Linux). */
+	prctl?: (option: number, arg2: number) => number;
+	/** The C errno of the last failed call, as a readable string. */
+	lastError(): string;
+}
+
+let libc: Libc | undefined;
+
+/** Binds libc on first use (so koffi.config can run before it, see process-hygiene.ts). */
+export function getLibc(): Libc {
+	if (libc) return libc;
+	const lib = koffi.load(process.platform === 'darwin' ? 'libSystem.B.dylib' : 'libc.so.6');
+	const rlimit = koffi.struct({ rlim_cur: 'uint64_t', rlim_max: 'uint64_t' });
+	const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+	const strerror = lib.func('const char *strerror(int errnum)');
+	const prctl = process.platform === 'linux' ? lib.func('int prctl(int option, ...)') : undefined;
+	libc = {
+		fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
+		dup2: lib.func('int dup2(int oldfd, int newfd)') as (a: number, b: number) => number,
+		setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
+		getppid: lib.func('int getppid(void)') as () => number,
+		prctl: prctl ? (option, arg2) => prctl(option, 'unsigned long', arg2) as number : undefined,
+		lastError: () => {
+			const errno = koffi.errno();
+			return `${strerror(errno) as string} (errno ${errno})`;
+		},
+	};
+	return libc;
+}

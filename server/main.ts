@@ -1,0 +1,112 @@
+/**
+ * The host process entry: `node dist/server/main.js [--encoding json|msgpack]`, also reached through
+ * `macro-host serve`. Thin on purpose: set up the process, parse flags, hand the streams to serve().
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Encoding } from '../protocol/handshake.js';
+import { serve } from './dispatch.js';
+import { applyProcessHygiene, configureMacroStack, onEndOfInput } from './process-hygiene.js';
+import { guardStdio } from './stdout-guard.js';
+import { createTransport } from './transport.js';
+
+/** Help text of `macro-host serve`. */
+export const SERVE_USAGE = `Usage: macro-host serve [--encoding json|msgpack]
+
+Runs the macro host: it loads native macro libraries and answers JSON-RPC 2.0
+requests (Content-Length framing) on stdin/stdout. Drivers start it; people rarely do.
+
+Options:
+  --encoding json|msgpack  body encoding of every message in both directions (default: json)
+  --help                   show this help and exit
+`;
+
+/** Exit code for usage errors. */
+const EXIT_USAGE = 2;
+
+/** How long the host waits for in-flight replies after its input ends before it exits anyway. */
+const DRAIN_AFTER_EOF_MS = 2000;
+
+/** Parsed flags, or why they could not be parsed. */
+type ServeFlags = { encoding: Encoding; help: boolean } | { error: string };
+
+/**
+ * Runs the host in this process until the client says `exit`, closes stdin, or dies. The returned
+ * promise never resolves: the process ends through process.exit with the LSP exit code (0 after
+ * shutdown or on end of input, 1 on exit without shutdown, 2 on a usage error).
+ */
+export async function runServer(argv: readonly string[]): Promise<void> {
+	// Koffi refuses configuration once any library is loaded, and guardStdio loads libc.
+	tryConfigureMacroStack();
+	// Before anything else can write to stdout or load a macro library.
+	const stdio = guardStdio();
+	applyProcessHygiene({ onParentGone: () => process.exit(1) });
+
+	const flags = parseServeFlags(argv);
+	if ('error' in flags) {
+		console.error(`macro-host serve: ${flags.error}\n\n${SERVE_USAGE}`);
+		process.exit(EXIT_USAGE);
+	}
+	if (flags.help) {
+		// Help is what the user asked for, so it goes to the real stdout (now the private protocol fd).
+		stdio.output.end(SERVE_USAGE, () => process.exit(0));
+		return new Promise<void>(() => undefined);
+	}
+
+	stdio.output.on('error', (error: Error) => {
+		console.error(`macro-host: the client stopped reading replies (${error.message}); exiting`);
+		process.exit(1);
+	});
+	const { reader, writer } = createTransport(flags.encoding, stdio.input, stdio.output);
+	const session = serve(reader, writer, { encoding: flags.encoding });
+	onEndOfInput(stdio.input, () => {
+		// Replies still in flight are written first: the process ends on its own once nothing is pending.
+		process.exitCode = 0;
+		setTimeout(() => process.exit(0), DRAIN_AFTER_EOF_MS).unref();
+	});
+	process.exit(await session.exited);
+}
+
+/** Parses `[--encoding json|msgpack] [--help]` (also `--encoding=msgpack`). */
+export function parseServeFlags(argv: readonly string[]): ServeFlags {
+	let encoding: Encoding = 'json';
+	let help = false;
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i];
+		if (arg === '--help' || arg === '-h') {
+			help = true;
+		} else if (arg === '--encoding' || arg.startsWith('--encoding=')) {
+			const value = arg === '--encoding' ? argv[++i] : arg.slice('--encoding='.length);
+			if (value === undefined) return { error: '--encoding needs a value: json or msgpack' };
+			if (value !== 'json' && value !== 'msgpack') return { error: `--encoding must be json or msgpack, got "${value}"` };
+			encoding = value;
+		} else {
+			return { error: `unknown argument "${arg}"` };
+		}
+	}
+	return { encoding, help };
+}
+
+function tryConfigureMacroStack(): void {
+	try {
+		configureMacroStack();
+	} catch (error) {
+		// Only when the embedding process already used koffi; macros then get koffi's default stack.
+		console.error(`macro-host: cannot raise the macro stack size: ${(error as Error).message}`);
+	}
+}
+
+function isMainModule(): boolean {
+	try {
+		return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+	} catch {
+		return false;
+	}
+}
+
+if (isMainModule()) {
+	runServer(process.argv.slice(2)).catch((error: unknown) => {
+		console.error(`macro-host: ${(error as Error).stack ?? String(error)}`);
+		process.exit(1);
+	});
+}

@@ -1,0 +1,132 @@
+/**
+ * Shape checks for inbound params, at the edge: each validator returns the params typed, or throws
+ * an InvalidParamsError whose message names the method, the field and what was wrong with it.
+ * Token streams are also checked against their text (validateTokenStream) before any library sees them.
+ */
+import type {
+	ExpandAttributeParams,
+	ExpandDeriveParams,
+	ExpandInlineParams,
+	PostProcessParams,
+	Span,
+} from '../protocol/expand.js';
+import type { InitializeParams } from '../protocol/handshake.js';
+import type { LoadLibraryParams } from '../protocol/library.js';
+import { validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
+
+/** Params that do not have the shape the method needs. dispatch.ts answers it with InvalidParams. */
+export class InvalidParamsError extends Error {
+	override readonly name = 'InvalidParamsError';
+}
+
+type Fields = Record<string, unknown>;
+
+/** initialize: only the shape; the version itself is compared by dispatch (VersionMismatch). */
+export function validateInitializeParams(params: unknown): InitializeParams {
+	const p = object('initialize', params);
+	return p as unknown as InitializeParams;
+}
+
+export function validateLoadLibraryParams(params: unknown): LoadLibraryParams {
+	const p = object('loadLibrary', params);
+	return { path: string('loadLibrary', p, 'path') };
+}
+
+export function validateExpandInlineParams(params: unknown): ExpandInlineParams {
+	const m = 'expandInline';
+	const p = object(m, params);
+	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args'), ...common(m, p) };
+}
+
+export function validateExpandAttributeParams(params: unknown): ExpandAttributeParams {
+	const m = 'expandAttribute';
+	const p = object(m, params);
+	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args'), item: tokenStream(m, p, 'item'), ...common(m, p) };
+}
+
+export function validateExpandDeriveParams(params: unknown): ExpandDeriveParams {
+	const m = 'expandDerive';
+	const p = object(m, params);
+	const derives = p.derives;
+	if (!Array.isArray(derives) || derives.length === 0) {
+		throw invalid(m, 'derives', 'must be a non-empty array of derive names', derives);
+	}
+	derives.forEach((d, i) => {
+		if (typeof d !== 'string' || d === '') throw invalid(m, `derives[${i}]`, 'must be a non-empty string', d);
+	});
+	return { derives: derives as string[], item: tokenStream(m, p, 'item'), ...common(m, p) };
+}
+
+export function validatePostProcessParams(params: unknown): PostProcessParams {
+	const m = 'postProcess';
+	const p = object(m, params);
+	if (!Array.isArray(p.auxData)) throw invalid(m, 'auxData', 'must be an array of aux data values', p.auxData);
+	return { library: string(m, p, 'library'), auxData: p.auxData };
+}
+
+function object(method: string, params: unknown): Fields {
+	if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+		throw new InvalidParamsError(`${method}: params must be an object, got ${describe(params)}`);
+	}
+	return params as Fields;
+}
+
+function string(method: string, p: Fields, field: string): string {
+	const value = p[field];
+	if (typeof value !== 'string' || value === '') throw invalid(method, field, 'must be a non-empty string', value);
+	return value;
+}
+
+/** callSite and library, both optional. */
+function common(method: string, p: Fields): { callSite?: Span; library?: string } {
+	const out: { callSite?: Span; library?: string } = {};
+	if (p.library !== undefined) out.library = string(method, p, 'library');
+	if (p.callSite !== undefined) out.callSite = span(method, p.callSite, 'callSite');
+	return out;
+}
+
+function span(method: string, value: unknown, field: string): Span {
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+		throw invalid(method, field, 'must be a span {start, end}', value);
+	}
+	const { start, end } = value as { start?: unknown; end?: unknown };
+	if (!isU32(start)) throw invalid(method, `${field}.start`, 'must be an integer from 0 to 4294967295', start);
+	if (!isU32(end)) throw invalid(method, `${field}.end`, 'must be an integer from 0 to 4294967295', end);
+	if (end < start) throw new InvalidParamsError(`${method}: params.${field} ends (${end}) before it starts (${start})`);
+	return { start, end };
+}
+
+function tokenStream(method: string, p: Fields, field: string): TokenStream {
+	const value = p[field];
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+		throw invalid(method, field, 'must be a token stream {text, records}', value);
+	}
+	const { text, records } = value as { text?: unknown; records?: unknown };
+	if (typeof text !== 'string') throw invalid(method, `${field}.text`, 'must be a string', text);
+	if (!Array.isArray(records) && !(records instanceof Uint32Array)) {
+		throw invalid(method, `${field}.records`, 'must be an array of u32 numbers (or a Uint32Array in msgpack)', records);
+	}
+	const stream: TokenStream = { text, records };
+	const problem = validateTokenStream(stream, Buffer.byteLength(text, 'utf8'), `params.${field}`);
+	if (problem) throw new InvalidParamsError(`${method}: ${problem}`);
+	return stream;
+}
+
+function isU32(n: unknown): n is number {
+	return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
+function invalid(method: string, field: string, expectation: string, got: unknown): InvalidParamsError {
+	return new InvalidParamsError(`${method}: params.${field} ${expectation}, got ${describe(got)}`);
+}
+
+/** A short description of a received value, for messages. */
+function describe(value: unknown): string {
+	if (value === undefined) return 'nothing (the field is missing)';
+	if (value === null) return 'null';
+	if (Array.isArray(value)) return `an array of ${value.length}`;
+	if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+	if (typeof value === 'object') return 'an object';
+	const text = JSON.stringify(value);
+	return `${typeof value} ${text.length > 40 ? `${text.slice(0, 37)}...` : text}`;
+}
