@@ -6,3 +6,4 @@ export * from './handshake.js';
 export * from './library.js';
 export * from './expand.js';
 export * from './msgpack.js';
+export * from './json.js';

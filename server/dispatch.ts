@@ -2,8 +2,10 @@
  * The request loop: registers every protocol method on a vscode-jsonrpc connection and maps each
  * to the registry, loader or expander. The only module that knows both the wire and the expander.
  *
- * Params are checked here, at the edge (InvalidParams names the field). Every handler is synchronous,
- * so requests are served one at a time in arrival order. Malformed input (bad headers, bad bodies,
+ * Params are checked here, at the edge (InvalidParams names the field). Requests are served one at a
+ * time in arrival order, and the next one starts only once the previous reply has been written to the
+ * pipe (maxParallelism 1): a macro that kills the host can then never take an earlier reply with it,
+ * which is what lets the client know which call was running. Malformed input (bad headers, bad bodies,
  * messages that are not JSON-RPC) is answered with an error and the host goes on serving.
  */
 import { readFileSync } from 'node:fs';
@@ -26,12 +28,11 @@ import {
 	ExpandDeriveRequest,
 	ExpandInlineRequest,
 	PostProcessRequest,
-	type ExpandResult,
 } from '../protocol/expand.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest, type Encoding, type InitializeResult } from '../protocol/handshake.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/library.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
-import { Expander, type Expansion } from './expander.js';
+import { Expander } from './expander.js';
 import { LibraryLoadError, LibraryLoader } from './library-loader.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
 import {
@@ -75,7 +76,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		warn: (m) => log(m),
 		info: () => undefined,
 		log: () => undefined,
-	});
+	}, { maxParallelism: 1 });
 	// Read errors (garbage, bad bodies) and write errors alike: log them and keep serving.
 	connection.onError(([error]) => log(`transport error: ${error.message}`));
 	connection.onUnhandledNotification((n) => log(`ignored unknown notification ${n.method}`));
@@ -84,7 +85,6 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	const loader = new LibraryLoader();
 	const registry = new MacroRegistry();
 	const expander = new Expander();
-	const toWire = options.encoding === 'json' ? toJsonResult : (e: Expansion): ExpandResult => e;
 
 	connection.onRequest(InitializeRequest.type, guard(InitializeRequest.method, log, (raw) => {
 		const params = validateInitializeParams(raw);
@@ -126,19 +126,19 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	connection.onRequest(ExpandInlineRequest.type, guard(ExpandInlineRequest.method, log, (raw) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw);
-		return toWire(expander.expand(registry.resolve('inline', p.name, p.library), p));
+		return expander.expand(registry.resolve('inline', p.name, p.library), p);
 	}));
 	connection.onRequest(ExpandAttributeRequest.type, guard(ExpandAttributeRequest.method, log, (raw) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw);
-		return toWire(expander.expand(registry.resolve('attribute', p.name, p.library), p));
+		return expander.expand(registry.resolve('attribute', p.name, p.library), p);
 	}));
 	connection.onRequest(ExpandDeriveRequest.type, guard(ExpandDeriveRequest.method, log, (raw) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return toWire(expander.expandDerives(targets, p));
+		return expander.expandDerives(targets, p);
 	}));
 	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
 		state.requireReady(PostProcessRequest.method);
@@ -181,12 +181,6 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 			throw new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
 		}
 	};
-}
-
-/** JSON bodies carry records as a number array: one pass over the typed array. */
-function toJsonResult(expansion: Expansion): ExpandResult {
-	if (!expansion.tokens) return expansion;
-	return { ...expansion, tokens: { text: expansion.tokens.text, records: Array.from(expansion.tokens.records) } };
 }
 
 let version: string | undefined;

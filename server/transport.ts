@@ -15,6 +15,7 @@ import {
 	type PartialMessageInfo,
 } from 'vscode-jsonrpc/node';
 import type { Encoding } from '../protocol/handshake.js';
+import { jsonEncoder } from '../protocol/json.js';
 import { msgpackDecoder, msgpackEncoder } from '../protocol/msgpack.js';
 import { FrameGuard } from './frame-guard.js';
 
@@ -35,8 +36,7 @@ export function createTransport(encoding: Encoding, input: Readable, output: Wri
 		encoding === 'msgpack'
 			? new StreamMessageReader(guard, { contentTypeDecoder: msgpackDecoder })
 			: new StreamMessageReader(guard);
-	const writer =
-		encoding === 'msgpack' ? new StreamMessageWriter(output, { contentTypeEncoder: msgpackEncoder }) : new StreamMessageWriter(output);
+	const writer = new StreamMessageWriter(output, { contentTypeEncoder: encoding === 'msgpack' ? msgpackEncoder : jsonEncoder });
 	return { reader: new GuardedReader(inner, garbage), writer };
 }
 

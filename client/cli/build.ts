@@ -1,0 +1,123 @@
+/**
+ * `macro-host build <project-dir>`: resolves the project's Scarb.toml, builds its macro packages (progress on stderr;
+ * a warm cache runs no cargo), loads each library in a host process and lists the macros per package.
+ */
+import { parseArgs } from 'node:util';
+import { ManifestError, PackageBuildError, ToolchainNotFoundError, formatManifestDiagnostic } from '../packages/errors.js';
+import type { BuildProgress } from '../packages/cargo-build.js';
+import { loadProject, type LoadedProject } from '../packages/load-project.js';
+import { withHost } from './host-session.js';
+import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
+
+export const BUILD_HELP = `Usage: macro-host build <project-dir> [--cache-dir DIR] [--json]
+
+Resolves the project's Scarb.toml and its path dependencies, builds every macro package with cargo
+(offline; built libraries are cached, so an unchanged package is never rebuilt), loads each library
+in a host process and lists the macros per package.
+
+Arguments:
+  <project-dir>      directory holding the project's Scarb.toml (or the Scarb.toml itself)
+
+Options:
+  --cache-dir DIR    where built libraries live (default: $XDG_CACHE_HOME/macro-host, else ~/.cache/macro-host)
+  --json             print the packages and their macros as JSON
+  -h, --help         show this help
+
+Progress goes to stderr. Manifest errors are printed as FILE:line:col: message.
+Exit codes: 0 built, 1 a manifest error, a compile error or a library that failed to load, 2 usage error.
+`;
+
+const FLAGS = { ...HELP_FLAG, 'cache-dir': { type: 'string' }, json: { type: 'boolean' } } as const;
+
+export async function runBuild(argv: string[], io: CliIo): Promise<number> {
+	const { values, positionals } = parseFlags('build', () => parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true }));
+	if (values.help) {
+		io.out(BUILD_HELP);
+		return ExitCode.ok;
+	}
+	if (positionals.length === 0) throw new UsageError("missing <project-dir>: give the directory of the project's Scarb.toml", 'build');
+	if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'build');
+	const projectDir = positionals[0]!;
+	const progress = new ProgressPrinter(io, process.stderr.isTTY === true);
+
+	return withHost({}, io, async (host) => {
+		let project: LoadedProject;
+		try {
+			project = await loadProject(host, projectDir, { cacheDir: values['cache-dir'], onProgress: (p) => progress.update(p) });
+		} catch (error) {
+			progress.clear();
+			io.err(describeError(error));
+			return ExitCode.failure;
+		}
+		progress.clear();
+		for (const pkg of project.packages) if (pkg.warnings) io.err(`${pkg.warnings}\n`);
+		io.out(values.json ? `${JSON.stringify(project, null, 2)}\n` : formatProject(project));
+		return ExitCode.ok;
+	});
+}
+
+/** A message for each kind of failure; the unexpected ones keep their stack out of sight but their text in view. */
+function describeError(error: unknown): string {
+	if (error instanceof ManifestError) return error.diagnostics.map((d) => `error: ${formatManifestDiagnostic(d)}\n`).join('');
+	if (error instanceof PackageBuildError || error instanceof ToolchainNotFoundError) return `error: ${error.message}\n`;
+	return `error: ${(error as Error)?.message ?? String(error)}\n`;
+}
+
+/** Per package a header (name, version, where the library came from), then its macros as NAME / KIND / DOC rows. */
+export function formatProject(project: LoadedProject): string {
+	if (project.packages.length === 0) return `${project.name} ${project.version}: no macro packages\n`;
+	const rows = project.macros.map((m) => [m.name, m.kind]);
+	const nameWidth = Math.max(0, ...rows.map((r) => r[0]!.length));
+	const kindWidth = Math.max(0, ...rows.map((r) => r[1]!.length));
+	const lines: string[] = [];
+	for (const pkg of project.packages) {
+		const source = pkg.source === 'built' ? 'built' : pkg.source === 'cache' ? 'cached' : 'prebuilt';
+		lines.push(`${pkg.name} ${pkg.version} (${source}): ${pkg.libraryPath}`);
+		for (const m of pkg.macros) lines.push(`  ${m.name.padEnd(nameWidth)}  ${m.kind.padEnd(kindWidth)}  ${m.doc}`.trimEnd());
+	}
+	return `${lines.join('\n')}\n`;
+}
+
+/** Without a terminal, a long quiet compile still gets a line this often, so a log shows it is alive. */
+const QUIET_REPEAT_MS = 10_000;
+
+/**
+ * Prints build progress on stderr: on a terminal one line rewritten in place; otherwise a line whenever the crate
+ * being compiled changes (and every 10 s of a long one), and one when a package is done, so logs stay short.
+ */
+class ProgressPrinter {
+	private lastLine = '';
+	private lastPrintedMs = 0;
+	private live = false;
+
+	constructor(
+		private readonly io: CliIo,
+		private readonly isTty: boolean,
+	) {}
+
+	update(p: BuildProgress): void {
+		const seconds = (p.elapsedMs / 1000).toFixed(1);
+		const what =
+			p.phase === 'finished'
+				? `Built ${p.package} v${p.version} in ${seconds}s`
+				: p.phase === 'waiting-for-lock'
+					? `Waiting for another build of the cache (cargo's lock): ${p.package} v${p.version}, ${seconds}s`
+					: `Compiling ${p.package} v${p.version}${p.unit ? `: ${p.unit}` : ''}`;
+		if (this.isTty) {
+			this.io.err(`\r\x1b[K${p.phase === 'compiling' ? `${what} (${seconds}s)` : what}`);
+			this.live = true;
+			if (p.phase === 'finished') this.clear(true);
+		} else if (what !== this.lastLine || p.elapsedMs - this.lastPrintedMs >= QUIET_REPEAT_MS) {
+			this.io.err(p.phase === 'finished' ? `${what}\n` : `${what} (${seconds}s)\n`);
+			this.lastPrintedMs = p.elapsedMs;
+		}
+		this.lastLine = what;
+	}
+
+	/** Ends the live line on a terminal (kept when `keep`, else erased). */
+	clear(keep = false): void {
+		if (!this.live) return;
+		this.io.err(keep ? '\n' : '\r\x1b[K');
+		this.live = false;
+	}
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+/**
+ * The `macro-host` command: picks the subcommand and hands it the rest of the command line.
+ * Each subcommand lives in its own module and is imported only when used, so `serve` starts
+ * without loading the client, and `list`/`expand` without loading the server.
+ */
+import { ExitCode, formatUsageError, GLOBAL_HELP, packageVersion, UsageError, type CliIo } from './usage.js';
+
+const io: CliIo = {
+	out: (text) => process.stdout.write(text),
+	err: (text) => process.stderr.write(text),
+};
+
+async function main(argv: string[]): Promise<number | undefined> {
+	const [command, ...rest] = argv;
+	switch (command) {
+		case 'serve':
+			return (await import('./serve.js')).runServe(rest, io);
+		case 'list':
+			return (await import('./list.js')).runList(rest, io);
+		case 'expand':
+			return (await import('./expand.js')).runExpand(rest, io);
+		case 'build':
+			return (await import('./build.js')).runBuild(rest, io);
+		case 'help':
+			return rest.length === 0 ? help() : main([rest[0], '--help']);
+		case '-h':
+		case '--help':
+			return help();
+		case '-V':
+		case '--version':
+			io.out(`macro-host ${packageVersion()}\n`);
+			return ExitCode.ok;
+		case undefined:
+			throw new UsageError("missing command: give 'serve', 'list', 'expand' or 'build'");
+		default:
+			throw new UsageError(
+				command.startsWith('-') ? `unknown flag '${command}'` : `unknown command '${command}': the commands are serve, list, expand and build`,
+			);
+	}
+}
+
+function help(): number {
+	io.out(GLOBAL_HELP);
+	return ExitCode.ok;
+}
+
+let code: number | undefined;
+try {
+	code = await main(process.argv.slice(2));
+} catch (error) {
+	if (error instanceof UsageError) {
+		io.err(formatUsageError(error));
+		code = ExitCode.usage;
+	} else {
+		// A bug in macro-host itself, not in the macro or the command line: say so plainly.
+		io.err(`error: macro-host failed unexpectedly: ${(error as Error)?.stack ?? String(error)}\n`);
+		code = ExitCode.failure;
+	}
+}
+if (code !== undefined) {
+	// Exit once stdout has drained, so no host process, timer or socket can keep the command alive.
+	process.stdout.write('', () => process.exit(code));
+}

@@ -1,0 +1,133 @@
+/** Usage errors (exit code 2), flag parsing with node:util parseArgs, and the help texts. */
+import { readFileSync } from 'node:fs';
+
+/** Exit codes of every subcommand. */
+export namespace ExitCode {
+	/** Done; warnings and notes allowed. */
+	export const ok = 0;
+	/** An error diagnostic, a crash, or a library that failed to load. */
+	export const failure = 1;
+	/** The command line is wrong. */
+	export const usage = 2;
+}
+
+/** A wrong command line: printed with a hint to --help, exit code 2. */
+export class UsageError extends Error {
+	override readonly name = 'UsageError';
+	constructor(
+		message: string,
+		/** The subcommand whose --help the hint names; undefined for the global help. */
+		readonly command?: string,
+	) {
+		super(message);
+	}
+}
+
+/** Where a subcommand writes. */
+export interface CliIo {
+	out(text: string): void;
+	err(text: string): void;
+}
+
+/** The version in package.json (the compiled file sits in dist/client/cli/). */
+export function packageVersion(): string {
+	const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+	return pkg.version;
+}
+
+/** The -h/--help flag every command takes. */
+export const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * Runs `parse` (a strict node:util parseArgs call) and turns its errors into UsageErrors that name
+ * the flag in our words.
+ */
+export function parseFlags<T>(command: string, parse: () => T): T {
+	try {
+		return parse();
+	} catch (error) {
+		throw new UsageError(describeParseError(error as Error & { code?: string }), command);
+	}
+}
+
+function describeParseError(error: Error & { code?: string }): string {
+	const message = error.message;
+	const flag = /'(-[^' ]+)/.exec(message)?.[1];
+	if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) return `unknown flag '${flag}'`;
+	if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) {
+		if (message.includes('argument missing')) return `${flag} needs a value`;
+		if (message.includes('does not take an argument')) return `${flag} takes no value`;
+		if (message.includes('ambiguous')) return `${flag} needs a value; for a value that starts with '-', write ${flag}=VALUE`;
+	}
+	return message.split('\n')[0];
+}
+
+/** Renders a usage error for stderr. */
+export function formatUsageError(error: UsageError): string {
+	const help = error.command === undefined ? 'macro-host --help' : `macro-host ${error.command} --help`;
+	return `error: ${error.message}\nhint: run '${help}' for usage\n`;
+}
+
+export const GLOBAL_HELP = `macro-host: run procedural macros out of process, so a crashing macro cannot take the compiler down
+
+Usage:
+  macro-host serve [--encoding json|msgpack]
+  macro-host list <library> [--json]
+  macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
+                    [--args TEXT] [--input FILE|-]
+  macro-host build <project-dir> [--cache-dir DIR] [--json]
+
+Commands:
+  serve    run the macro host: JSON-RPC 2.0 on stdin/stdout (clients spawn this)
+  list     load a macro library and list the macros it provides
+  expand   expand one macro call in a separate host process and print the result
+  build    resolve a project's Scarb.toml, build its macro packages and list their macros
+
+Options:
+  -h, --help       show this help; 'macro-host <command> --help' shows a command's help
+  -V, --version    print the version
+
+Exit codes: 0 success (warnings allowed), 1 error diagnostics or a crash, 2 usage error.
+`;
+
+export const LIST_HELP = `Usage: macro-host list <library> [--json]
+
+Loads a macro library in a host process and lists its macros: name, kind and doc.
+
+Arguments:
+  <library>        path of the shared library (.so) to load
+
+Options:
+  --json           print the library info as JSON instead of a table
+  --encoding E     body encoding between client and host: json or msgpack (default: json)
+  -h, --help       show this help
+
+Exit codes: 0 listed, 1 the library failed to load, 2 usage error.
+`;
+
+export const EXPAND_HELP = `Usage: macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
+                         [--args TEXT] [--input FILE|-]
+
+Expands one macro call in a separate host process (a crashing macro cannot take this command down)
+and prints the resulting code on stdout, diagnostics with FILE:line:col on stderr.
+
+Arguments:
+  <library>            path of the shared library (.so) that provides the macro
+
+The macro (exactly one):
+  --inline NAME        an inline macro NAME!(args); the args are the --input, or else --args
+  --attribute NAME     an attribute #[NAME(args)] on an item; --args are its arguments, --input the item
+  --derive N1[,N2]     derives on an item, expanded in order; --input is the item
+
+Input:
+  --args TEXT          the macro's arguments as source text (diagnostics point into <args>)
+  --input FILE|-       the source to expand: a file, or - for stdin (diagnostics point into it)
+
+Options:
+  --encoding E         body encoding between client and host: json or msgpack (default: json)
+  --timeout-ms N       give up on a macro after N milliseconds (default: the client's)
+  -h, --help           show this help
+
+Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
+Exit codes: 0 success (warnings allowed), 1 an error diagnostic or a crash, 2 usage error.
+`;

@@ -1,0 +1,321 @@
+/**
+ * One host process: spawned with execa, its stdin/stdout carrying a vscode-jsonrpc connection, its
+ * stderr kept as a bounded tail. How it ended (exit code or signal, whether the client killed it for
+ * a timeout, the stderr tail) is latched once into {@link HostExit}, so every caller gets the same
+ * answer. `exited` settles only after the child is reaped and every response it wrote before dying
+ * has been dispatched, so "the oldest unanswered request" is exact when the supervisor asks.
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import {
+	ConnectionError,
+	createMessageConnection,
+	ErrorCodes,
+	ResponseError,
+	StreamMessageReader,
+	StreamMessageWriter,
+	type DataCallback,
+	type Disposable,
+	type MessageConnection,
+	type MessageReader,
+	type RequestType,
+	type RequestType0,
+} from 'vscode-jsonrpc/node';
+import { Encoding, jsonEncoder, msgpackDecoder, msgpackEncoder } from '../protocol/index.js';
+import { HostCrashError, MacroHostRequestError } from './errors.js';
+import type { NormalizedOptions } from './options.js';
+import { OutputTail } from './output-tail.js';
+
+/** How a host process ended; latched once. */
+export interface HostExit {
+	/** The process id (undefined when it could not be spawned). */
+	readonly pid: number | undefined;
+	/** The exit code; undefined when a signal ended it. */
+	readonly exitCode: number | undefined;
+	/** The signal that ended it, e.g. "SIGSEGV". */
+	readonly signal: string | undefined;
+	/** What the signal means, e.g. "Segmentation fault". */
+	readonly signalDescription: string | undefined;
+	/** True when the client killed it because a request ran past its timeout. */
+	readonly timedOut: boolean;
+	/** The timeout that expired, when `timedOut`. */
+	readonly timeoutMs: number | undefined;
+	/** True when the client asked it to die (close(), a timeout, a failed start). */
+	readonly killedByClient: boolean;
+	/** Why it could not be spawned at all (e.g. "spawn /no/node ENOENT"); undefined when it ran. */
+	readonly spawnError: string | undefined;
+	/** The last `stderrTailBytes` bytes of its stderr, as text. */
+	readonly stderrTail: string;
+	/** True when older stderr bytes were dropped from `stderrTail`. */
+	readonly stderrTruncated: boolean;
+}
+
+/** A request type with or without params, as the protocol declares them. */
+export type AnyRequestType<P, R> = RequestType<P, R, unknown> | RequestType0<R, unknown>;
+
+/** vscode-jsonrpc's own codes for a transport that failed; the host never answers with these. */
+const TRANSPORT_ERROR_CODES: ReadonlySet<number> = new Set([
+	ErrorCodes.MessageWriteError,
+	ErrorCodes.MessageReadError,
+	ErrorCodes.PendingResponseRejected,
+	ErrorCodes.ConnectionInactive,
+]);
+
+/**
+ * The host's JSON-RPC error as a MacroHostRequestError; undefined when `error` is a local transport
+ * failure (the connection broke because the host is going away), which the exit path handles.
+ */
+export function toRequestError(method: string, error: unknown): MacroHostRequestError | undefined {
+	if (error instanceof ConnectionError) return undefined;
+	if (error instanceof ResponseError && !TRANSPORT_ERROR_CODES.has(error.code)) {
+		return new MacroHostRequestError(method, error.code, error.message, error.data);
+	}
+	return undefined;
+}
+
+/** A running (or finished) host process and its connection. */
+export class HostProcess {
+	/** The connection over the host's stdin/stdout; listening from the start. */
+	readonly connection: MessageConnection;
+	/** Settles (never rejects) once the process is gone and its last responses are dispatched. */
+	readonly exited: Promise<HostExit>;
+	/** The command line, for messages. */
+	readonly command: string;
+
+	readonly #subprocess: HostSubprocess;
+	readonly #stderr: OutputTail;
+	#exit: HostExit | undefined;
+	#timeoutMs: number | undefined;
+	#killedByClient = false;
+	// Counts messages read and responses dispatched; the drain waits until it stops moving.
+	#progress = 0;
+
+	private constructor(options: NormalizedOptions) {
+		const args = [options.hostScript, '--encoding', options.encoding, ...options.hostArgs];
+		this.command = [options.nodePath, ...args].join(' ');
+		this.#stderr = new OutputTail(options.stderrTailBytes);
+		this.#subprocess = spawnHost(options, args);
+		this.#forwardStderr(this.#subprocess.stderr, options.onStderr);
+		this.connection = this.#connect(options.encoding);
+		this.exited = this.#waitForExit();
+	}
+
+	/** Spawns a host. Never throws for a bad command: a failed spawn shows up in `exited`. */
+	static spawn(options: NormalizedOptions): HostProcess {
+		return new HostProcess(options);
+	}
+
+	/** The process id; undefined when spawning failed. */
+	get pid(): number | undefined {
+		return this.#subprocess.pid;
+	}
+
+	/** How the process ended, once `exited` has settled. */
+	get exit(): HostExit | undefined {
+		return this.#exit;
+	}
+
+	/** Sends a request. Rejections are either MacroHostRequestError-able ResponseErrors or transport failures (see toRequestError). */
+	send<P, R>(type: AnyRequestType<P, R>, params?: P): Promise<R> {
+		let sent: Promise<R>;
+		try {
+			const send = this.connection.sendRequest as (t: unknown, ...rest: unknown[]) => Promise<R>;
+			sent = params === undefined ? send(type) : send(type, params);
+		} catch (error) {
+			// The connection is already closed or disposed: the host is going away.
+			sent = Promise.reject(error);
+		}
+		sent.then(
+			() => this.#progress++,
+			() => this.#progress++,
+		);
+		return sent;
+	}
+
+	/**
+	 * A request that also settles when the host dies or the timeout expires (the host is then killed
+	 * with SIGKILL). Used for initialize, reloads and shutdown, which no one else watches.
+	 * Rejects with MacroHostRequestError (the host refused) or HostCrashError (the host died).
+	 */
+	async request<P, R>(type: AnyRequestType<P, R>, params: P | undefined, timeoutMs: number): Promise<R> {
+		const method = type.method;
+		const timer = setTimeout(() => this.killForTimeout(timeoutMs), timeoutMs);
+		const died = async (): Promise<never> => {
+			throw new HostCrashError(await this.exited, { method });
+		};
+		try {
+			return await Promise.race([
+				this.send(type, params).catch((error: unknown) => {
+					const refused = toRequestError(method, error);
+					if (refused) throw refused;
+					return died();
+				}),
+				this.exited.then(died),
+			]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+
+	/**
+	 * True while the host's stdin can take more bytes. A failed write on a writable stdin was a local
+	 * failure (the params could not be encoded); on a broken one, the host is going away.
+	 */
+	get isWritable(): boolean {
+		const stdin = this.#subprocess.stdin;
+		return this.#exit === undefined && !stdin.destroyed && stdin.writable;
+	}
+
+	/** Sends a notification; a broken connection is ignored, since the exit path reports it. */
+	notify(method: string): void {
+		this.connection.sendNotification(method).catch(() => undefined);
+	}
+
+	/** Asks the host to die: SIGTERM, then SIGKILL after `forceKillAfterMs`. */
+	kill(): void {
+		this.#killedByClient = true;
+		this.#subprocess.kill('SIGTERM');
+	}
+
+	/** Kills the host at once with SIGKILL because a request ran for `timeoutMs`; the first reason wins. */
+	killForTimeout(timeoutMs: number): void {
+		if (this.#exit !== undefined) return;
+		this.#timeoutMs ??= timeoutMs;
+		this.#killedByClient = true;
+		this.#subprocess.kill('SIGKILL');
+	}
+
+	/** Disposes the connection; still-pending vscode-jsonrpc promises reject and are ignored. */
+	dispose(): void {
+		this.connection.dispose();
+	}
+
+	#connect(encoding: Encoding): MessageConnection {
+		const useMsgpack = encoding === Encoding.msgpack;
+		const reader = new StreamMessageReader(
+			this.#subprocess.stdout,
+			useMsgpack ? { contentTypeDecoder: msgpackDecoder, contentTypeDecoders: [msgpackDecoder] } : undefined,
+		);
+		const writer = new StreamMessageWriter(this.#subprocess.stdin, { contentTypeEncoder: useMsgpack ? msgpackEncoder : jsonEncoder });
+		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++), writer);
+		// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
+		connection.onError(() => undefined);
+		connection.onNotification(() => {
+			this.#progress++;
+		});
+		connection.listen();
+		return connection;
+	}
+
+	#forwardStderr(stderr: Readable, onStderr: ((text: string) => void) | undefined): void {
+		const decoder = new StringDecoder('utf8');
+		stderr.on('data', (chunk: Buffer) => {
+			this.#stderr.push(chunk);
+			if (onStderr === undefined) return;
+			const text = decoder.write(chunk);
+			try {
+				if (text !== '') onStderr(text);
+			} catch {
+				// A faulty listener must not break the pipe we read crash reports from.
+			}
+		});
+	}
+
+	async #waitForExit(): Promise<HostExit> {
+		// reject:false makes execa report failures in the result instead of throwing.
+		let result: { exitCode?: number; signal?: string; signalDescription?: string; originalMessage?: string; shortMessage?: string };
+		try {
+			result = await this.#subprocess;
+		} catch (error) {
+			result = { originalMessage: error instanceof Error ? error.message : String(error) };
+		}
+		await Promise.all([streamClosed(this.#subprocess.stdout), streamClosed(this.#subprocess.stderr)]);
+		await this.#drain();
+		const spawned = result.exitCode !== undefined || result.signal !== undefined;
+		this.#exit = Object.freeze({
+			pid: this.#subprocess.pid,
+			exitCode: result.exitCode,
+			signal: result.signal,
+			signalDescription: result.signalDescription,
+			timedOut: this.#timeoutMs !== undefined,
+			timeoutMs: this.#timeoutMs,
+			killedByClient: this.#killedByClient,
+			spawnError: spawned ? undefined : (result.originalMessage ?? result.shortMessage ?? 'unknown error'),
+			stderrTail: this.#stderr.text(),
+			stderrTruncated: this.#stderr.isTruncated,
+		});
+		return this.#exit;
+	}
+
+	/**
+	 * Lets vscode-jsonrpc decode and dispatch everything the host wrote before it died. Its reader
+	 * and its message queue each handle one message per event-loop turn, so we wait until a few turns
+	 * pass with no message read and no response dispatched.
+	 */
+	async #drain(): Promise<void> {
+		let quietTurns = 0;
+		let seen = -1;
+		for (let turn = 0; turn < 100_000 && quietTurns < 4; turn++) {
+			await new Promise<void>((resolve) => setImmediate(resolve));
+			if (this.#progress === seen) quietTurns++;
+			else {
+				quietTurns = 0;
+				seen = this.#progress;
+			}
+		}
+	}
+}
+
+/** Spawns the host with piped stdio, collecting nothing: stdout feeds the connection, stderr the tail. */
+function spawnHost(options: NormalizedOptions, args: string[]) {
+	return execa(options.nodePath, args, {
+		stdin: 'pipe',
+		stdout: 'pipe',
+		stderr: 'pipe',
+		buffer: false,
+		reject: false,
+		encoding: 'buffer',
+		cwd: options.cwd,
+		env: options.env,
+		extendEnv: true,
+		// execa escalates our SIGTERM to SIGKILL after this delay, and kills the host if we exit.
+		forceKillAfterDelay: options.forceKillAfterMs,
+		cleanup: true,
+	});
+}
+type HostSubprocess = ReturnType<typeof spawnHost>;
+
+/** Resolves when a stream has closed (at once if it already has). */
+function streamClosed(stream: Readable): Promise<void> {
+	if (stream.closed || stream.destroyed) return Promise.resolve();
+	return new Promise((resolve) => {
+		stream.once('close', () => resolve());
+	});
+}
+
+/** A MessageReader that reports each message it delivers, so the drain can see progress. */
+class CountingReader implements MessageReader {
+	constructor(
+		private readonly inner: MessageReader,
+		private readonly onMessage: () => void,
+	) {}
+	get onError() {
+		return this.inner.onError;
+	}
+	get onClose() {
+		return this.inner.onClose;
+	}
+	get onPartialMessage() {
+		return this.inner.onPartialMessage;
+	}
+	listen(callback: DataCallback): Disposable {
+		return this.inner.listen((message) => {
+			this.onMessage();
+			callback(message);
+		});
+	}
+	dispose(): void {
+		this.inner.dispose();
+	}
+}

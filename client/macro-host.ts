@@ -1,0 +1,141 @@
+/**
+ * MacroHost: the library a compiler driver imports. It starts a host process, loads libraries,
+ * expands macro calls and survives whatever a macro does; see supervisor.ts for the crash path.
+ */
+import type { Disposable, Event } from 'vscode-jsonrpc/node';
+import {
+	ExpandAttributeRequest,
+	ExpandDeriveRequest,
+	ExpandInlineRequest,
+	ListMacrosRequest,
+	PostProcessRequest,
+	type ExpandAttributeParams,
+	type ExpandDeriveParams,
+	type ExpandInlineParams,
+	type ExpandResult,
+	type InitializeResult,
+	type LibraryInfo,
+	type ListMacrosResult,
+	type PostProcessParams,
+	type PostProcessResult,
+} from '../protocol/index.js';
+import type { HostCrashError } from './errors.js';
+import { normalizeOptions, type MacroHostOptions } from './options.js';
+import { Supervisor, type MacroCall, type RestartEvent } from './supervisor.js';
+
+export type { Disposable, Event };
+
+/**
+ * A supervised macro host process.
+ *
+ * Expand calls never reject because of the host: a crash, a timeout, a quarantined macro or a host
+ * that can no longer be restarted all answer `{ outcome: 'bail' }` with one error diagnostic whose
+ * `code` says which ('host-crash', 'timeout', 'quarantined', 'host-unavailable'). They reject only
+ * with MacroHostRequestError, when the host refuses the call (unknown macro, bad params…), or with
+ * HostClosedError after close(). Other calls reject with HostCrashError, HostUnavailableError,
+ * MacroHostRequestError or HostClosedError.
+ */
+export class MacroHost {
+	readonly #supervisor: Supervisor;
+
+	private constructor(supervisor: Supervisor) {
+		this.#supervisor = supervisor;
+	}
+
+	/**
+	 * Spawns a host and initializes it. Rejects with a TypeError for a bad option and with
+	 * HostStartError when the host cannot start.
+	 */
+	static async start(options?: MacroHostOptions): Promise<MacroHost> {
+		return new MacroHost(await Supervisor.start(normalizeOptions(options)));
+	}
+
+	/** Process id of the current host; undefined while it is being restarted, or once closed. */
+	get pid(): number | undefined {
+		return this.#supervisor.pid;
+	}
+
+	/** How many times the host was restarted after a crash. */
+	get restarts(): number {
+		return this.#supervisor.restarts;
+	}
+
+	/** Fires after each restart, with the crash that caused it. */
+	get onRestart(): Event<RestartEvent> {
+		return this.#supervisor.onRestart;
+	}
+
+	/** Fires on each host death, naming the request it interrupted. */
+	get onCrash(): Event<HostCrashError> {
+		return this.#supervisor.onCrash;
+	}
+
+	/** The current host's answer to `initialize`. */
+	get serverInfo(): InitializeResult {
+		return this.#supervisor.initializeResult!;
+	}
+
+	/** The libraries loaded so far, in load order (each is reloaded into a restarted host). */
+	get libraries(): LibraryInfo[] {
+		return this.#supervisor.libraries;
+	}
+
+	/** Loads a shared library; rejects with MacroHostRequestError (data: LibraryLoadErrorData) when it cannot. */
+	loadLibrary(path: string): Promise<LibraryInfo> {
+		return this.#supervisor.loadLibrary(path);
+	}
+
+	/** Everything loaded, as the host sees it. */
+	listMacros(): Promise<ListMacrosResult> {
+		return this.#supervisor.request(ListMacrosRequest.type);
+	}
+
+	/** Expands `name!(args)`. */
+	expandInline(params: ExpandInlineParams): Promise<ExpandResult> {
+		return this.#supervisor.expand(ExpandInlineRequest.type, params, macroCall('inline', [params?.name], params));
+	}
+
+	/** Expands `#[name(args)] item`. */
+	expandAttribute(params: ExpandAttributeParams): Promise<ExpandResult> {
+		return this.#supervisor.expand(ExpandAttributeRequest.type, params, macroCall('attribute', [params?.name], params));
+	}
+
+	/** Expands `#[derive(A, B)] item`: the outputs are concatenated and the diagnostics merged. */
+	expandDerive(params: ExpandDeriveParams): Promise<ExpandResult> {
+		const names = Array.isArray(params?.derives) ? params.derives : [];
+		return this.#supervisor.expand(ExpandDeriveRequest.type, params, macroCall('derive', names, params));
+	}
+
+	/** Runs a library's post-process pass over the aux data its macros produced. */
+	postProcess(params: PostProcessParams): Promise<PostProcessResult> {
+		return this.#supervisor.request(PostProcessRequest.type, params);
+	}
+
+	/**
+	 * Lets the calls already made finish, then shuts the host down and waits for the process to end.
+	 * Idempotent; later calls reject with HostClosedError.
+	 */
+	close(): Promise<void> {
+		return this.#supervisor.close();
+	}
+}
+
+/** What the supervisor needs to know about an expand call; malformed params are left for the host to refuse. */
+function macroCall(
+	kind: MacroCall['kind'],
+	names: readonly unknown[],
+	params: { library?: unknown; callSite?: unknown } | undefined,
+): MacroCall {
+	return {
+		kind,
+		names: names.map((name) => String(name)),
+		library: typeof params?.library === 'string' ? params.library : undefined,
+		callSite: isSpan(params?.callSite) ? params.callSite : undefined,
+	};
+}
+
+function isSpan(value: unknown): value is { start: number; end: number } {
+	if (value === null || typeof value !== 'object') return false;
+	const { start, end } = value as { start?: unknown; end?: unknown };
+	return typeof start === 'number' && typeof end === 'number';
+}

@@ -1,0 +1,200 @@
+/**
+ * The options of MacroHost.start: documented here, and turned into one frozen object with every
+ * default applied by {@link normalizeOptions}. Each check lives with its feature (restart policy,
+ * quarantine); the messages name the option, the expectation and the value received.
+ */
+import { fileURLToPath } from 'node:url';
+import { Encoding } from '../protocol/index.js';
+import { invalidOption, rejectUnknownKeys, validateInteger, validateNonEmptyString, validateObject } from './option-validation.js';
+import { DEFAULT_QUARANTINE_AFTER, validateQuarantineAfter } from './quarantine.js';
+import { normalizeRestartPolicy, type RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+
+/** Options of {@link MacroHost.start}. Every field is optional. */
+export interface MacroHostOptions {
+	/**
+	 * Body encoding of the JSON-RPC messages (`serve --encoding`). "msgpack" sends token records as a
+	 * typed array; "json" is readable in a log.
+	 * @default 'json'
+	 */
+	readonly encoding?: Encoding;
+	/**
+	 * Milliseconds a request may run on the host. The host runs requests one at a time, so the clock
+	 * of a request starts when the requests before it are answered: a long queue of quick calls never
+	 * times out. On expiry the host is killed with SIGKILL and restarted; the expand call answers bail
+	 * with a `timeout` diagnostic ("timed out after N ms") and `HostCrashError.timedOut` is true.
+	 * @default 30_000
+	 */
+	readonly requestTimeoutMs?: number;
+	/**
+	 * Milliseconds a starting host gets to answer `initialize` and reload the libraries.
+	 * @default 10_000
+	 */
+	readonly startTimeoutMs?: number;
+	/**
+	 * A macro that crashed (or timed out) the host this many times is quarantined: later calls to it
+	 * answer bail with a `quarantined` diagnostic at once, and the host is not touched.
+	 * @default 3
+	 */
+	readonly quarantineAfter?: number;
+	/** When and how fast a crashed host is restarted; see {@link RestartPolicyOptions}. */
+	readonly restart?: RestartPolicyOptions;
+	/**
+	 * How many of the host's last stderr bytes to keep for crash reports (`HostCrashError.stderrTail`
+	 * and the crash diagnostic). 0 keeps none.
+	 * @default 4096
+	 */
+	readonly stderrTailBytes?: number;
+	/**
+	 * Milliseconds close() waits for the host to answer `shutdown` and exit before it kills it.
+	 * @default 5_000
+	 */
+	readonly shutdownTimeoutMs?: number;
+	/**
+	 * Milliseconds between SIGTERM and SIGKILL when the client kills a host that would not exit.
+	 * @default 2_000
+	 */
+	readonly forceKillAfterMs?: number;
+	/**
+	 * The Node.js executable that runs the host.
+	 * @default process.execPath
+	 */
+	readonly nodePath?: string;
+	/**
+	 * The host's entry script.
+	 * @default dist/server/main.js of this package
+	 */
+	readonly hostScript?: string;
+	/**
+	 * Extra arguments after `<hostScript> --encoding <encoding>`.
+	 * @default []
+	 */
+	readonly hostArgs?: readonly string[];
+	/**
+	 * Working directory of the host; relative library paths resolve against it.
+	 * @default process.cwd()
+	 */
+	readonly cwd?: string;
+	/**
+	 * Environment variables of the host, added to (and overriding) the client's own.
+	 * @default {}
+	 */
+	readonly env?: Readonly<Record<string, string | undefined>>;
+	/**
+	 * Called with each piece of text the host writes to stderr, which includes whatever a macro prints
+	 * (the host points a macro's stdout at stderr). Exceptions it throws are ignored.
+	 * @default undefined (stderr is only kept as a tail for crash reports)
+	 */
+	readonly onStderr?: (text: string) => void;
+	/**
+	 * The client's name, sent in `initialize` for the host's log.
+	 * @default 'macro-host-client'
+	 */
+	readonly clientName?: string;
+}
+
+/** MacroHostOptions with every default applied. */
+export interface NormalizedOptions {
+	readonly encoding: Encoding;
+	readonly requestTimeoutMs: number;
+	readonly startTimeoutMs: number;
+	readonly quarantineAfter: number;
+	readonly restart: RestartPolicy;
+	readonly stderrTailBytes: number;
+	readonly shutdownTimeoutMs: number;
+	readonly forceKillAfterMs: number;
+	readonly nodePath: string;
+	readonly hostScript: string;
+	readonly hostArgs: readonly string[];
+	readonly cwd: string;
+	readonly env: Readonly<Record<string, string | undefined>>;
+	readonly onStderr: ((text: string) => void) | undefined;
+	readonly clientName: string;
+}
+
+/** The host entry that ships with this package, resolved from this file (dist/client/ → dist/server/). */
+export const DEFAULT_HOST_SCRIPT = fileURLToPath(new URL('../server/main.js', import.meta.url));
+
+const MAX_TIMER_MS = 2_147_483_647; // setTimeout's limit; larger values fire at once.
+
+const KNOWN_OPTIONS: readonly (keyof MacroHostOptions)[] = [
+	'encoding',
+	'requestTimeoutMs',
+	'startTimeoutMs',
+	'quarantineAfter',
+	'restart',
+	'stderrTailBytes',
+	'shutdownTimeoutMs',
+	'forceKillAfterMs',
+	'nodePath',
+	'hostScript',
+	'hostArgs',
+	'cwd',
+	'env',
+	'onStderr',
+	'clientName',
+];
+
+/** Applies every default and checks every option; throws a TypeError naming the first bad one. */
+export function normalizeOptions(options: MacroHostOptions | undefined = {}): NormalizedOptions {
+	const given = validateObject('options', options) ?? {};
+	rejectUnknownKeys('MacroHost', given, KNOWN_OPTIONS);
+	const {
+		encoding = Encoding.json,
+		requestTimeoutMs = 30_000,
+		startTimeoutMs = 10_000,
+		quarantineAfter = DEFAULT_QUARANTINE_AFTER,
+		restart,
+		stderrTailBytes = 4096,
+		shutdownTimeoutMs = 5_000,
+		forceKillAfterMs = 2_000,
+		nodePath = process.execPath,
+		hostScript = DEFAULT_HOST_SCRIPT,
+		hostArgs = [],
+		cwd = process.cwd(),
+		env = {},
+		onStderr,
+		clientName = 'macro-host-client',
+	} = given as MacroHostOptions;
+
+	const normalized: NormalizedOptions = {
+		encoding: validateEncoding(encoding),
+		requestTimeoutMs: validateInteger('requestTimeoutMs', requestTimeoutMs, 1, 'milliseconds', MAX_TIMER_MS),
+		startTimeoutMs: validateInteger('startTimeoutMs', startTimeoutMs, 1, 'milliseconds', MAX_TIMER_MS),
+		quarantineAfter: validateQuarantineAfter(quarantineAfter),
+		restart: normalizeRestartPolicy(restart),
+		stderrTailBytes: validateInteger('stderrTailBytes', stderrTailBytes, 0, 'bytes'),
+		shutdownTimeoutMs: validateInteger('shutdownTimeoutMs', shutdownTimeoutMs, 1, 'milliseconds', MAX_TIMER_MS),
+		forceKillAfterMs: validateInteger('forceKillAfterMs', forceKillAfterMs, 1, 'milliseconds', MAX_TIMER_MS),
+		nodePath: validateNonEmptyString('nodePath', nodePath),
+		hostScript: validateNonEmptyString('hostScript', hostScript),
+		hostArgs: validateStringArray('hostArgs', hostArgs),
+		cwd: validateNonEmptyString('cwd', cwd),
+		env: validateEnv(env),
+		onStderr: validateCallback('onStderr', onStderr),
+		clientName: validateNonEmptyString('clientName', clientName),
+	};
+	return Object.freeze(normalized);
+}
+
+function validateEncoding(value: unknown): Encoding {
+	if (!Encoding.is(value)) invalidOption('encoding', `one of ${Encoding.all.map((e) => `"${e}"`).join(', ')}`, value);
+	return value;
+}
+
+function validateStringArray(name: string, value: unknown): readonly string[] {
+	if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) invalidOption(name, 'an array of strings', value);
+	return Object.freeze([...value]);
+}
+
+function validateEnv(value: unknown): Readonly<Record<string, string | undefined>> {
+	const env = validateObject('env', value) ?? {};
+	for (const [key, v] of Object.entries(env)) {
+		if (v !== undefined && typeof v !== 'string') invalidOption(`env.${key}`, 'a string or undefined', v);
+	}
+	return Object.freeze({ ...(env as Record<string, string | undefined>) });
+}
+
+function validateCallback<F>(name: string, value: unknown): F | undefined {
+	if (value !== undefined && typeof value !== 'function') invalidOption(name, 'a function', value);
+	return value as F | undefined;
+}

@@ -1,0 +1,110 @@
+/**
+ * The content hash under which a macro package's built library is cached: its manifest, every source file of the
+ * package and of its Rust path dependencies, the SDK (version and sources), `rustc -vV` (which names the target) and
+ * the environment variables that change cargo's output (RUSTFLAGS, CARGO_PROFILE_RELEASE_*, ...). Paths are not part
+ * of it, only contents (and file names relative to their crate), so a moved package stays cached.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'smol-toml';
+import type { PackageManifest } from './manifest.js';
+
+/** Bumped when the generated Cargo.toml or the build changes in a way that makes old cached libraries wrong. */
+const CACHE_FORMAT = 'macro-host-package-cache-v1';
+
+/** Inputs of {@link computeCacheKey} besides the package. */
+export interface CacheKeyInputs {
+	/** Absolute directory of the SDK crate. */
+	sdkDir: string;
+	/** `rustc -vV` output; its `host:` line is the target the library is built for. */
+	rustcVerbose: string;
+	/** The environment cargo runs with: the variables that change its output are part of the key. */
+	env: NodeJS.ProcessEnv;
+}
+
+/** Environment variables that change what cargo builds (flags, target, release profile). */
+function buildEnvironment(env: NodeJS.ProcessEnv): string {
+	const names = Object.keys(env)
+		.filter((name) => /^(RUSTFLAGS|CARGO_ENCODED_RUSTFLAGS|CARGO_BUILD_RUSTFLAGS|CARGO_BUILD_TARGET|CARGO_PROFILE_RELEASE_.*)$/.test(name))
+		.sort();
+	return names.map((name) => `${name}=${env[name]}`).join('\n');
+}
+
+/** The key: 64 lowercase hex digits of sha256. */
+export function computeCacheKey(manifest: PackageManifest, inputs: CacheKeyInputs): string {
+	const hash = createHash('sha256');
+	field(hash, 'format', CACHE_FORMAT);
+	field(hash, 'rustc', inputs.rustcVerbose);
+	field(hash, 'env', buildEnvironment(inputs.env));
+	field(hash, 'manifest', manifest.text);
+	hashTree(hash, 'package', join(manifest.dir, 'src'));
+	hashCrate(hash, 'sdk', inputs.sdkDir, new Set());
+	const seen = new Set<string>();
+	for (const dep of [...manifest.cargoPathDependencies].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+		hashCrate(hash, `dep:${dep.name}`, dep.dir, seen);
+	}
+	return hash.digest('hex');
+}
+
+/** A crate's Cargo.toml and src/, then its own path dependencies (each crate once). */
+function hashCrate(hash: Hash, label: string, dir: string, seen: Set<string>): void {
+	const abs = resolve(dir);
+	if (seen.has(abs)) return;
+	seen.add(abs);
+	let cargoToml = '';
+	try {
+		cargoToml = readFileSync(join(abs, 'Cargo.toml'), 'utf8');
+	} catch {
+		// A missing Cargo.toml makes cargo fail with its own message; the key only has to differ.
+	}
+	field(hash, `${label}:Cargo.toml`, cargoToml);
+	hashTree(hash, label, join(abs, 'src'));
+	for (const [name, depDir] of pathDependencies(cargoToml, abs)) hashCrate(hash, `${label}/${name}`, depDir, seen);
+}
+
+/** `name → absolute dir` of the path dependencies a Cargo.toml declares (any dependency table). */
+function pathDependencies(cargoToml: string, crateDir: string): [string, string][] {
+	let data: Record<string, unknown>;
+	try {
+		data = parse(cargoToml) as Record<string, unknown>;
+	} catch {
+		return [];
+	}
+	const out: [string, string][] = [];
+	for (const section of ['dependencies', 'build-dependencies']) {
+		const table = data[section];
+		if (typeof table !== 'object' || table === null) continue;
+		for (const [name, spec] of Object.entries(table as Record<string, unknown>)) {
+			const path = (spec as { path?: unknown } | null)?.path;
+			if (typeof path === 'string') out.push([name, resolve(crateDir, path)]);
+		}
+	}
+	return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** Every file under `dir`, by relative path in sorted order, with its content. */
+function hashTree(hash: Hash, label: string, dir: string): void {
+	const walk = (rel: string): void => {
+		let entries;
+		try {
+			entries = readdirSync(join(dir, rel), { withFileTypes: true });
+		} catch {
+			return;
+		}
+		entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+		for (const entry of entries) {
+			const path = rel ? `${rel}/${entry.name}` : entry.name;
+			if (entry.isDirectory()) walk(path);
+			else if (entry.isFile()) field(hash, `${label}:${path}`, readFileSync(join(dir, path)));
+		}
+	};
+	walk('');
+}
+
+/** Length-prefixed fields, so that no two different inputs can hash the same bytes. */
+function field(hash: Hash, name: string, value: string | Buffer): void {
+	const bytes = typeof value === 'string' ? Buffer.from(value) : value;
+	hash.update(`${name}\u0000${bytes.length}\u0000`);
+	hash.update(bytes);
+}

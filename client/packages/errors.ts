@@ -1,0 +1,87 @@
+/**
+ * Errors of the package flow. Callers branch on the class and its fields, never on message text; every message is
+ * complete on its own (file:line:col for manifest problems, the package and cargo's rendered output for builds).
+ */
+import { isAbsolute, relative } from 'node:path';
+
+/** One problem at a place in a manifest. */
+export interface ManifestDiagnostic {
+	/** Absolute path of the Scarb.toml. */
+	file: string;
+	/** 1-based line. */
+	line: number;
+	/** 1-based column. */
+	column: number;
+	message: string;
+}
+
+/** Formats a diagnostic as `file:line:col: message`, with the file relative to `cwd` when it lies inside it. */
+export function formatManifestDiagnostic(d: ManifestDiagnostic, cwd: string = process.cwd()): string {
+	return `${displayPath(d.file, cwd)}:${d.line}:${d.column}: ${d.message}`;
+}
+
+/** A path as a person wants to read it: relative to `cwd` when inside it, absolute otherwise. */
+export function displayPath(file: string, cwd: string = process.cwd()): string {
+	const rel = relative(cwd, file);
+	return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+/**
+ * A manifest could not be read, or the dependency graph it describes cannot be resolved (syntax errors, missing or
+ * mistyped fields, unknown dependency paths, version conflicts and mismatches). Carries every problem found, each at
+ * its `file:line:col`; the message is those lines.
+ */
+export class ManifestError extends Error {
+	override name = 'ManifestError';
+	/** Every problem, in the order found. */
+	readonly diagnostics: readonly ManifestDiagnostic[];
+
+	constructor(diagnostics: readonly ManifestDiagnostic[]) {
+		super(diagnostics.map((d) => formatManifestDiagnostic(d)).join('\n'));
+		this.diagnostics = diagnostics;
+	}
+}
+
+/** Which tool was missing. */
+export type RustTool = 'cargo' | 'rustc';
+
+/** cargo or rustc could not be found: building a macro package needs a Rust toolchain. */
+export class ToolchainNotFoundError extends Error {
+	override name = 'ToolchainNotFoundError';
+
+	constructor(
+		/** The tool that was looked for. */
+		readonly tool: RustTool,
+		/** The macro package that needed it. */
+		readonly packageName: string,
+		/** Every place that was searched. */
+		readonly searched: readonly string[],
+	) {
+		super(
+			`${tool} was not found on PATH or in ~/.cargo/bin, and building the macro package ${packageName} needs it. ` +
+				`Install Rust with rustup (https://rustup.rs) and make sure ${tool} is on PATH or in ~/.cargo/bin.`,
+		);
+	}
+}
+
+/** cargo failed to build a macro package: usually a Rust compile error in the package's sources. */
+export class PackageBuildError extends Error {
+	override name = 'PackageBuildError';
+
+	constructor(
+		/** The macro package's name, as its Scarb.toml spells it. */
+		readonly packageName: string,
+		/** Its version. */
+		readonly version: string,
+		/** Absolute path of its Scarb.toml. */
+		readonly manifestPath: string,
+		/** What cargo and rustc said (diagnostics as rustc renders them), without cargo's progress lines. */
+		readonly rendered: string,
+		/** cargo's exit code; undefined when it was killed by a signal. */
+		readonly exitCode: number | undefined,
+	) {
+		super(
+			`could not compile macro package ${packageName} v${version} (${displayPath(manifestPath)}); cargo said:\n${rendered.trimEnd()}`,
+		);
+	}
+}

@@ -1,0 +1,498 @@
+/**
+ * Keeps a host alive for its callers. Requests are pipelined: each is sent at once, and the host runs
+ * them one at a time in arrival order. So when the host dies, the request that was running is the
+ * oldest one still unanswered (once the responses it wrote before dying are dispatched), and every
+ * request behind it is innocent.
+ *
+ * The crash path: dispose the connection; answer the running request (an expand call with outcome
+ * bail and one `host-crash` or `timeout` diagnostic, any other call by rejecting with
+ * HostCrashError); count the crash against the macro (quarantine) and the restart policy; restart
+ * the host, reload every library in load order, re-initialize; re-send every other pending request
+ * in its original order. When the policy gives up, expand calls answer bail with a
+ * `host-unavailable` diagnostic and other calls reject with HostUnavailableError, now and later.
+ */
+import { Emitter, ErrorCodes, ResponseError, type Event } from 'vscode-jsonrpc/node';
+import {
+	ExitNotification,
+	InitializeRequest,
+	LoadLibraryRequest,
+	PROTOCOL_VERSION,
+	ShutdownRequest,
+	type Diagnostic,
+	type DiagnosticCode,
+	type ExpandResult,
+	type InitializeResult,
+	type LibraryInfo,
+	type MacroKind,
+	type Span,
+} from '../protocol/index.js';
+import {
+	describeCall,
+	describeExit,
+	HostClosedError,
+	HostCrashError,
+	HostStartError,
+	HostUnavailableError,
+	MacroHostRequestError,
+	RequestSendError,
+	type CrashedCall,
+} from './errors.js';
+import { HostProcess, toRequestError, type AnyRequestType, type HostExit } from './host-process.js';
+import { LibraryRegistry } from './library-registry.js';
+import type { NormalizedOptions } from './options.js';
+import { Quarantine, quarantineKey } from './quarantine.js';
+import { decideRestart, pruneCrashTimes } from './restart-policy.js';
+
+/** The macro an expand call runs, as the supervisor needs it for quarantine and crash reports. */
+export interface MacroCall {
+	readonly kind: MacroKind;
+	/** The macro name; for derive calls every derive name, in order. */
+	readonly names: readonly string[];
+	/** The library the call was restricted to, if any. */
+	readonly library: string | undefined;
+	/** The call site given with the call. */
+	readonly callSite: Span | undefined;
+}
+
+/** Sent to {@link Supervisor.onRestart} listeners after a host was replaced. */
+export interface RestartEvent {
+	/** Restarts so far, this one included. */
+	readonly restarts: number;
+	/** Process id of the new host. */
+	readonly pid: number | undefined;
+	/** The crash that caused the restart. */
+	readonly crash: HostCrashError;
+}
+
+/** One call, tracked until it is answered. */
+interface Call {
+	readonly type: AnyRequestType<unknown, unknown>;
+	readonly params: unknown;
+	/** Set for expand calls: they answer bail instead of rejecting when the host fails. */
+	readonly macro: MacroCall | undefined;
+	/** Runs with the answer before the caller sees it (loadLibrary records the library). */
+	readonly onAnswer: ((value: unknown) => void) | undefined;
+	readonly resolve: (value: unknown) => void;
+	readonly reject: (error: Error) => void;
+	/** The host it was last sent to; undefined while it waits for a restart. */
+	host: HostProcess | undefined;
+	settled: boolean;
+}
+
+type State = 'running' | 'recovering' | 'unavailable' | 'closed';
+
+/** A supervised host; see the module comment for what happens on a crash. */
+export class Supervisor {
+	readonly #options: NormalizedOptions;
+	readonly #quarantine: Quarantine;
+	readonly #libraries = new LibraryRegistry();
+	readonly #pending: Call[] = [];
+	readonly #crashTimes: number[] = [];
+	readonly #timedOutCall = new WeakMap<HostProcess, Call>();
+	readonly #restartEmitter = new Emitter<RestartEvent>();
+	readonly #crashEmitter = new Emitter<HostCrashError>();
+	#state: State = 'running';
+	#host: HostProcess | undefined;
+	#initializeResult: InitializeResult | undefined;
+	#restarts = 0;
+	#closing = false;
+	#closed: Promise<void> | undefined;
+	#unavailable: HostUnavailableError | undefined;
+	#headTimer: { call: Call; host: HostProcess; handle: NodeJS.Timeout } | undefined;
+	#backoff: NodeJS.Timeout | undefined;
+	#idleWaiters: (() => void)[] = [];
+	// Hosts let go of after a client bug; close() still waits for them, so none outlives it.
+	readonly #dying: Promise<unknown>[] = [];
+
+	private constructor(options: NormalizedOptions) {
+		this.#options = options;
+		this.#quarantine = new Quarantine(options.quarantineAfter);
+	}
+
+	/** Starts a host and initializes it; rejects with HostStartError when it cannot. */
+	static async start(options: NormalizedOptions): Promise<Supervisor> {
+		const supervisor = new Supervisor(options);
+		const { host, init } = await supervisor.#startHost();
+		supervisor.#adopt(host, init);
+		return supervisor;
+	}
+
+	/** Fires after each restart. */
+	get onRestart(): Event<RestartEvent> {
+		return this.#restartEmitter.event;
+	}
+
+	/** Fires on each host death, with the request it interrupted (if any) named in the error. */
+	get onCrash(): Event<HostCrashError> {
+		return this.#crashEmitter.event;
+	}
+
+	/** Process id of the current host; undefined while it is being restarted, or once closed. */
+	get pid(): number | undefined {
+		return this.#host?.pid;
+	}
+
+	/** How many times the host was restarted. */
+	get restarts(): number {
+		return this.#restarts;
+	}
+
+	/** The current host's answer to `initialize`. */
+	get initializeResult(): InitializeResult | undefined {
+		return this.#initializeResult;
+	}
+
+	/** The libraries loaded so far, in load order. */
+	get libraries(): LibraryInfo[] {
+		return this.#libraries.entries().map((entry) => entry.info);
+	}
+
+	/** True when `call` would be refused without running because its macro is quarantined. */
+	isQuarantined(macro: MacroCall): boolean {
+		return this.#quarantine.isQuarantined(this.#quarantineKey(macro));
+	}
+
+	/** Loads a library and remembers it, so that it is reloaded into every restarted host. */
+	loadLibrary(path: string): Promise<LibraryInfo> {
+		return this.#submit<LibraryInfo>(LoadLibraryRequest.type, { path }, undefined, (info) =>
+			this.#libraries.remember(path, info as LibraryInfo),
+		);
+	}
+
+	/** Sends a non-expand request; a crash while it runs rejects it with HostCrashError. */
+	request<P, R>(type: AnyRequestType<P, R>, params?: P): Promise<R> {
+		return this.#submit<R>(type as AnyRequestType<unknown, unknown>, params, undefined, undefined);
+	}
+
+	/** Sends an expand request; a crash, timeout, quarantine or give-up answers bail with a diagnostic. */
+	expand<P>(type: AnyRequestType<P, ExpandResult>, params: P, macro: MacroCall): Promise<ExpandResult> {
+		return this.#submit<ExpandResult>(type as AnyRequestType<unknown, unknown>, params, macro, undefined);
+	}
+
+	/**
+	 * Lets every call already made finish (restarting the host if it must), then sends shutdown and
+	 * exit and waits for the process to end, killing it if it does not within `shutdownTimeoutMs`.
+	 * Later calls reject with HostClosedError. Idempotent: every call returns the same promise.
+	 */
+	close(): Promise<void> {
+		this.#closed ??= this.#close();
+		return this.#closed;
+	}
+
+	// ---- Sending ----
+
+	#submit<R>(
+		type: AnyRequestType<unknown, unknown>,
+		params: unknown,
+		macro: MacroCall | undefined,
+		onAnswer: ((value: unknown) => void) | undefined,
+	): Promise<R> {
+		return new Promise<R>((resolve, reject) => {
+			const call: Call = {
+				type,
+				params,
+				macro,
+				onAnswer,
+				resolve: resolve as (value: unknown) => void,
+				reject,
+				host: undefined,
+				settled: false,
+			};
+			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
+			if (this.#state === 'unavailable') return this.#answerUnavailable(call);
+			if (macro !== undefined && this.isQuarantined(macro)) return this.#answerQuarantined(call, macro);
+			this.#pending.push(call);
+			if (this.#state === 'running') {
+				this.#send(call);
+				this.#armHeadTimer();
+			}
+		});
+	}
+
+	#send(call: Call): void {
+		const host = this.#host!;
+		call.host = host;
+		host.send(call.type, call.params).then(
+			(value) => this.#onAnswer(call, host, value),
+			(error: unknown) => this.#onFailure(call, host, error),
+		);
+	}
+
+	#onAnswer(call: Call, host: HostProcess, value: unknown): void {
+		if (call.settled || call.host !== host) return;
+		this.#settle(call, value, undefined);
+	}
+
+	#onFailure(call: Call, host: HostProcess, error: unknown): void {
+		if (call.settled || call.host !== host) return;
+		const refused = toRequestError(call.type.method, error);
+		if (refused) return this.#settle(call, undefined, refused);
+		// A write that failed while the pipe is fine never reached the host: the params could not be
+		// encoded. Otherwise the host is going away, and the exit path answers or re-sends the call.
+		if (error instanceof ResponseError && error.code === ErrorCodes.MessageWriteError && host.isWritable) {
+			this.#settle(call, undefined, new RequestSendError(call.type.method, error.message, { cause: error }));
+		}
+	}
+
+	/** Answers a call once, takes it off the queue, and moves the timeout to the next one. */
+	#settle(call: Call, value: unknown, error: Error | undefined): void {
+		if (call.settled) return;
+		call.settled = true;
+		const index = this.#pending.indexOf(call);
+		if (index >= 0) this.#pending.splice(index, 1);
+		if (error !== undefined) call.reject(error);
+		else {
+			call.onAnswer?.(value);
+			call.resolve(value);
+		}
+		this.#armHeadTimer();
+		this.#checkIdle();
+	}
+
+	/**
+	 * Times the request the host is running now: the oldest unanswered one. Only it gets a clock, as
+	 * the ones behind it have not started yet.
+	 */
+	#armHeadTimer(): void {
+		const head = this.#pending[0];
+		const host = this.#host;
+		const timer = this.#headTimer;
+		if (timer !== undefined && timer.call === head && timer.host === host && head.host === host) return;
+		if (timer !== undefined) clearTimeout(timer.handle);
+		this.#headTimer = undefined;
+		if (head === undefined || host === undefined || this.#state !== 'running' || head.host !== host) return;
+		const timeoutMs = this.#options.requestTimeoutMs;
+		const handle = setTimeout(() => {
+			if (head.settled || this.#pending[0] !== head || head.host !== host) return;
+			this.#timedOutCall.set(host, head);
+			host.killForTimeout(timeoutMs);
+		}, timeoutMs);
+		this.#headTimer = { call: head, host, handle };
+	}
+
+	// ---- Starting and restarting ----
+
+	/** Spawns a host, initializes it and reloads every remembered library; HostStartError if it fails. */
+	async #startHost(): Promise<{ host: HostProcess; init: InitializeResult }> {
+		const host = HostProcess.spawn(this.#options);
+		const timeoutMs = this.#options.startTimeoutMs;
+		try {
+			const init = await host.request(
+				InitializeRequest.type,
+				{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: this.#options.clientName } },
+				timeoutMs,
+			);
+			for (const { path, info } of this.#libraries.entries()) {
+				try {
+					this.#libraries.remember(path, await host.request(LoadLibraryRequest.type, { path }, timeoutMs));
+				} catch (error) {
+					// The file changed or vanished since it was loaded: calls to its macros now get the host's own errors.
+					if (!(error instanceof MacroHostRequestError)) throw error;
+					this.#libraries.forget(info.library);
+				}
+			}
+			return { host, init };
+		} catch (error) {
+			host.kill();
+			const exit = await host.exited;
+			host.dispose();
+			throw new HostStartError(host.command, startFailure(error, exit), exit, { cause: error });
+		}
+	}
+
+	#adopt(host: HostProcess, init: InitializeResult): void {
+		this.#host = host;
+		this.#initializeResult = init;
+		this.#state = 'running';
+		host.exited.then((exit) => this.#onHostExit(host, exit)).catch((bug: unknown) => this.#fail(bug));
+	}
+
+	async #onHostExit(host: HostProcess, exit: HostExit): Promise<void> {
+		if (host !== this.#host) return;
+		host.dispose();
+		this.#host = undefined;
+		this.#armHeadTimer();
+		// After shutdown and exit the host is meant to end.
+		if (this.#closing && this.#pending.length === 0) return this.#checkIdle();
+
+		const timedOut = this.#timedOutCall.get(host);
+		// A timed-out call answered in the nick of time leaves no culprit: everyone pending is re-sent.
+		const culprit = exit.timedOut
+			? timedOut !== undefined && !timedOut.settled
+				? timedOut
+				: undefined
+			: this.#pending.find((call) => call.host === host);
+		const crash = new HostCrashError(exit, culprit && this.#describe(culprit));
+		this.#crashTimes.push(Date.now());
+		pruneCrashTimes(this.#options.restart, this.#crashTimes);
+		this.#state = 'recovering';
+		if (culprit !== undefined) this.#answerCrashed(culprit, crash);
+		this.#crashEmitter.fire(crash);
+		try {
+			await this.#recover(crash);
+		} catch (bug) {
+			this.#fail(bug);
+		}
+	}
+
+	/** Restarts per the policy until a host is up or the policy gives up. */
+	async #recover(crash: HostCrashError): Promise<void> {
+		let lastFailure: Error = crash;
+		for (;;) {
+			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now());
+			if (!decision.restart) return this.#giveUp(decision.reason, lastFailure);
+			if (decision.delayMs > 0) await this.#sleep(decision.delayMs);
+			try {
+				const { host, init } = await this.#startHost();
+				this.#restarts++;
+				this.#adopt(host, init);
+				for (const call of [...this.#pending]) {
+					if (call.macro !== undefined && this.isQuarantined(call.macro)) this.#answerQuarantined(call, call.macro);
+					else this.#send(call);
+				}
+				this.#armHeadTimer();
+				this.#restartEmitter.fire({ restarts: this.#restarts, pid: host.pid, crash });
+				this.#checkIdle();
+				return;
+			} catch (error) {
+				if (!(error instanceof HostStartError)) throw error;
+				lastFailure = error;
+				this.#crashTimes.push(Date.now());
+				pruneCrashTimes(this.#options.restart, this.#crashTimes);
+			}
+		}
+	}
+
+	#sleep(ms: number): Promise<void> {
+		return new Promise((resolve) => {
+			this.#backoff = setTimeout(() => {
+				this.#backoff = undefined;
+				resolve();
+			}, ms);
+		});
+	}
+
+	#giveUp(reason: string, lastFailure: Error): void {
+		this.#state = 'unavailable';
+		this.#unavailable = new HostUnavailableError(reason, lastFailure);
+		for (const call of [...this.#pending]) this.#answerUnavailable(call);
+		this.#checkIdle();
+	}
+
+	/** A bug in this module: answer everyone with it rather than leave promises hanging. */
+	#fail(bug: unknown): void {
+		const error = bug instanceof Error ? bug : new Error(String(bug));
+		this.#state = 'unavailable';
+		this.#unavailable = new HostUnavailableError(`the client failed: ${error.message}`, error);
+		for (const call of [...this.#pending]) this.#settle(call, undefined, error);
+		const host = this.#host;
+		this.#host = undefined;
+		if (host !== undefined) {
+			host.kill();
+			this.#dying.push(host.exited);
+		}
+		this.#checkIdle();
+	}
+
+	// ---- Answers made by the client ----
+
+	#answerCrashed(call: Call, crash: HostCrashError): void {
+		if (call.macro === undefined) return this.#settle(call, undefined, crash);
+		const { crashes, isQuarantined } = this.#quarantine.recordCrash(this.#quarantineKey(call.macro));
+		const quarantined = isQuarantined
+			? `\nIt has crashed or hung the host ${crashes} times and is now quarantined: later calls to it are not run.`
+			: '';
+		const code: DiagnosticCode = crash.timedOut ? 'timeout' : 'host-crash';
+		this.#bail(call, code, crash.message + quarantined);
+	}
+
+	#answerQuarantined(call: Call, macro: MacroCall): void {
+		const crashes = this.#quarantine.crashes(this.#quarantineKey(macro));
+		const message =
+			`${capitalize(describeCall(this.#describe(call)))} is quarantined: it crashed or hung the macro host ` +
+			`${crashes} times (quarantineAfter is ${this.#quarantine.limit}), so it is not run again.`;
+		this.#bail(call, 'quarantined', message);
+	}
+
+	#answerUnavailable(call: Call): void {
+		const error = this.#unavailable!;
+		if (call.macro === undefined) return this.#settle(call, undefined, error);
+		this.#bail(call, 'host-unavailable', `${capitalize(describeCall(this.#describe(call)))} was not run. ${error.message}`);
+	}
+
+	#bail(call: Call, code: DiagnosticCode, message: string): void {
+		const diagnostic: Diagnostic = { severity: 'error', code, message };
+		if (call.macro?.callSite !== undefined) diagnostic.span = call.macro.callSite;
+		const result: ExpandResult = { outcome: 'bail', diagnostics: [diagnostic] };
+		this.#settle(call, result, undefined);
+	}
+
+	#describe(call: Call): CrashedCall {
+		const macro = call.macro;
+		if (macro === undefined) return { method: call.type.method };
+		return {
+			method: call.type.method,
+			macroKind: macro.kind,
+			macroName: macro.names.join(', '),
+			library: this.#libraries.resolve(macro.kind, macro.names, macro.library),
+			callSite: macro.callSite,
+		};
+	}
+
+	#quarantineKey(macro: MacroCall): string {
+		return quarantineKey(this.#libraries.resolve(macro.kind, macro.names, macro.library), macro.kind, macro.names);
+	}
+
+	// ---- Closing ----
+
+	async #close(): Promise<void> {
+		this.#closing = true;
+		await new Promise<void>((resolve) => {
+			this.#idleWaiters.push(resolve);
+			this.#checkIdle();
+		});
+		const host = this.#host;
+		if (host !== undefined) {
+			const timeoutMs = this.#options.shutdownTimeoutMs;
+			try {
+				await host.request(ShutdownRequest.type, undefined, timeoutMs);
+				host.notify(ExitNotification.method);
+			} catch {
+				// It refused or died; either way it is made to end below.
+			}
+			const kill = setTimeout(() => host.kill(), timeoutMs);
+			await host.exited;
+			clearTimeout(kill);
+			host.dispose();
+			this.#host = undefined;
+		}
+		await Promise.all(this.#dying);
+		if (this.#backoff !== undefined) clearTimeout(this.#backoff);
+		this.#state = 'closed';
+		this.#restartEmitter.dispose();
+		this.#crashEmitter.dispose();
+	}
+
+	#checkIdle(): void {
+		if (this.#pending.length > 0 || this.#state === 'recovering') return;
+		const waiters = this.#idleWaiters;
+		this.#idleWaiters = [];
+		for (const wake of waiters) wake();
+	}
+}
+
+/** Why a start failed, as the end of "`node main.js …` …". */
+function startFailure(error: unknown, exit: HostExit): string {
+	if (exit.spawnError !== undefined) return `could not be spawned: ${exit.spawnError}`;
+	if (error instanceof MacroHostRequestError) return `refused ${error.method}: ${error.message}`;
+	if (error instanceof HostCrashError) {
+		const step = error.method ?? 'initialize';
+		if (error.timedOut) return `did not answer ${step} within ${error.timeoutMs} ms`;
+		return `ended before answering ${step}: ${describeExit(exit)}`;
+	}
+	return `failed: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+function capitalize(text: string): string {
+	return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,55 @@
+/**
+ * The JSON body encoding (the default). Token records may be a Uint32Array in memory (the tokenizer
+ * and the library produce one); JSON.stringify would write that as an object keyed "0", "1", …, so
+ * this encoder turns such records into number arrays on the way out, in one pass and without
+ * touching the caller's objects. Both the host and the client write through it.
+ */
+import type { ContentTypeEncoder, Message } from 'vscode-jsonrpc';
+
+// A web-platform global in Node and browsers alike; declared here because protocol/ compiles without DOM or Node types.
+declare const TextEncoder: { new (): { encode(input: string): Uint8Array } };
+const utf8 = new TextEncoder();
+
+/** vscode-jsonrpc's name for JSON bodies. */
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** Encodes one JSON-RPC message as a UTF-8 JSON body. */
+export const jsonEncoder: ContentTypeEncoder = {
+	name: JSON_CONTENT_TYPE,
+	encode(msg: Message): Promise<Uint8Array> {
+		return Promise.resolve(utf8.encode(JSON.stringify(withPlainRecords(msg))));
+	},
+};
+
+/**
+ * Returns `msg` with every token stream's typed records replaced by a number array. Streams sit in a
+ * request's params (`args`, `item`) or a response's `result.tokens`; other messages pass unchanged.
+ */
+export function withPlainRecords(msg: Message): Message {
+	const m = msg as { params?: unknown; result?: unknown };
+	if (isObject(m.params)) {
+		const params = plainStreamsIn(m.params);
+		if (params !== m.params) return { ...msg, params } as Message;
+	}
+	if (isObject(m.result)) {
+		const result = plainStreamsIn(m.result);
+		if (result !== m.result) return { ...msg, result } as Message;
+	}
+	return msg;
+}
+
+function plainStreamsIn(holder: Record<string, unknown>): Record<string, unknown> {
+	let copy: Record<string, unknown> | undefined;
+	for (const key of Object.keys(holder)) {
+		const value = holder[key];
+		if (isObject(value) && value.records instanceof Uint32Array) {
+			copy ??= { ...holder };
+			copy[key] = { ...value, records: Array.from(value.records) };
+		}
+	}
+	return copy ?? holder;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === 'object' && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}

@@ -1,0 +1,74 @@
+/** The cache key's inputs, and the cached `rustc -vV` answer (with a stand-in rustc, so that it can change). */
+import { chmodSync, cpSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { computeCacheKey } from '../../dist/client/packages/cache-key.js';
+import { readManifest } from '../../dist/client/packages/manifest.js';
+import { BUNDLED_SDK_DIR } from '../../dist/client/packages/options.js';
+import { rustcVersionInfo } from '../../dist/client/packages/toolchain.js';
+import { removeTempDirs, tempDir, writeFiles, writeMacroPackage } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+describe('computeCacheKey', () => {
+	const root = tempDir('cache-key');
+	writeMacroPackage(join(root, 'a'), { name: 'key_macro' });
+	const base = { sdkDir: BUNDLED_SDK_DIR, rustcVerbose: 'rustc 1.95.0\nhost: x86_64-unknown-linux-gnu\n', env: {} };
+	const keyOf = (dir: string, inputs = base) => computeCacheKey(readManifest(join(root, dir, 'Scarb.toml')), inputs);
+
+	it('is a sha256 of contents: the same package at another path has the same key', () => {
+		cpSync(join(root, 'a'), join(root, 'copy'), { recursive: true });
+		expect(keyOf('a')).toMatch(/^[0-9a-f]{64}$/);
+		expect(keyOf('copy')).toBe(keyOf('a'));
+	});
+
+	it('changes with a source file, a new file, the manifest, rustc, and RUSTFLAGS', () => {
+		const key = keyOf('a');
+		cpSync(join(root, 'a'), join(root, 'b'), { recursive: true });
+		writeFiles(join(root, 'b'), { 'src/extra.rs': '' });
+		expect(keyOf('b')).not.toBe(key);
+		cpSync(join(root, 'a'), join(root, 'c'), { recursive: true });
+		writeFiles(join(root, 'c'), { 'src/lib.rs': '// edited\n' });
+		expect(keyOf('c')).not.toBe(key);
+		cpSync(join(root, 'a'), join(root, 'd'), { recursive: true });
+		writeFiles(join(root, 'd'), { 'Scarb.toml': '[package]\nname = "key_macro"\nversion = "0.1.1"\n\n[cairo-plugin]\n' });
+		expect(keyOf('d')).not.toBe(key);
+		expect(keyOf('a', { ...base, rustcVerbose: 'rustc 1.96.0\n' })).not.toBe(key);
+		expect(keyOf('a', { ...base, env: { RUSTFLAGS: '-C target-cpu=native' } })).not.toBe(key);
+		expect(keyOf('a', { ...base, env: { UNRELATED: '1' } })).toBe(key);
+	});
+});
+
+describe('rustcVersionInfo', () => {
+	it('asks rustc once, then answers from the cache until the compiler changes', async () => {
+		const root = tempDir('rustc-info');
+		const bin = join(root, 'bin');
+		mkdirSync(bin);
+		const rustc = join(bin, 'rustc');
+		const counter = join(root, 'count');
+		const write = (version: string) => {
+			writeFileSync(rustc, `#!/bin/sh\necho x >> "${counter}"\necho "rustc ${version}"\necho "host: x86_64-unknown-linux-gnu"\n`);
+			chmodSync(rustc, 0o755);
+		};
+		write('1.95.0');
+		const env = { PATH: bin, HOME: join(root, 'home'), RUSTUP_HOME: join(root, 'rustup') };
+		const cacheDir = join(root, 'cache');
+
+		const first = await rustcVersionInfo(rustc, env, cacheDir);
+		expect(first).toEqual({ verbose: 'rustc 1.95.0\nhost: x86_64-unknown-linux-gnu', spawned: true });
+		expect(await rustcVersionInfo(rustc, env, cacheDir)).toEqual({ ...first, spawned: false });
+
+		// A new compiler binary (rustup update rewrites it): asked again.
+		write('1.96.0');
+		utimesSync(rustc, new Date(), new Date(Date.now() + 5000));
+		expect(await rustcVersionInfo(rustc, env, cacheDir)).toEqual({ verbose: 'rustc 1.96.0\nhost: x86_64-unknown-linux-gnu', spawned: true });
+
+		// rustup's proxy file never changes, but its settings (rustup default) and toolchains do.
+		writeFiles(join(root, 'rustup'), { 'settings.toml': 'default_toolchain = "stable"\n' });
+		expect((await rustcVersionInfo(rustc, env, cacheDir)).spawned).toBe(true);
+		writeFiles(join(root, 'rustup'), { 'toolchains/beta-x86_64-unknown-linux-gnu/bin/rustc': '' });
+		expect((await rustcVersionInfo(rustc, env, cacheDir)).spawned).toBe(true);
+		expect((await rustcVersionInfo(rustc, { ...env, RUSTUP_TOOLCHAIN: 'beta' }, cacheDir)).spawned).toBe(true);
+		expect((await rustcVersionInfo(rustc, { ...env, RUSTUP_TOOLCHAIN: 'beta' }, cacheDir)).spawned).toBe(false);
+	});
+});

@@ -1,0 +1,17 @@
+/** Expanding through a real MacroHost with source text in and source text out. */
+import type { MacroHost } from '../../dist/client/index.js';
+import { printTokens } from '../../dist/client/token-printer.js';
+import { tokenize } from '../../dist/client/tokenizer.js';
+
+/** A token stream for the JSON wire: records as a plain array. */
+export function tokens(source: string): { text: string; records: number[] } {
+	const { stream, errors } = tokenize(source);
+	if (errors.length > 0) throw new Error(`test source does not tokenize: ${errors[0]!.message}`);
+	return { text: stream.text, records: Array.from(stream.records) };
+}
+
+/** `name!(args)` through the host; the outcome and the printed output. */
+export async function expandInline(host: MacroHost, name: string, args: string, library?: string): Promise<{ outcome: string; code: string | undefined }> {
+	const result = await host.expandInline({ name, args: tokens(args), library });
+	return { outcome: result.outcome, code: result.tokens ? printTokens(result.tokens, { layout: false }) : undefined };
+}
