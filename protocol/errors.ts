@@ -27,7 +27,16 @@ export namespace MacroHostErrorCodes {
 export type MacroHostErrorCode = (typeof MacroHostErrorCodes)[keyof typeof MacroHostErrorCodes];
 
 /** Why a library failed to load. */
-export type LibraryLoadFailure = 'notFound' | 'notALibrary' | 'missingSymbol' | 'abiMismatch' | 'badManifest';
+export type LibraryLoadFailure =
+	| 'notFound'
+	| 'notALibrary'
+	| 'missingSymbol'
+	| 'abiMismatch'
+	| 'badManifest'
+	/** A wasm module imports something (a wasm macro must import nothing). @since wasm sandbox */
+	| 'forbiddenImport'
+	/** A wasm module needs more memory than the host's page limit at start. @since wasm sandbox */
+	| 'memoryLimit';
 
 /** Data of a LibraryLoadFailed or AbiMismatch error. */
 export interface LibraryLoadErrorData {
@@ -41,6 +50,8 @@ export interface LibraryLoadErrorData {
 	actualAbiVersion?: number;
 	/** For abiMismatch: the version the host needs. */
 	expectedAbiVersion?: number;
+	/** For forbiddenImport: every import of the module, as `module.name`. @since wasm sandbox */
+	imports?: string[];
 }
 
 /** Data of an UnknownMacro error. */

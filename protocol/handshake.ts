@@ -18,13 +18,23 @@ export interface InitializeParams {
 	protocolVersion: number;
 	/** Who is asking, for the host's log. */
 	clientInfo?: { name: string; version?: string };
+	/** Limits for wasm macros in this session; absent fields keep the host's settings. @since wasm sandbox */
+	wasm?: WasmLimits;
+}
+
+/** Limits the host applies to wasm macros (see docs/wasm.md). */
+export interface WasmLimits {
+	/** Wall-clock limit of one wasm call; on expiry the worker is stopped and the call answers a diagnostic. @default 10000 */
+	timeoutMs?: number;
+	/** Most 64 KiB pages a module's memory may grow to (1..65536); applies to libraries loaded afterwards. @default 4096 (256 MiB) */
+	maxMemoryPages?: number;
 }
 
 /** What the host can do, returned by {@link InitializeRequest}. */
 export interface ServerCapabilities {
 	/** The encoding this host is speaking now. */
 	encoding: Encoding;
-	/** Kinds of library it loads: "native" shared objects (and, later, "wasm" modules). */
+	/** Kinds of library it loads: "native" shared objects and "wasm" modules. */
 	sandboxes: string[];
 	/** Whether `postProcess` is served. */
 	postProcess: boolean;

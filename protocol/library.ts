@@ -39,7 +39,7 @@ export interface LibraryInfo {
 	library: string;
 	/** The ABI version the library reports (always ABI_VERSION once loaded). */
 	abiVersion: number;
-	/** "native" for a shared object. */
+	/** "native" for a shared object, "wasm" for a WebAssembly module run in the host's sandbox. */
 	sandbox: string;
 	/** Whether the library exports mh_post_process. */
 	hasPostProcess: boolean;

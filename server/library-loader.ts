@@ -12,6 +12,7 @@ import { MacroHostErrorCodes, type LibraryLoadErrorData, type LibraryLoadFailure
 import type { LibraryInfo, MacroInfo, MacroKind } from '../protocol/library.js';
 import { ABI_VERSION } from '../protocol/version.js';
 import { bindFunctions, toNumber, type LibraryFunctions } from './abi.js';
+import type { WasmModuleHandle } from './wasm-sandbox.js';
 
 /** One macro of a loaded library, ready to call. */
 export interface MacroEntry {
@@ -35,6 +36,8 @@ export interface LoadedLibrary {
 	macros: Map<string, MacroEntry>;
 	/** Identity of the file this copy was loaded from; another value means the file changed. */
 	fingerprint: string;
+	/** Set for a wasm module (sandbox "wasm"): it runs in the wasm worker, never through `functions`. */
+	wasm?: WasmModuleHandle;
 }
 
 /** The key of a macro in {@link LoadedLibrary.macros}: names are unique per kind. */
@@ -138,7 +141,8 @@ export class LibraryLoader {
 	}
 }
 
-function toEntry(m: MacroInfo): MacroEntry {
+/** The callable entry of a manifest macro. */
+export function toEntry(m: MacroInfo): MacroEntry {
 	const abiKind = m.kind === 'inline' ? 0 : m.kind === 'attribute' ? 1 : 2;
 	return { ...m, abiKind, nameBytes: Buffer.from(m.name, 'utf8') };
 }
@@ -154,6 +158,11 @@ function readManifest(functions: LibraryFunctions): MacroInfo[] | string {
 	} catch {
 		return 'is not valid UTF-8';
 	}
+	return parseManifest(text);
+}
+
+/** Checks a manifest's JSON text; returns the macros, or a sentence saying what is wrong with it. */
+export function parseManifest(text: string): MacroInfo[] | string {
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(text);

@@ -4,8 +4,10 @@
  */
 import { buildCFixtures } from './fixtures/c/build.js';
 import { buildRustFixtures } from './fixtures/rust/build.js';
+import { buildWasmFixtures } from './fixtures/wasm/build.js';
 
 export default async function setup(): Promise<void> {
 	await buildCFixtures();
 	await buildRustFixtures();
+	await buildWasmFixtures();
 }

@@ -1,23 +1,29 @@
 /**
  * Turns a project into loadable macro libraries: resolve the graph, then for each macro package use the allowed
- * prebuilt library, or the cached one, or build it with cargo and publish it into the cache with an atomic rename.
+ * prebuilt library, or the cached one, or build it (with cargo, or for a wasm package with the wasm rustc) and
+ * publish it into the cache with an atomic rename.
  *
  * Cache layout under the cache directory:
- * - `libs/<key>/lib<crate>.<ext>`: the published library of one cache key (a file there is always complete);
+ * - `libs/<key>/lib<crate>.<ext>`, `libs/<key>/<crate>.wasm`: the published library of one cache key (a file there
+ *   is always complete);
  * - `build/<crate>-<key16>/Cargo.toml`: the generated manifest (the user's folder stays clean);
  * - `target/`: cargo's shared target dir (cargo's own lock serialises concurrent builds in it);
- * - `rustc-info.json`: the cached `rustc -vV` answer.
+ * - `wasm-sdk/<key>/libmacro_host_sdk.rlib`: the SDK compiled for wasm32, per wasm compiler and SDK content;
+ * - `rustc-info.json`, `wasm-rustc-info.json`: the cached `rustc -vV` answers of the two compilers.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { publishFile, tempName, writeIfChanged } from './atomic-file.js';
 import { computeCacheKey } from './cache-key.js';
 import { crateNameFor, generateCargoManifest } from './cargo-manifest.js';
 import { runCargoBuild, type CargoBuildRequest, type CargoBuildResult } from './cargo-build.js';
 import { ToolchainNotFoundError } from './errors.js';
+import type { PackageManifest, PluginTarget } from './manifest.js';
 import { normalizeBuildOptions, type BuildOptions, type NormalizedBuildOptions } from './options.js';
-import { findPrebuiltLibrary, hostTargetTriple, sharedLibraryExtension } from './prebuilt.js';
+import { findPrebuiltLibrary, packageTargetTriple, sharedLibraryExtension } from './prebuilt.js';
 import { resolveProject, type ResolvedMacroPackage, type ResolvedProject } from './resolve.js';
 import { findTool, rustcVersionInfo } from './toolchain.js';
+import { buildWasmModule, requireWasmCompiler, WASM_RUSTC_FLAGS } from './wasm-build.js';
 
 /** Where a macro package's library came from. */
 export type LibrarySource = 'prebuilt' | 'cache' | 'built';
@@ -30,14 +36,16 @@ export interface BuiltMacroPackage {
 	version: string;
 	/** Absolute path of its Scarb.toml. */
 	manifestPath: string;
-	/** Absolute path of the shared library to load: in the cache, or the package's prebuilt file. */
+	/** Absolute path of the library to load (a shared library, or a `.wasm` module): in the cache, or the package's prebuilt file. */
 	libraryPath: string;
+	/** What it was built as (`[cairo-plugin] target`). */
+	target: PluginTarget;
 	source: LibrarySource;
 	/** The cache key (sha256 hex); undefined for a prebuilt library. */
 	cacheKey: string | undefined;
 	/** Names of the packages that depend on it. */
 	requiredBy: string[];
-	/** Warnings cargo printed when it was built now; empty otherwise. */
+	/** Warnings cargo (or the wasm rustc) printed when it was built now; empty otherwise. */
 	warnings: string;
 }
 
@@ -49,7 +57,9 @@ export interface BuildProjectResult {
 	packages: BuiltMacroPackage[];
 	/** How many times cargo ran (0 when everything came from the cache or was prebuilt). */
 	cargoRuns: number;
-	/** Whether rustc was spawned for `rustc -vV` (false when its cached answer was still valid). */
+	/** How many wasm packages the wasm rustc compiled (0 when everything came from the cache or was prebuilt). */
+	wasmRuns: number;
+	/** Whether any rustc was spawned for `rustc -vV` (false when the cached answers were still valid). */
 	rustcSpawned: boolean;
 }
 
@@ -63,29 +73,42 @@ export type CargoRunner = (request: CargoBuildRequest) => Promise<CargoBuildResu
 export async function buildProject(projectDir: string, options: BuildOptions = {}, runCargo: CargoRunner = runCargoBuild): Promise<BuildProjectResult> {
 	const opts = normalizeBuildOptions(options);
 	const project = resolveProject(projectDir);
-	const state: BuildState = { opts, runCargo, rustcVerbose: undefined, rustcSpawned: false, cargoRuns: 0 };
+	const state: BuildState = { opts, runCargo, rustcVerbose: undefined, wasmRustcVerbose: undefined, rustcSpawned: false, cargoRuns: 0, wasmRuns: 0 };
 	const packages: BuiltMacroPackage[] = [];
 	for (const resolved of project.macroPackages) packages.push(await buildMacroPackage(resolved, state));
-	return { project, packages, cargoRuns: state.cargoRuns, rustcSpawned: state.rustcSpawned };
+	return { project, packages, cargoRuns: state.cargoRuns, wasmRuns: state.wasmRuns, rustcSpawned: state.rustcSpawned };
 }
 
 interface BuildState {
 	opts: NormalizedBuildOptions;
 	runCargo: CargoRunner;
 	rustcVerbose: string | undefined;
+	wasmRustcVerbose: string | undefined;
 	rustcSpawned: boolean;
 	cargoRuns: number;
+	wasmRuns: number;
 }
+
+/** The fields every {@link BuiltMacroPackage} of one package shares, whatever the library's source. */
+type PackageBase = Pick<BuiltMacroPackage, 'name' | 'version' | 'manifestPath' | 'requiredBy' | 'warnings' | 'target'>;
 
 async function buildMacroPackage(resolved: ResolvedMacroPackage, state: BuildState): Promise<BuiltMacroPackage> {
 	const { manifest } = resolved;
 	const { opts } = state;
-	const base = { name: manifest.name, version: manifest.versionText, manifestPath: manifest.manifestPath, requiredBy: resolved.requiredBy, warnings: '' };
+	const base: PackageBase = {
+		name: manifest.name,
+		version: manifest.versionText,
+		manifestPath: manifest.manifestPath,
+		requiredBy: resolved.requiredBy,
+		warnings: '',
+		target: manifest.pluginTarget,
+	};
 
 	if (resolved.prebuiltAllowed && opts.allowPrebuilt) {
-		const prebuilt = findPrebuiltLibrary(manifest, hostTargetTriple());
+		const prebuilt = findPrebuiltLibrary(manifest, packageTargetTriple(manifest));
 		if (prebuilt) return { ...base, libraryPath: prebuilt, source: 'prebuilt', cacheKey: undefined };
 	}
+	if (manifest.pluginTarget === 'wasm') return buildWasmPackage(manifest, base, state);
 
 	const rustcVerbose = await ensureRustcInfo(state, manifest.name);
 	const key = computeCacheKey(manifest, { sdkDir: opts.sdkDir, rustcVerbose, env: opts.env });
@@ -113,8 +136,40 @@ async function buildMacroPackage(resolved: ResolvedMacroPackage, state: BuildSta
 		cwd: buildDir,
 		onProgress: opts.onProgress,
 	});
-	publish(built.artifact, libraryPath);
+	publishFile(built.artifact, libraryPath);
 	return { ...base, libraryPath, source: 'built', cacheKey: key, warnings: built.warnings };
+}
+
+/**
+ * A wasm package: the key comes from the wasm rustc's `-vV` (answered from the cache file when that compiler has not
+ * changed), so a hit spawns no compiler at all; a miss compiles into a private directory and publishes the module.
+ */
+async function buildWasmPackage(manifest: PackageManifest, base: PackageBase, state: BuildState): Promise<BuiltMacroPackage> {
+	const { opts } = state;
+	const rustc = opts.wasmRustc;
+	requireWasmCompiler(rustc, manifest.name);
+	if (state.wasmRustcVerbose === undefined) {
+		const info = await rustcVersionInfo(rustc, opts.env, opts.cacheDir, 'wasm-rustc-info.json');
+		state.rustcSpawned ||= info.spawned;
+		state.wasmRustcVerbose = info.verbose;
+	}
+	const rustcVerbose = state.wasmRustcVerbose;
+	// rustc reads none of cargo's variables (RUSTFLAGS, ...); the flags macro-host passes are what varies.
+	const key = computeCacheKey(manifest, { sdkDir: opts.sdkDir, rustcVerbose, env: {}, compilerFlags: WASM_RUSTC_FLAGS });
+	const crate = crateNameFor(manifest.name);
+	const libraryPath = join(opts.cacheDir, 'libs', key, `${crate}.wasm`);
+	if (existsSync(libraryPath)) return { ...base, libraryPath, source: 'cache', cacheKey: key };
+
+	// A directory of its own per build, so that two processes building the same package do not share rustc's output.
+	const outDir = tempName(join(opts.cacheDir, 'build', `${crate}-${key.slice(0, 16)}-wasm`));
+	state.wasmRuns++;
+	try {
+		const built = await buildWasmModule({ rustc, rustcVerbose, manifest, sdkDir: opts.sdkDir, cacheDir: opts.cacheDir, outDir, env: opts.env, onProgress: opts.onProgress });
+		publishFile(built.artifact, libraryPath);
+		return { ...base, libraryPath, source: 'built', cacheKey: key, warnings: built.warnings };
+	} finally {
+		rmSync(outDir, { recursive: true, force: true });
+	}
 }
 
 /** `rustc -vV`, asked once per run (and answered from the cache file when rustc has not changed). */
@@ -132,31 +187,4 @@ async function ensureRustcInfo(state: BuildState, packageName: string): Promise<
 	state.rustcSpawned ||= info.spawned;
 	state.rustcVerbose = info.verbose;
 	return info.verbose;
-}
-
-/** Copies the artifact beside its final name and renames it there: readers see no file or a complete one. */
-function publish(artifact: string, libraryPath: string): void {
-	const dir = join(libraryPath, '..');
-	mkdirSync(dir, { recursive: true });
-	const temp = `${libraryPath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-	try {
-		copyFileSync(artifact, temp);
-		renameSync(temp, libraryPath);
-	} catch (error) {
-		rmSync(temp, { force: true });
-		throw error;
-	}
-}
-
-/** Writes `text` unless the file already holds it (atomically, since a concurrent build may read it). */
-function writeIfChanged(file: string, text: string): void {
-	try {
-		if (readFileSync(file, 'utf8') === text) return;
-	} catch {
-		// Not there yet.
-	}
-	mkdirSync(join(file, '..'), { recursive: true });
-	const temp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-	writeFileSync(temp, text);
-	renameSync(temp, file);
 }

@@ -1,8 +1,9 @@
 /**
- * The content hash under which a macro package's built library is cached: its manifest, every source file of the
- * package and of its Rust path dependencies, the SDK (version and sources), `rustc -vV` (which names the target) and
- * the environment variables that change cargo's output (RUSTFLAGS, CARGO_PROFILE_RELEASE_*, ...). Paths are not part
- * of it, only contents (and file names relative to their crate), so a moved package stays cached.
+ * The content hash under which a macro package's built library is cached: its manifest, its plugin target (native or
+ * wasm), every source file of the package and of its Rust path dependencies, the SDK (version and sources), the
+ * compiler's `rustc -vV` (for a wasm package, the wasm compiler's) and what else changes the output: for cargo builds
+ * the environment variables it reads (RUSTFLAGS, CARGO_PROFILE_RELEASE_*, ...), for wasm builds the rustc flags.
+ * Paths are not part of it, only contents (and file names relative to their crate), so a moved package stays cached.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +22,8 @@ export interface CacheKeyInputs {
 	rustcVerbose: string;
 	/** The environment cargo runs with: the variables that change its output are part of the key. */
 	env: NodeJS.ProcessEnv;
+	/** Compiler flags macro-host passes itself (the wasm build's); empty for cargo builds. */
+	compilerFlags?: readonly string[];
 }
 
 /** Environment variables that change what cargo builds (flags, target, release profile). */
@@ -35,7 +38,9 @@ function buildEnvironment(env: NodeJS.ProcessEnv): string {
 export function computeCacheKey(manifest: PackageManifest, inputs: CacheKeyInputs): string {
 	const hash = createHash('sha256');
 	field(hash, 'format', CACHE_FORMAT);
+	field(hash, 'target', manifest.pluginTarget);
 	field(hash, 'rustc', inputs.rustcVerbose);
+	field(hash, 'flags', (inputs.compilerFlags ?? []).join('\u0000'));
 	field(hash, 'env', buildEnvironment(inputs.env));
 	field(hash, 'manifest', manifest.text);
 	hashTree(hash, 'package', join(manifest.dir, 'src'));
@@ -44,6 +49,16 @@ export function computeCacheKey(manifest: PackageManifest, inputs: CacheKeyInput
 	for (const dep of [...manifest.cargoPathDependencies].sort((a, b) => (a.name < b.name ? -1 : 1))) {
 		hashCrate(hash, `dep:${dep.name}`, dep.dir, seen);
 	}
+	return hash.digest('hex');
+}
+
+/** The key of the SDK compiled on its own (the wasm build's rlib): its sources, the compiler and the flags. */
+export function computeSdkKey(sdkDir: string, rustcVerbose: string, compilerFlags: readonly string[]): string {
+	const hash = createHash('sha256');
+	field(hash, 'format', `${CACHE_FORMAT}:sdk`);
+	field(hash, 'rustc', rustcVerbose);
+	field(hash, 'flags', compilerFlags.join('\u0000'));
+	hashCrate(hash, 'sdk', sdkDir, new Set());
 	return hash.digest('hex');
 }
 

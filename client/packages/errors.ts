@@ -64,7 +64,41 @@ export class ToolchainNotFoundError extends Error {
 	}
 }
 
-/** cargo failed to build a macro package: usually a Rust compile error in the package's sources. */
+/** What a wasm compiler lacked: the compiler itself, or its standard library for wasm32-unknown-unknown. */
+export type WasmToolchainProblem = 'missingCompiler' | 'missingTarget';
+
+/** How to get a wasm-capable rustc; the same advice in every wasm toolchain message. */
+const WASM_INSTALL_ADVICE =
+	'Install it with: apt-get install rustc libstd-rust-dev-wasm32, or point the wasmRustc option or MACRO_HOST_WASM_RUSTC at a rustc that has that target.';
+
+/**
+ * The rustc that builds `[cairo-plugin] target = "wasm"` packages is missing, or has no standard library for
+ * wasm32-unknown-unknown. A {@link ToolchainNotFoundError} with `tool` "rustc", so callers that handle a missing
+ * toolchain handle this one too.
+ */
+export class WasmToolchainNotFoundError extends ToolchainNotFoundError {
+	override name = 'WasmToolchainNotFoundError';
+
+	constructor(
+		/** Which part is missing. */
+		readonly problem: WasmToolchainProblem,
+		/** The compiler's path (never looked up on PATH). */
+		readonly compiler: string,
+		packageName: string,
+		/** For `missingTarget`: where the standard library was looked for, or what the compiler said. */
+		readonly detail?: string,
+	) {
+		super('rustc', packageName, [compiler]);
+		this.message =
+			problem === 'missingCompiler'
+				? `${compiler} was not found, and building the wasm macro package ${packageName} needs it ` +
+					`(a rustc with a standard library for wasm32-unknown-unknown). ${WASM_INSTALL_ADVICE}`
+				: `${compiler} has no standard library for wasm32-unknown-unknown (${detail}), and building ` +
+					`the wasm macro package ${packageName} needs it. ${WASM_INSTALL_ADVICE}`;
+	}
+}
+
+/** cargo (or, for a wasm package, rustc) failed to build a macro package: usually a Rust compile error in its sources. */
 export class PackageBuildError extends Error {
 	override name = 'PackageBuildError';
 
@@ -77,11 +111,16 @@ export class PackageBuildError extends Error {
 		readonly manifestPath: string,
 		/** What cargo and rustc said (diagnostics as rustc renders them), without cargo's progress lines. */
 		readonly rendered: string,
-		/** cargo's exit code; undefined when it was killed by a signal. */
+		/** The compiler's exit code; undefined when it was killed by a signal or could not start. */
 		readonly exitCode: number | undefined,
+		/** The tool that failed: `cargo`, or the path of the rustc that builds wasm packages. */
+		readonly compiler: string = 'cargo',
+		/** The target it built for, when not the host's own (`wasm32-unknown-unknown`). */
+		readonly target?: string,
 	) {
 		super(
-			`could not compile macro package ${packageName} v${version} (${displayPath(manifestPath)}); cargo said:\n${rendered.trimEnd()}`,
+			`could not compile macro package ${packageName} v${version} (${displayPath(manifestPath)})` +
+				`${target ? ` for ${target}` : ''}; ${compiler} said:\n${rendered.trimEnd()}`,
 		);
 	}
 }

@@ -1,4 +1,4 @@
-/** Macro packages: manifests, version requirements, resolution, cargo builds, the build cache and loadProject. */
+/** Macro packages: manifests, version requirements, resolution, cargo and wasm builds, the build cache and loadProject. */
 export * from './errors.js';
 export * from './semver.js';
 export * from './toml-locations.js';
@@ -9,6 +9,7 @@ export * from './toolchain.js';
 export * from './cache-key.js';
 export * from './prebuilt.js';
 export * from './cargo-build.js';
+export * from './wasm-build.js';
 export * from './options.js';
 export * from './build-project.js';
 export * from './load-project.js';

@@ -1,6 +1,7 @@
 /**
  * `loadProject`: resolve and build a project's macro packages, then load every library into a macro host, and say
- * which macro comes from which package. The host keeps the libraries' paths (in the cache, or the package's prebuilt
+ * which macro comes from which package. A wasm package's library is a `.wasm` module, which the host's loadLibrary
+ * takes like a shared library (it runs it in its sandbox). The host keeps the libraries' paths (in the cache, or the package's prebuilt
  * file), so after a crash it reloads them from there: nothing is rebuilt.
  */
 import type { LibraryInfo, MacroInfo } from '../../protocol/library.js';
@@ -48,6 +49,8 @@ export interface LoadedProject {
 	macros: ProjectMacro[];
 	/** How many times cargo ran (0 on a warm cache). */
 	cargoRuns: number;
+	/** How many wasm packages the wasm rustc compiled (0 on a warm cache). */
+	wasmRuns: number;
 }
 
 /**
@@ -75,5 +78,6 @@ export async function loadProject(
 		packages,
 		macros: packages.flatMap((pkg) => pkg.macros.map((macro) => ({ ...macro, package: pkg.name, version: pkg.version, library: pkg.library }))),
 		cargoRuns: built.cargoRuns,
+		wasmRuns: built.wasmRuns,
 	};
 }

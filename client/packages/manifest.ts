@@ -15,6 +15,12 @@ export const MANIFEST_FILE = 'Scarb.toml';
 /** Target tables a `[cairo-plugin]` package may not have alongside it. */
 const OTHER_TARGETS = ['lib', 'executable', 'test', 'target'] as const;
 
+/** What a macro package's library is built as: `[cairo-plugin] target`. */
+export type PluginTarget = 'native' | 'wasm';
+
+/** Every {@link PluginTarget}, in the order messages list them. */
+export const PLUGIN_TARGETS: readonly PluginTarget[] = ['native', 'wasm'];
+
 /** A dependency from `[dependencies]`. */
 export interface DependencySpec {
 	/** The key, as written (`add-macro` or `add_macro`). */
@@ -57,6 +63,11 @@ export interface PackageManifest {
 	versionText: string;
 	/** Whether it has a `[cairo-plugin]` table, i.e. is a macro package. */
 	isMacroPackage: boolean;
+	/**
+	 * `[cairo-plugin] target`: `native` (a shared library built by cargo, the default) or `wasm` (a WebAssembly module
+	 * for wasm32-unknown-unknown, built by rustc alone). Always `native` for a package that is not a macro package.
+	 */
+	pluginTarget: PluginTarget;
 	/** `[dependencies]`, in manifest order. */
 	dependencies: DependencySpec[];
 	/**
@@ -146,10 +157,12 @@ class ManifestReader {
 			}
 		}
 
+		const pluginTarget = isMacroPackage ? this.readPluginTarget() : 'native';
+
 		const dependencies = this.readDependencies(isMacroPackage);
 		// Checked once here, so that a non-table [tool] is reported once.
 		this.table(['tool'], false);
-		const cargo = isMacroPackage ? this.readCargoTable() : { table: undefined, deps: [] };
+		const cargo = isMacroPackage ? this.readCargoTable(pluginTarget) : { table: undefined, deps: [] };
 		const allowPrebuiltPlugins = this.readAllowPrebuilt();
 
 		if (this.problems.length > 0 || name === undefined || version === undefined || versionText === undefined) {
@@ -164,6 +177,7 @@ class ManifestReader {
 			version,
 			versionText,
 			isMacroPackage,
+			pluginTarget,
 			dependencies,
 			cargoTable: cargo.table,
 			cargoPathDependencies: cargo.deps,
@@ -224,8 +238,22 @@ class ManifestReader {
 		return specs;
 	}
 
-	/** `[tool.cargo.pkg]`: checked, with its path dependencies made absolute. */
-	private readCargoTable(): { table: Record<string, unknown> | undefined; deps: CargoPathDependency[] } {
+	/** `[cairo-plugin] target`, `native` when absent. */
+	private readPluginTarget(): PluginTarget {
+		const path = ['cairo-plugin', 'target'];
+		const value = this.get(path);
+		if (value === undefined) return 'native';
+		if (typeof value === 'string' && (PLUGIN_TARGETS as readonly string[]).includes(value)) return value as PluginTarget;
+		const found = typeof value === 'string' ? `"${value}"` : typeName(value);
+		this.problem(path, `[cairo-plugin] target must be "native" (a shared library built by cargo) or "wasm" (a WebAssembly module), found ${found}`);
+		return 'native';
+	}
+
+	/**
+	 * `[tool.cargo.pkg]`: checked, with its path dependencies made absolute. A wasm package is compiled by rustc alone,
+	 * without cargo, so only `[tool.cargo.pkg.package]` applies to it (its `edition` is honoured, the rest is metadata).
+	 */
+	private readCargoTable(pluginTarget: PluginTarget): { table: Record<string, unknown> | undefined; deps: CargoPathDependency[] } {
 		const base = ['tool', 'cargo', 'pkg'];
 		if (!isTable(this.get(['tool'])) || this.table(['tool', 'cargo'], false) === undefined) return { table: undefined, deps: [] };
 		const pkg = this.table(base, false);
@@ -245,6 +273,24 @@ class ManifestReader {
 					this.problem([...base, 'package', key], `tool.cargo.pkg.package.${key} cannot be set: it comes from [package] ${key}`, 'key');
 				}
 			}
+		}
+		if (pluginTarget === 'wasm') {
+			for (const key of Object.keys(table)) {
+				if (key === 'package' || key === 'lib' || key === 'workspace') continue;
+				this.problem(
+					[...base, key],
+					`[tool.cargo.pkg.${key}] cannot be used with [cairo-plugin] target = "wasm": wasm macro packages are compiled by rustc alone, ` +
+						`without cargo, against the bundled SDK only; remove it, or remove target = "wasm" to build a native library with cargo`,
+					'key',
+				);
+				delete table[key];
+			}
+			// cargo would check the edition; rustc is given it as a flag, so a wrong type is caught here.
+			const edition = isTable(table.package) ? table.package.edition : undefined;
+			if (edition !== undefined && typeof edition !== 'string') {
+				this.problem([...base, 'package', 'edition'], `tool.cargo.pkg.package.edition must be a string such as "2021", found ${typeName(edition)}`);
+			}
+			return { table, deps: [] };
 		}
 		const deps: CargoPathDependency[] = [];
 		const depsTable = this.table([...base, 'dependencies'], false);

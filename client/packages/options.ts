@@ -23,6 +23,13 @@ export interface BuildOptions {
 	 */
 	readonly cargo?: string;
 	/**
+	 * Path of the rustc that builds `[cairo-plugin] target = "wasm"` packages: one with a standard library for
+	 * wasm32-unknown-unknown. It is always called by this path, never looked up on PATH, so it cannot shadow the rustc
+	 * that cargo uses.
+	 * @default `$MACRO_HOST_WASM_RUSTC` (from {@link env}), else `/usr/bin/rustc` (Debian's, with `libstd-rust-dev-wasm32`)
+	 */
+	readonly wasmRustc?: string;
+	/**
 	 * Environment used to find cargo and rustc and to run cargo.
 	 * @default `process.env`
 	 */
@@ -42,10 +49,18 @@ export interface NormalizedBuildOptions {
 	cacheDir: string;
 	sdkDir: string;
 	cargo: string | undefined;
+	/** Absolute path of the wasm rustc. */
+	wasmRustc: string;
 	env: NodeJS.ProcessEnv;
 	allowPrebuilt: boolean;
 	onProgress: ((progress: BuildProgress) => void) | undefined;
 }
+
+/** Debian's rustc, which has a wasm32 standard library when `libstd-rust-dev-wasm32` is installed. */
+export const DEFAULT_WASM_RUSTC = '/usr/bin/rustc';
+
+/** The environment variable that names the wasm rustc when the `wasmRustc` option is not given. */
+export const WASM_RUSTC_ENV = 'MACRO_HOST_WASM_RUSTC';
 
 /** The SDK bundled with this installation: `sdk/rust` beside `dist/` (this file is dist/client/packages/options.js). */
 export const BUNDLED_SDK_DIR = fileURLToPath(new URL('../../../sdk/rust/', import.meta.url));
@@ -60,12 +75,15 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** Applies defaults and checks the options; messages name the option, what it expects and what it got. */
 export function normalizeBuildOptions(options: BuildOptions = {}): NormalizedBuildOptions {
-	const { cacheDir, sdkDir = BUNDLED_SDK_DIR, cargo, env = process.env, allowPrebuilt = true, onProgress } = options;
+	const { cacheDir, sdkDir = BUNDLED_SDK_DIR, cargo, wasmRustc, env = process.env, allowPrebuilt = true, onProgress } = options;
 	if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir === '')) {
 		throw new TypeError(`The "cacheDir" option must be a non-empty path, got ${JSON.stringify(cacheDir)} (${typeof cacheDir})`);
 	}
 	if (cargo !== undefined && (typeof cargo !== 'string' || cargo === '')) {
 		throw new TypeError(`The "cargo" option must be the path of a cargo binary, got ${JSON.stringify(cargo)} (${typeof cargo})`);
+	}
+	if (wasmRustc !== undefined && (typeof wasmRustc !== 'string' || wasmRustc === '')) {
+		throw new TypeError(`The "wasmRustc" option must be the path of a rustc binary, got ${JSON.stringify(wasmRustc)} (${typeof wasmRustc})`);
 	}
 	if (onProgress !== undefined && typeof onProgress !== 'function') {
 		throw new TypeError(`The "onProgress" option must be a function, got ${typeof onProgress}`);
@@ -78,6 +96,7 @@ export function normalizeBuildOptions(options: BuildOptions = {}): NormalizedBui
 		cacheDir: resolve(cacheDir ?? defaultCacheDir(env)),
 		sdkDir: sdk,
 		cargo: cargo === undefined ? undefined : resolve(cargo),
+		wasmRustc: resolve(wasmRustc ?? (env[WASM_RUSTC_ENV] || DEFAULT_WASM_RUSTC)),
 		env,
 		allowPrebuilt,
 		onProgress,

@@ -1,11 +1,13 @@
 /**
  * Prebuilt macro libraries, as Scarb's `allow-prebuilt-plugins` has them: a macro package may ship
  * `target/scarb/cairo-plugin/<name>_v<version>_<target-triple>.<ext>`, and a project that allows it loads that file
- * without running cargo.
+ * without running cargo. A wasm package's file is `<name>_v<version>_wasm32-unknown-unknown.wasm`, the same on every
+ * platform.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageManifest } from './manifest.js';
+import { WASM_TARGET } from './wasm-build.js';
 
 let memoTriple: string | undefined;
 
@@ -44,9 +46,15 @@ export function sharedLibraryExtension(): string {
 	return process.platform === 'darwin' ? 'dylib' : process.platform === 'win32' ? 'dll' : 'so';
 }
 
+/** The target triple a package's library is built for: this platform's, or wasm32's for a wasm package. */
+export function packageTargetTriple(manifest: PackageManifest): string {
+	return manifest.pluginTarget === 'wasm' ? WASM_TARGET : hostTargetTriple();
+}
+
 /** Where `manifest`'s package would ship its prebuilt library for `targetTriple`. */
 export function prebuiltLibraryPath(manifest: PackageManifest, targetTriple: string): string {
-	return join(manifest.dir, 'target', 'scarb', 'cairo-plugin', `${manifest.id}_v${manifest.versionText}_${targetTriple}.${sharedLibraryExtension()}`);
+	const ext = targetTriple === WASM_TARGET ? 'wasm' : sharedLibraryExtension();
+	return join(manifest.dir, 'target', 'scarb', 'cairo-plugin', `${manifest.id}_v${manifest.versionText}_${targetTriple}.${ext}`);
 }
 
 /** The prebuilt library's path when the package ships one for `targetTriple`, else undefined. */

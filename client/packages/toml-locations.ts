@@ -113,7 +113,8 @@ class Scanner {
 				this.skipTrivia(false);
 				this.i += 1; // ]
 				this.table = path;
-				this.record(path, 'header', start);
+				// `[a.b.c]` also defines `a` and `a.b` when nothing did before: blame them here too.
+				for (let n = 1; n <= path.length; n++) this.record(path.slice(0, n), 'header', start);
 			} else {
 				this.parseKeyValue(this.table);
 			}

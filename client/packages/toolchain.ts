@@ -54,14 +54,15 @@ export interface RustcInfo {
 }
 
 /**
- * `rustc -vV` for the rustc at `rustcPath`, from `<cacheDir>/rustc-info.json` when its fingerprint still matches.
+ * `rustc -vV` for the rustc at `rustcPath`, from `<cacheDir>/<infoFile>` (`rustc-info.json` unless told otherwise) when
+ * its fingerprint still matches. Each compiler gets its own file, so two of them do not evict each other's answer.
  * The fingerprint covers the rustc binary (path, size, mtime) and, since ~/.cargo/bin/rustc is usually rustup's proxy
  * whose own file never changes, rustup's settings, the RUSTUP_TOOLCHAIN override and every installed toolchain's rustc:
  * `rustup update` or `rustup default` change one of those.
  */
-export async function rustcVersionInfo(rustcPath: string, env: NodeJS.ProcessEnv, cacheDir: string): Promise<RustcInfo> {
+export async function rustcVersionInfo(rustcPath: string, env: NodeJS.ProcessEnv, cacheDir: string, infoFile = 'rustc-info.json'): Promise<RustcInfo> {
 	const fingerprint = rustcFingerprint(rustcPath, env);
-	const file = join(cacheDir, 'rustc-info.json');
+	const file = join(cacheDir, infoFile);
 	try {
 		const cached = JSON.parse(readFileSync(file, 'utf8')) as { fingerprint?: string; verbose?: string };
 		if (cached.fingerprint === fingerprint && typeof cached.verbose === 'string') return { verbose: cached.verbose, spawned: false };

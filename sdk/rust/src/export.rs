@@ -142,6 +142,8 @@ fn doc_text(lines: &[&str]) -> String {
 /// # Safety
 /// `request` is null or points to a valid `mh_request` whose pointers are valid for the call.
 pub unsafe fn expand(library: &Library, request: *const mh_request) -> *mut mh_result {
+    #[cfg(target_arch = "wasm32")]
+    crate::wasm::panic_context("macro-host SDK panicked in mh_expand: ".to_string());
     let result = catch_unwind(AssertUnwindSafe(|| expand_request(library, request)))
         .unwrap_or_else(|payload| sdk_panic("mh_expand", &*payload));
     into_raw(result)
@@ -162,6 +164,8 @@ pub unsafe fn post_process(aux: mh_str, post_process: fn(&[&str]) -> ProcMacroRe
             Ok(values) => values,
             Err(e) => return bail(format!("post_process: the aux data is not a JSON array: {}", e)),
         };
+        #[cfg(target_arch = "wasm32")]
+        crate::wasm::panic_context("post_process panicked: ".to_string());
         catch_unwind(AssertUnwindSafe(|| post_process(&values)))
             .unwrap_or_else(|payload| bail(format!("post_process panicked: {}", panic_message(&*payload))))
     }))
@@ -203,6 +207,9 @@ unsafe fn expand_request(library: &Library, request: *const mh_request) -> ProcM
         (_, Err(e)) => return bail(format!("macro `{}`: the host sent an invalid item stream: {}", name, e)),
     };
     let handler = def.handler;
+    // On wasm32 catch_unwind cannot catch (panics abort); the hook records the same message instead.
+    #[cfg(target_arch = "wasm32")]
+    crate::wasm::panic_context(format!("macro `{}` panicked: ", name));
     catch_unwind(AssertUnwindSafe(move || match handler {
         Handler::Inline(f) => f(&args),
         Handler::Attribute(f) => f(&args, &item),

@@ -8,6 +8,9 @@ mod macros;
 mod parse;
 mod result;
 mod token_stream;
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod wasm;
 
 pub use abi::*;
 pub use json::split_json_array;

@@ -171,6 +171,37 @@ macro_rules! __export_macros_emit {
             $crate::export::free_result(result)
         }
 
+        /// Wasm ABI entry point: `size` bytes of module memory (aligned to 8) for the host's inputs.
+        #[cfg(target_arch = "wasm32")]
+        #[no_mangle]
+        pub extern "C" fn mh_alloc(size: usize) -> *mut u8 {
+            $crate::wasm::host_alloc(size)
+        }
+
+        /// Wasm ABI entry point: releases a block of `mh_alloc`.
+        ///
+        /// # Safety
+        /// `ptr` came from `mh_alloc(size)` and was not released before.
+        #[cfg(target_arch = "wasm32")]
+        #[no_mangle]
+        pub unsafe extern "C" fn mh_dealloc(ptr: *mut u8, size: usize) {
+            $crate::wasm::host_dealloc(ptr, size)
+        }
+
+        /// Wasm ABI entry point: the message of the panic that trapped the last call, or null.
+        #[cfg(target_arch = "wasm32")]
+        #[no_mangle]
+        pub extern "C" fn mh_panic_message() -> *const $crate::mh_str {
+            $crate::wasm::panic_message_ptr()
+        }
+
+        /// Wasm ABI entry point: the size of the allocation that failed in the last call, or 0.
+        #[cfg(target_arch = "wasm32")]
+        #[no_mangle]
+        pub extern "C" fn mh_alloc_failure() -> usize {
+            $crate::wasm::alloc_failure()
+        }
+
         $(
             /// Macro ABI entry point: sees the JSON array of every aux value of the run.
             ///

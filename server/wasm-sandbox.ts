@@ -1,0 +1,186 @@
+/**
+ * The host's side of the wasm worker: starts it, hands it the compiled modules, sends one call at
+ * a time and times each call out. A timeout stops the worker (never the host) and answers the call
+ * with a diagnostic; the next call starts a new worker, which instantiates its modules again.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Diagnostic } from '../protocol/expand.js';
+import type { Expansion } from './expander.js';
+import type { WasmExpandRequest } from './wasm-abi.js';
+import type { WasmInstancing } from './wasm-instances.js';
+import type { WasmModule } from './wasm-runtime.js';
+import type { FromWorker, ToWorker } from './wasm-worker.js';
+
+/** Limits and strategy of the wasm sandbox (docs/wasm.md). */
+export interface WasmOptions {
+	/** Wall-clock limit of one call into a module, in ms. @default 10000 */
+	timeoutMs: number;
+	/** Most 64 KiB pages a module's memory may grow to; applies to modules loaded afterwards. @default 4096 (256 MiB) */
+	maxMemoryPages: number;
+	/** How each call gets a clean instance. @default 'snapshot' */
+	instancing: WasmInstancing;
+}
+
+/** The defaults of {@link WasmOptions}. */
+export const DEFAULT_WASM_OPTIONS: Readonly<WasmOptions> = Object.freeze({ timeoutMs: 10_000, maxMemoryPages: 4096, instancing: 'snapshot' });
+
+/** A loaded wasm module, as the sandbox needs it. */
+export interface WasmModuleHandle {
+	/** The library id. */
+	library: string;
+	/** The module, compiled with its memory capped at `maxPages`. */
+	module: WasmModule;
+	maxPages: number;
+	/** Export names of its mutable globals. */
+	globals: string[];
+}
+
+/** The abi version and manifest text of a module, or why they could not be read. */
+export type ManifestAnswer = { abiVersion: number; manifest: string } | { error: string };
+
+// A plain path, not `new Worker(new URL(..., import.meta.url))`: bundlers and test runners rewrite that pattern.
+const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'wasm-worker.js');
+
+interface Pending {
+	resolve(answer: FromWorker): void;
+	timer: NodeJS.Timeout;
+}
+
+type Call = { op: 'manifest'; library: string } | { op: 'expand'; library: string; request: WasmExpandRequest; who: string } | { op: 'postProcess'; library: string; auxJson: string; who: string };
+
+/** Owns the worker thread that runs wasm macros. */
+export class WasmSandbox {
+	private worker: Worker | undefined;
+	// Resolves once the current worker runs: its start-up does not count against a call's timeout.
+	private online: Promise<void> = Promise.resolve();
+	// Modules the current worker has been given; a new worker starts with none.
+	private registered = new Set<string>();
+	private readonly pending = new Map<number, Pending>();
+	private seq = 0;
+	private readonly options: WasmOptions;
+
+	constructor(options: Partial<WasmOptions> = {}, private readonly log: (line: string) => void = () => undefined) {
+		this.options = { ...DEFAULT_WASM_OPTIONS, ...options };
+	}
+
+	/** The options in effect. */
+	get settings(): Readonly<WasmOptions> {
+		return this.options;
+	}
+
+	/** Changes limits (from initialize); the page limit applies to modules loaded afterwards. */
+	configure(options: Partial<WasmOptions>): void {
+		Object.assign(this.options, options);
+	}
+
+	/** Reads the ABI version and manifest of a module, under the same timeout as a call. */
+	async manifest(handle: WasmModuleHandle): Promise<ManifestAnswer> {
+		const answer = await this.send(handle, { op: 'manifest', library: handle.library }, () => ({
+			error: `its manifest (mh_manifest) did not return within ${this.options.timeoutMs} ms`,
+		}));
+		// A worker that died mid-call answers with an expansion: its diagnostic says why.
+		if ('outcome' in answer) return { error: answer.diagnostics[0]?.message ?? 'the wasm worker failed' };
+		return answer;
+	}
+
+	/** Runs one macro call; every failure is an answer (bail with a diagnostic). */
+	expand(handle: WasmModuleHandle, request: WasmExpandRequest, who: string): Promise<Expansion> {
+		return this.send(handle, { op: 'expand', library: handle.library, request, who }, () => this.timedOut(who)) as Promise<Expansion>;
+	}
+
+	/** Calls mh_post_process with the JSON array text of the run's aux data. */
+	postProcess(handle: WasmModuleHandle, auxJson: string, who: string): Promise<Expansion> {
+		return this.send(handle, { op: 'postProcess', library: handle.library, auxJson, who }, () => this.timedOut(who)) as Promise<Expansion>;
+	}
+
+	/** Stops the worker (end of session). */
+	dispose(): void {
+		this.stop('the host is shutting down');
+	}
+
+	private async send(handle: WasmModuleHandle, call: Call, onTimeout: () => Expansion | ManifestAnswer): Promise<Expansion | ManifestAnswer> {
+		const worker = this.ensureWorker();
+		await this.online;
+		// A worker that failed while starting is gone: answer as for any dead worker.
+		if (this.worker !== worker) return { outcome: 'bail', diagnostics: [{ severity: 'error', message: 'bad result: the wasm worker did not start', code: 'bad-result' }] };
+		if (!this.registered.has(handle.library)) {
+			const spec = { module: handle.module, maxPages: handle.maxPages, globals: handle.globals, instancing: this.options.instancing };
+			worker.postMessage({ op: 'register', library: handle.library, spec } satisfies ToWorker);
+			this.registered.add(handle.library);
+		}
+		const seq = ++this.seq;
+		return new Promise((resolve) => {
+			const timer = setTimeout(() => {
+				this.pending.delete(seq);
+				this.log(`wasm call timed out after ${this.options.timeoutMs} ms; stopping the wasm worker`);
+				this.stop('a call timed out');
+				resolve(onTimeout());
+			}, this.options.timeoutMs);
+			this.pending.set(seq, {
+				timer,
+				resolve: (answer) => resolve('expansion' in answer ? answer.expansion : answer.manifest),
+			});
+			worker.postMessage({ ...call, seq } as ToWorker);
+		});
+	}
+
+	private timedOut(who: string): Expansion {
+		const diagnostic: Diagnostic = {
+			severity: 'error',
+			message: `${who} timed out after ${this.options.timeoutMs} ms; its wasm worker was stopped and the host keeps serving`,
+			code: 'timeout',
+		};
+		return { outcome: 'bail', diagnostics: [diagnostic] };
+	}
+
+	private ensureWorker(): Worker {
+		if (this.worker) return this.worker;
+		const worker = new Worker(WORKER_SCRIPT);
+		// The worker never keeps the host alive by itself; a pending call's timer does.
+		worker.unref();
+		this.online = new Promise((resolve) => {
+			worker.once('online', resolve);
+			worker.once('exit', () => resolve());
+		});
+		worker.on('message', (answer: FromWorker) => {
+			const pending = this.pending.get(answer.seq);
+			if (!pending) return;
+			this.pending.delete(answer.seq);
+			clearTimeout(pending.timer);
+			pending.resolve(answer);
+		});
+		worker.on('error', (error) => {
+			if (this.worker !== worker) return;
+			this.log(`the wasm worker failed: ${error.stack ?? error.message}`);
+			this.fail(`the wasm worker failed: ${error.message}`);
+		});
+		worker.on('exit', (code) => {
+			if (this.worker !== worker) return;
+			this.log(`the wasm worker exited with code ${code}`);
+			this.fail(`the wasm worker exited with code ${code}`);
+		});
+		this.worker = worker;
+		this.registered = new Set();
+		return worker;
+	}
+
+	/** Answers every pending call with a bad-result bail and forgets the worker. */
+	private fail(reason: string): void {
+		this.worker = undefined;
+		for (const [seq, pending] of this.pending) {
+			clearTimeout(pending.timer);
+			const diagnostic: Diagnostic = { severity: 'error', message: `bad result: ${reason}`, code: 'bad-result' };
+			pending.resolve({ seq, expansion: { outcome: 'bail', diagnostics: [diagnostic] } });
+		}
+		this.pending.clear();
+	}
+
+	private stop(reason: string): void {
+		const worker = this.worker;
+		if (!worker) return;
+		this.fail(reason);
+		void worker.terminate();
+	}
+}
