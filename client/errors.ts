@@ -38,6 +38,10 @@ export class HostCrashError extends Error {
 	readonly timedOut: boolean;
 	/** The timeout that expired, when `timedOut`. */
 	readonly timeoutMs: number | undefined;
+	/** True when the host went over `memoryLimitMiB` (killed at the limit, or an allocation failed). */
+	readonly memoryLimitExceeded: boolean;
+	/** The memory limit, in MiB, when `memoryLimitExceeded`. */
+	readonly memoryLimitMiB: number | undefined;
 	/** The last bytes the host wrote to stderr (a macro's own output lands there too). */
 	readonly stderrTail: string;
 	/** The request that was running; undefined when the host died while idle. */
@@ -59,6 +63,8 @@ export class HostCrashError extends Error {
 		this.signalDescription = exit.signalDescription;
 		this.timedOut = exit.timedOut;
 		this.timeoutMs = exit.timeoutMs;
+		this.memoryLimitExceeded = exit.memoryLimitExceeded;
+		this.memoryLimitMiB = exit.memoryLimitMiB;
 		this.stderrTail = exit.stderrTail;
 		this.method = call?.method;
 		this.macroName = call?.macroName;
@@ -154,7 +160,7 @@ export function describeCall(call: CrashedCall): string {
 /** How the host ended, as the end of a sentence ("the host was killed by SIGSEGV (Segmentation fault)"). */
 export function describeExit(exit: HostExit): string {
 	if (exit.spawnError !== undefined) return `the host could not be spawned: ${exit.spawnError}`;
-	if (exit.timedOut) return `the host was killed with SIGKILL`;
+	if (exit.timedOut || exit.residentMiB !== undefined) return `the host was killed with SIGKILL`;
 	if (exit.signal !== undefined) {
 		const what = exit.signalDescription ? ` (${exit.signalDescription})` : '';
 		return `the host was killed by ${exit.signal}${what}`;
@@ -170,10 +176,17 @@ export function stderrSection(exit: HostExit): string {
 	return `\nHost stderr${exit.stderrTruncated ? ` (last ${Buffer.byteLength(exit.stderrTail)} bytes)` : ''}:\n${tail}`;
 }
 
+/** "exceeded the memory limit of 256 MiB (resident memory reached 262 MiB)". */
+function describeMemory(exit: HostExit): string {
+	const how = exit.residentMiB !== undefined ? `the host's resident memory reached ${exit.residentMiB} MiB` : 'an allocation failed';
+	return `exceeded the memory limit of ${exit.memoryLimitMiB} MiB (${how})`;
+}
+
 function crashMessage(exit: HostExit, call: CrashedCall | undefined): string {
 	let head: string;
 	if (call === undefined) head = `The macro host died while idle: ${describeExit(exit)}.`;
 	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
+	else if (exit.memoryLimitExceeded) head = `${describeCall(call)} ${describeMemory(exit)}; ${describeExit(exit)}.`;
 	else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
 	return head.charAt(0).toUpperCase() + head.slice(1) + stderrSection(exit);
 }

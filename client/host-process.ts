@@ -4,6 +4,10 @@
  * a timeout, the stderr tail) is latched once into {@link HostExit}, so every caller gets the same
  * answer. `exited` settles only after the child is reaped and every response it wrote before dying
  * has been dispatched, so "the oldest unanswered request" is exact when the supervisor asks.
+ *
+ * The host leads a process group of its own (spawned detached), so that whatever a macro forks
+ * dies with it: once the host has exited, the client kills the group. Waiting for the host's pipes
+ * to close is bounded, since a child that left the group may still hold them.
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
@@ -24,6 +28,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { Encoding, jsonEncoder, msgpackDecoder, msgpackEncoder } from '../protocol/index.js';
 import { HostCrashError, MacroHostRequestError } from './errors.js';
+import { DEFAULT_MEMORY_LIMIT_MIB, isAllocationFailure, MemoryWatchdog, toMiB } from './memory-watchdog.js';
 import type { NormalizedOptions } from './options.js';
 import { OutputTail } from './output-tail.js';
 
@@ -41,8 +46,17 @@ export interface HostExit {
 	readonly timedOut: boolean;
 	/** The timeout that expired, when `timedOut`. */
 	readonly timeoutMs: number | undefined;
-	/** True when the client asked it to die (close(), a timeout, a failed start). */
+	/** True when the client asked it to die (close(), a timeout, the memory limit, a failed start). */
 	readonly killedByClient: boolean;
+	/**
+	 * True when the host went over its memory limit: the client killed it at the limit, or an
+	 * allocation failed under the host's data ceiling and the allocator said so on stderr.
+	 */
+	readonly memoryLimitExceeded: boolean;
+	/** The limit, in MiB, when `memoryLimitExceeded`. */
+	readonly memoryLimitMiB: number | undefined;
+	/** The resident memory, in MiB, that crossed the limit; undefined when an allocation failed instead. */
+	readonly residentMiB: number | undefined;
 	/** Why it could not be spawned at all (e.g. "spawn /no/node ENOENT"); undefined when it ran. */
 	readonly spawnError: string | undefined;
 	/** The last `stderrTailBytes` bytes of its stderr, as text. */
@@ -88,14 +102,25 @@ export class HostProcess {
 	#exit: HostExit | undefined;
 	#timeoutMs: number | undefined;
 	#killedByClient = false;
+	readonly #memoryLimitMiB: number;
+	readonly #watchdog: MemoryWatchdog | undefined;
+	#residentAtKill: number | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
 	#progress = 0;
 
 	private constructor(options: NormalizedOptions) {
-		const args = [options.hostScript, '--encoding', options.encoding, ...options.hostArgs];
+		// The limit goes on the command line only when it is not the host's own default.
+		const memoryArgs = options.memoryLimitMiB === DEFAULT_MEMORY_LIMIT_MIB ? [] : ['--memory-limit-mib', String(options.memoryLimitMiB)];
+		const args = [options.hostScript, '--encoding', options.encoding, ...memoryArgs, ...options.hostArgs];
 		this.command = [options.nodePath, ...args].join(' ');
 		this.#stderr = new OutputTail(options.stderrTailBytes);
 		this.#subprocess = spawnHost(options, args);
+		this.#memoryLimitMiB = options.memoryLimitMiB;
+		const pid = this.#subprocess.pid;
+		if (pid !== undefined) {
+			liveGroups.add(pid);
+			this.#watchdog = new MemoryWatchdog(pid, options.memoryLimitMiB, (resident) => this.killForMemory(resident));
+		}
 		this.#forwardStderr(this.#subprocess.stderr, options.onStderr);
 		this.connection = this.#connect(options.encoding);
 		this.exited = this.#waitForExit();
@@ -126,10 +151,13 @@ export class HostProcess {
 			// The connection is already closed or disposed: the host is going away.
 			sent = Promise.reject(error);
 		}
-		sent.then(
-			() => this.#progress++,
-			() => this.#progress++,
-		);
+		const watchdog = this.#watchdog;
+		watchdog?.begin();
+		const settled = (): void => {
+			this.#progress++;
+			watchdog?.end();
+		};
+		sent.then(settled, settled);
 		return sent;
 	}
 
@@ -181,9 +209,25 @@ export class HostProcess {
 	/** Kills the host at once with SIGKILL because a request ran for `timeoutMs`; the first reason wins. */
 	killForTimeout(timeoutMs: number): void {
 		if (this.#exit !== undefined) return;
-		this.#timeoutMs ??= timeoutMs;
+		if (this.#residentAtKill === undefined) this.#timeoutMs ??= timeoutMs;
 		this.#killedByClient = true;
 		this.#subprocess.kill('SIGKILL');
+		this.#killGroup();
+	}
+
+	/** Kills the host at once with SIGKILL because its resident memory crossed the limit; the first reason wins. */
+	killForMemory(residentBytes: number): void {
+		if (this.#exit !== undefined) return;
+		if (this.#timeoutMs === undefined) this.#residentAtKill ??= residentBytes;
+		this.#killedByClient = true;
+		this.#subprocess.kill('SIGKILL');
+		this.#killGroup();
+	}
+
+	/** SIGKILLs the host's process group: the host, if alive, and whatever its macros forked. */
+	#killGroup(): void {
+		const pid = this.#subprocess.pid;
+		if (pid !== undefined) killProcessGroup(pid);
 	}
 
 	/** Disposes the connection; still-pending vscode-jsonrpc promises reject and are ignored. */
@@ -223,16 +267,32 @@ export class HostProcess {
 	}
 
 	async #waitForExit(): Promise<HostExit> {
+		type Result = { exitCode?: number; signal?: string; signalDescription?: string; originalMessage?: string; shortMessage?: string };
 		// reject:false makes execa report failures in the result instead of throwing.
-		let result: { exitCode?: number; signal?: string; signalDescription?: string; originalMessage?: string; shortMessage?: string };
-		try {
-			result = await this.#subprocess;
-		} catch (error) {
-			result = { originalMessage: error instanceof Error ? error.message : String(error) };
+		const settled: Promise<Result> = this.#subprocess.then(
+			(result) => result,
+			(error: unknown) => ({ originalMessage: error instanceof Error ? error.message : String(error) }),
+		);
+		// execa settles only once the pipes have closed as well, and a child a macro forked holds them:
+		// the process's own exit is what counts.
+		await Promise.race([settled, processExited(this.#subprocess)]);
+		this.#watchdog?.dispose();
+		// Children a macro forked hold copies of the host's pipes: they go with the host.
+		this.#killGroup();
+		const pid = this.#subprocess.pid;
+		if (pid !== undefined) liveGroups.delete(pid);
+		const streams = [this.#subprocess.stdout, this.#subprocess.stderr];
+		if (!(await closedWithin(streams, PIPE_CLOSE_GRACE_MS))) {
+			// A child that left the process group (setsid) still holds a pipe: stop waiting for it.
+			for (const stream of streams) stream.destroy();
 		}
-		await Promise.all([streamClosed(this.#subprocess.stdout), streamClosed(this.#subprocess.stderr)]);
+		const result = await settled;
 		await this.#drain();
 		const spawned = result.exitCode !== undefined || result.signal !== undefined;
+		const stderrTail = this.#stderr.text();
+		const abnormal = result.signal !== undefined || (result.exitCode !== undefined && result.exitCode !== 0);
+		const allocationFailed = !this.#killedByClient && abnormal && isAllocationFailure(stderrTail);
+		const memoryLimitExceeded = this.#residentAtKill !== undefined || allocationFailed;
 		this.#exit = Object.freeze({
 			pid: this.#subprocess.pid,
 			exitCode: result.exitCode,
@@ -241,8 +301,11 @@ export class HostProcess {
 			timedOut: this.#timeoutMs !== undefined,
 			timeoutMs: this.#timeoutMs,
 			killedByClient: this.#killedByClient,
+			memoryLimitExceeded,
+			memoryLimitMiB: memoryLimitExceeded ? this.#memoryLimitMiB : undefined,
+			residentMiB: this.#residentAtKill === undefined ? undefined : toMiB(this.#residentAtKill),
 			spawnError: spawned ? undefined : (result.originalMessage ?? result.shortMessage ?? 'unknown error'),
-			stderrTail: this.#stderr.text(),
+			stderrTail,
 			stderrTruncated: this.#stderr.isTruncated,
 		});
 		return this.#exit;
@@ -279,10 +342,59 @@ function spawnHost(options: NormalizedOptions, args: string[]) {
 		cwd: options.cwd,
 		env: options.env,
 		extendEnv: true,
-		// execa escalates our SIGTERM to SIGKILL after this delay, and kills the host if we exit.
+		// execa escalates our SIGTERM to SIGKILL after this delay.
 		forceKillAfterDelay: options.forceKillAfterMs,
-		cleanup: true,
+		// Its own process group, killed as a whole (see killProcessGroup). execa's cleanup skips detached
+		// children, so the 'exit' hook below kills live groups when the client exits; when the client is
+		// killed outright, the host's PR_SET_PDEATHSIG does.
+		detached: true,
 	});
+}
+
+/** How long the host's pipes may stay open after it exited and its group was killed. */
+const PIPE_CLOSE_GRACE_MS = 1000;
+
+/** Process groups of hosts that have not been seen to exit, killed if the client exits first. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+	if (exitHookInstalled) return;
+	exitHookInstalled = true;
+	process.once('exit', () => {
+		for (const pgid of liveGroups) killProcessGroup(pgid);
+	});
+}
+installExitHook();
+
+/** SIGKILLs a process group; a group that is already empty is fine. */
+function killProcessGroup(pgid: number): void {
+	try {
+		process.kill(-pgid, 'SIGKILL');
+	} catch {
+		// ESRCH: nothing left in the group.
+	}
+}
+
+/** Resolves when the process has exited (at once if it already has); never, when it was never spawned. */
+function processExited(child: HostSubprocess): Promise<void> {
+	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+	return new Promise((resolve) => {
+		child.once('exit', () => resolve());
+	});
+}
+
+/** Resolves true when every stream has closed, false when `ms` passed first. */
+async function closedWithin(streams: readonly Readable[], ms: number): Promise<boolean> {
+	let timer: NodeJS.Timeout | undefined;
+	const timedOut = new Promise<false>((resolve) => {
+		timer = setTimeout(() => resolve(false), ms);
+	});
+	const closed = Promise.all(streams.map(streamClosed)).then(() => true as const);
+	try {
+		return await Promise.race([closed, timedOut]);
+	} finally {
+		clearTimeout(timer);
+	}
 }
 type HostSubprocess = ReturnType<typeof spawnHost>;
 

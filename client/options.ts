@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { Encoding } from '../protocol/index.js';
 import { invalidOption, rejectUnknownKeys, validateInteger, validateNonEmptyString, validateObject } from './option-validation.js';
+import { DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-watchdog.js';
 import { DEFAULT_QUARANTINE_AFTER, validateQuarantineAfter } from './quarantine.js';
 import { normalizeRestartPolicy, type RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
@@ -38,6 +39,15 @@ export interface MacroHostOptions {
 	readonly quarantineAfter?: number;
 	/** When and how fast a crashed host is restarted; see {@link RestartPolicyOptions}. */
 	readonly restart?: RestartPolicyOptions;
+	/**
+	 * The host's memory limit, in MiB. While a request runs, the client checks the host's resident
+	 * memory every few milliseconds and kills it at the limit; the host also caps its data segment
+	 * (RLIMIT_DATA) a little above it, so one huge allocation fails at once. Either way the call
+	 * answers bail with a `memory-limit` diagnostic ("exceeded the memory limit of N MiB") and the
+	 * host is restarted; `HostCrashError.memoryLimitExceeded` is true.
+	 * @default 2048
+	 */
+	readonly memoryLimitMiB?: number;
 	/**
 	 * How many of the host's last stderr bytes to keep for crash reports (`HostCrashError.stderrTail`
 	 * and the crash diagnostic). 0 keeps none.
@@ -99,6 +109,7 @@ export interface NormalizedOptions {
 	readonly startTimeoutMs: number;
 	readonly quarantineAfter: number;
 	readonly restart: RestartPolicy;
+	readonly memoryLimitMiB: number;
 	readonly stderrTailBytes: number;
 	readonly shutdownTimeoutMs: number;
 	readonly forceKillAfterMs: number;
@@ -132,6 +143,7 @@ const KNOWN_OPTIONS: readonly (keyof MacroHostOptions)[] = [
 	'env',
 	'onStderr',
 	'clientName',
+	'memoryLimitMiB',
 ];
 
 /** Applies every default and checks every option; throws a TypeError naming the first bad one. */
@@ -144,6 +156,7 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		startTimeoutMs = 10_000,
 		quarantineAfter = DEFAULT_QUARANTINE_AFTER,
 		restart,
+		memoryLimitMiB = DEFAULT_MEMORY_LIMIT_MIB,
 		stderrTailBytes = 4096,
 		shutdownTimeoutMs = 5_000,
 		forceKillAfterMs = 2_000,
@@ -162,6 +175,7 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		startTimeoutMs: validateInteger('startTimeoutMs', startTimeoutMs, 1, 'milliseconds', MAX_TIMER_MS),
 		quarantineAfter: validateQuarantineAfter(quarantineAfter),
 		restart: normalizeRestartPolicy(restart),
+		memoryLimitMiB: validateInteger('memoryLimitMiB', memoryLimitMiB, MIN_MEMORY_LIMIT_MIB, 'MiB'),
 		stderrTailBytes: validateInteger('stderrTailBytes', stderrTailBytes, 0, 'bytes'),
 		shutdownTimeoutMs: validateInteger('shutdownTimeoutMs', shutdownTimeoutMs, 1, 'milliseconds', MAX_TIMER_MS),
 		forceKillAfterMs: validateInteger('forceKillAfterMs', forceKillAfterMs, 1, 'milliseconds', MAX_TIMER_MS),

@@ -402,7 +402,7 @@ export class Supervisor {
 		const quarantined = isQuarantined
 			? `\nIt has crashed or hung the host ${crashes} times and is now quarantined: later calls to it are not run.`
 			: '';
-		const code: DiagnosticCode = crash.timedOut ? 'timeout' : 'host-crash';
+		const code: DiagnosticCode = crash.timedOut ? 'timeout' : crash.memoryLimitExceeded ? 'memory-limit' : 'host-crash';
 		this.#bail(call, code, crash.message + quarantined);
 	}
 

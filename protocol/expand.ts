@@ -47,7 +47,19 @@ export namespace Severity {
 }
 
 /** Codes for diagnostics the host or client makes itself (a macro's own diagnostics have none). */
-export type DiagnosticCode = 'panic' | 'host-crash' | 'timeout' | 'quarantined' | 'host-unavailable' | 'bad-result';
+export type DiagnosticCode =
+	| 'panic'
+	| 'host-crash'
+	| 'timeout'
+	| 'quarantined'
+	| 'host-unavailable'
+	| 'bad-result'
+	/** A wasm macro trapped (unreachable, out-of-bounds access, stack exhaustion). @since wasm sandbox */
+	| 'wasm-trap'
+	/** A wasm macro needed more memory than the host's page limit. @since wasm sandbox */
+	| 'wasm-memory-limit'
+	/** A native macro took the host over its memory limit (`memoryLimitMiB`); the host was restarted. @since hardening */
+	| 'memory-limit';
 
 /** A diagnostic about one call. */
 export interface Diagnostic {

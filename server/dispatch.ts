@@ -35,6 +35,9 @@ import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.
 import { Expander } from './expander.js';
 import { LibraryLoadError, LibraryLoader } from './library-loader.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
+import { repairStdio } from './stdout-guard.js';
+import { mapMaybe, SandboxRoutes, validateWasmLimits } from './wasm-dispatch.js';
+import { WasmSandbox, type WasmOptions } from './wasm-sandbox.js';
 import {
 	InvalidParamsError,
 	validateExpandAttributeParams,
@@ -51,6 +54,8 @@ export interface ServeOptions {
 	encoding: Encoding;
 	/** Writes one line to the host's log. @default a line on stderr prefixed "macro-host: " */
 	log?: (line: string) => void;
+	/** Limits of the wasm sandbox; `initialize` may override them. @default DEFAULT_WASM_OPTIONS */
+	wasm?: Partial<WasmOptions>;
 }
 
 /** A running session. */
@@ -85,6 +90,9 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	const loader = new LibraryLoader();
 	const registry = new MacroRegistry();
 	const expander = new Expander();
+	// Wasm calls are asynchronous (the wasm worker); maxParallelism 1 keeps them in arrival order too.
+	const sandbox = new WasmSandbox(options.wasm, log);
+	const routes = new SandboxRoutes(loader, expander, sandbox);
 
 	connection.onRequest(InitializeRequest.type, guard(InitializeRequest.method, log, (raw) => {
 		const params = validateInitializeParams(raw);
@@ -95,18 +103,20 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 				{ expected: PROTOCOL_VERSION, actual: params.protocolVersion },
 			);
 		}
+		sandbox.configure(validateWasmLimits((raw as { wasm?: unknown }).wasm));
 		state.initialized = true;
 		const result: InitializeResult = {
 			protocolVersion: PROTOCOL_VERSION,
 			abiVersion: ABI_VERSION,
 			serverInfo: { name: SERVER_NAME, version: serverVersion() },
 			pid: process.pid,
-			capabilities: { encoding: options.encoding, sandboxes: ['native'], postProcess: true },
+			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true },
 		};
 		return result;
 	}));
 	connection.onRequest(ShutdownRequest.type, guard(ShutdownRequest.method, log, () => {
 		state.shutdown = true;
+		sandbox.dispose();
 		return null;
 	}));
 	const exited = new Promise<number>((resolve) => {
@@ -115,9 +125,10 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 
 	connection.onRequest(LoadLibraryRequest.type, guard(LoadLibraryRequest.method, log, (raw) => {
 		state.requireReady(LoadLibraryRequest.method);
-		const library = loader.load(validateLoadLibraryParams(raw).path);
-		registry.add(library);
-		return library.info;
+		return mapMaybe(routes.load(validateLoadLibraryParams(raw).path), (library) => {
+			registry.add(library);
+			return library.info;
+		});
 	}));
 	connection.onRequest(ListMacrosRequest.type, guard(ListMacrosRequest.method, log, () => {
 		state.requireReady(ListMacrosRequest.method);
@@ -126,24 +137,24 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	connection.onRequest(ExpandInlineRequest.type, guard(ExpandInlineRequest.method, log, (raw) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw);
-		return expander.expand(registry.resolve('inline', p.name, p.library), p);
+		return routes.expand(registry.resolve('inline', p.name, p.library), p);
 	}));
 	connection.onRequest(ExpandAttributeRequest.type, guard(ExpandAttributeRequest.method, log, (raw) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw);
-		return expander.expand(registry.resolve('attribute', p.name, p.library), p);
+		return routes.expand(registry.resolve('attribute', p.name, p.library), p);
 	}));
 	connection.onRequest(ExpandDeriveRequest.type, guard(ExpandDeriveRequest.method, log, (raw) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return expander.expandDerives(targets, p);
+		return routes.expandDerives(targets, p);
 	}));
 	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
 		state.requireReady(PostProcessRequest.method);
 		const p = validatePostProcessParams(raw);
-		return { diagnostics: expander.postProcess(registry.library(p.library), p.auxData) };
+		return mapMaybe(routes.postProcess(registry.library(p.library), p.auxData), (diagnostics) => ({ diagnostics }));
 	}));
 
 	connection.listen();
@@ -167,18 +178,31 @@ class SessionState {
 
 /** Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is logged. */
 function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R): (params: unknown) => R {
+	const toResponseError = (error: unknown): ResponseError<unknown> => {
+		if (error instanceof ResponseError) return error;
+		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
+		if (error instanceof LibraryLoadError || error instanceof MacroLookupError) {
+			return new ResponseError(error.code, error.message, error.data);
+		}
+		const err = error as Error;
+		log(`${method} failed: ${err.stack ?? err.message}`);
+		return new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
+	};
 	return (params) => {
 		try {
-			return handler(params);
-		} catch (error) {
-			if (error instanceof ResponseError) throw error;
-			if (error instanceof InvalidParamsError) throw new ResponseError(ErrorCodes.InvalidParams, error.message);
-			if (error instanceof LibraryLoadError || error instanceof MacroLookupError) {
-				throw new ResponseError(error.code, error.message, error.data);
+			const value = handler(params);
+			// Wasm work answers later: its failures are mapped the same way.
+			if (value instanceof Promise) {
+				return value.catch((error: unknown) => {
+					throw toResponseError(error);
+				}) as R;
 			}
-			const err = error as Error;
-			log(`${method} failed: ${err.stack ?? err.message}`);
-			throw new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
+			return value;
+		} catch (error) {
+			throw toResponseError(error);
+		} finally {
+			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2.
+			for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
 		}
 	};
 }

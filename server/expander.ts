@@ -23,6 +23,14 @@ import {
 	type RawTokenStream,
 } from './abi.js';
 import type { LoadedLibrary, MacroEntry } from './library-loader.js';
+import {
+	checkResultSize,
+	checkSpan,
+	checkTokenSpans,
+	MAX_RESULT_DIAGNOSTICS,
+	MAX_RESULT_TEXT_BYTES,
+	MAX_RESULT_TOKENS,
+} from './result-limits.js';
 
 /** A token stream as the expander returns it: records always a Uint32Array. */
 export interface FlatTokenStream extends TokenStream {
@@ -93,27 +101,9 @@ export class Expander {
 	 * - auxData is an array with one entry per derive that attached aux data (absent when none).
 	 */
 	expandDerives(targets: readonly MacroTarget[], input: ExpandInput): Expansion {
-		const parts: FlatTokenStream[] = [];
-		const diagnostics: Diagnostic[] = [];
-		const auxData: unknown[] = [];
-		let anyBail = false;
 		// The item is marshalled once and handed to every derive.
 		const item = input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM;
-		for (const target of targets) {
-			const one = this.call(target, EMPTY_STREAM, item, input.callSite);
-			diagnostics.push(...one.diagnostics);
-			if ('auxData' in one) auxData.push(one.auxData);
-			if (one.outcome === 'replace' && one.tokens) parts.push(one.tokens);
-			else if (one.outcome === 'bail') anyBail = true;
-			else if (one.outcome === 'remove') {
-				diagnostics.push(badResult(`${describeMacro(target)} returned "remove"; a derive only adds code, so the item is kept`, 'warning'));
-			}
-		}
-		const result: Expansion = parts.length
-			? { outcome: 'replace', tokens: concatStreams(parts), diagnostics }
-			: { outcome: anyBail ? 'bail' : 'leave', diagnostics };
-		if (auxData.length) result.auxData = auxData;
-		return result;
+		return mergeDerives(targets.map((target) => ({ target, expansion: this.call(target, EMPTY_STREAM, item, input.callSite) })));
 	}
 
 	/** Calls the library's mh_post_process with the JSON array of aux data; returns its diagnostics. */
@@ -159,12 +149,14 @@ export class Expander {
 		const len = toNumber(raw.len);
 		const textLen = toNumber(raw.text_len);
 		if (len > 0 && raw.tokens === null) return `${who} returned ${len} output tokens at a NULL pointer`;
+		const tooMany = checkResultSize(`${who} output`, len, 'tokens', MAX_RESULT_TOKENS);
+		if (tooMany !== undefined) return tooMany;
 		// One copy of all records out of library memory, which mh_free_result is about to release.
 		const records = len > 0 ? new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES).slice(0)) : new Uint32Array(0);
 		const text = this.readString({ ptr: raw.text, len: textLen }, `${who} output text`);
 		if (text.error !== undefined) return text.error;
 		const stream: FlatTokenStream = { text: text.text, records };
-		const problem = validateTokenStream(stream, textLen, `${who} output`);
+		const problem = validateTokenStream(stream, textLen, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
 		return problem ?? stream;
 	}
 
@@ -172,6 +164,8 @@ export class Expander {
 		const count = toNumber(raw.diagnostics_len);
 		if (count === 0) return [];
 		if (raw.diagnostics === null) return `${who} returned ${count} diagnostics at a NULL pointer`;
+		const tooMany = checkResultSize(`${who} result`, count, 'diagnostics', MAX_RESULT_DIAGNOSTICS);
+		if (tooMany !== undefined) return tooMany;
 		const decoded = koffi.decode(raw.diagnostics, MhDiagnostic, count) as RawDiagnostic[];
 		const diagnostics: Diagnostic[] = [];
 		for (let i = 0; i < decoded.length; i++) {
@@ -180,6 +174,8 @@ export class Expander {
 			if (severity === undefined) return `${who} returned diagnostic ${i} with unknown severity ${d.severity}`;
 			const message = this.readString(d.message, `${who} diagnostic ${i} message`);
 			if (message.error !== undefined) return message.error;
+			const badSpan = checkSpan(d.span.start, d.span.end, `${who} diagnostic ${i}`);
+			if (badSpan !== undefined) return badSpan;
 			const diagnostic: Diagnostic = { severity, message: message.text };
 			const span = toSpan(d.span);
 			if (span) diagnostic.span = span;
@@ -192,12 +188,39 @@ export class Expander {
 		const len = toNumber(raw.len);
 		if (len === 0) return { text: '' };
 		if (raw.ptr === null) return { error: `${what} is NULL with length ${len}` };
+		const tooLong = checkResultSize(what, len, 'bytes', MAX_RESULT_TEXT_BYTES);
+		if (tooLong !== undefined) return { error: tooLong };
 		try {
 			return { text: this.utf8.decode(new Uint8Array(koffi.view(raw.ptr, len))) };
 		} catch {
 			return { error: `${what} is not valid UTF-8` };
 		}
 	}
+}
+
+/**
+ * Merges the answers of the derives on one item, by the rule of {@link Expander.expandDerives}.
+ * Exported so that derives answered elsewhere (the wasm sandbox) merge the same way.
+ */
+export function mergeDerives(answers: readonly { target: MacroTarget; expansion: Expansion }[]): Expansion {
+	const parts: FlatTokenStream[] = [];
+	const diagnostics: Diagnostic[] = [];
+	const auxData: unknown[] = [];
+	let anyBail = false;
+	for (const { target, expansion: one } of answers) {
+		diagnostics.push(...one.diagnostics);
+		if ('auxData' in one) auxData.push(one.auxData);
+		if (one.outcome === 'replace' && one.tokens) parts.push(one.tokens);
+		else if (one.outcome === 'bail') anyBail = true;
+		else if (one.outcome === 'remove') {
+			diagnostics.push(badResult(`${describeMacro(target)} returned "remove"; a derive only adds code, so the item is kept`, 'warning'));
+		}
+	}
+	const result: Expansion = parts.length
+		? { outcome: 'replace', tokens: concatStreams(parts), diagnostics }
+		: { outcome: anyBail ? 'bail' : 'leave', diagnostics };
+	if (auxData.length) result.auxData = auxData;
+	return result;
 }
 
 /** Reusable input buffers for one stream slot (args or item): after warm-up a call allocates nothing for its input. */
@@ -247,7 +270,8 @@ function toSpan(raw: RawSpan): Span | undefined {
 	return { start: raw.start, end: raw.end };
 }
 
-function describeMacro(target: MacroTarget): string {
+/** "the inline macro add (/path/lib.so)": names a macro in diagnostics. */
+export function describeMacro(target: MacroTarget): string {
 	return `the ${target.macro.kind} macro ${target.macro.name} (${target.library.id})`;
 }
 

@@ -7,6 +7,12 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
+/**
+ * The largest body the host accepts, in bytes: 256 MiB. A larger Content-Length (or an absurd one,
+ * such as 10^20) is refused at the header, instead of buffering toward it until memory runs out.
+ */
+export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+
 /** A header block longer than this with no end in sight is garbage, not a slow header. */
 const MAX_HEADER_BYTES = 8 * 1024;
 const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
@@ -16,6 +22,8 @@ const CONTENT_LENGTH = 'content-length:';
 export class FrameGuard extends Transform {
 	private pending: Buffer = Buffer.alloc(0);
 	private bodyLeft = 0;
+	// After a refused oversized header its body follows: dropped without a report per chunk.
+	private skippingBody = false;
 
 	constructor(private readonly onGarbage: (problem: string) => void) {
 		super();
@@ -40,7 +48,14 @@ export class FrameGuard extends Transform {
 			// latin1 maps bytes one to one, so string indexes are byte indexes.
 			const header = data.toString('latin1', 0, end);
 			const length = contentLength(header);
+			if (length !== undefined && length > MAX_MESSAGE_BYTES) {
+				this.onGarbage(`dropped a message of ${length} bytes: larger than the ${MAX_MESSAGE_BYTES} bytes a message may have`);
+				this.skippingBody = true;
+				data = data.subarray(end + HEADER_END.length);
+				continue;
+			}
 			if (length !== undefined) {
+				this.skippingBody = false;
 				this.push(data.subarray(0, end + HEADER_END.length));
 				this.bodyLeft = length;
 				data = data.subarray(end + HEADER_END.length);
@@ -57,17 +72,24 @@ export class FrameGuard extends Transform {
 		const next = text.indexOf(CONTENT_LENGTH, 1);
 		const drop = next > 0 ? next : limit;
 		const preview = data.toString('latin1', 0, Math.min(drop, 60));
+		if (this.skippingBody) return data.subarray(drop);
 		this.onGarbage(`dropped ${drop} bytes that do not start a message (expected "Content-Length: N" then an empty line): ${JSON.stringify(preview)}`);
 		return data.subarray(drop);
 	}
 }
 
-/** The Content-Length of a well-formed header block (`Name: value` lines), else undefined. */
+/** A header name (an RFC 9110 token), a colon, and a value of visible characters, spaces and tabs. */
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]*:[ \t\x21-\x7e\x80-\xff]*$/;
+
+/**
+ * The Content-Length of a well-formed header block (`Name: value` lines), else undefined. Lines are
+ * held to the header syntax, so garbage that happens to contain a colon is not taken for a header.
+ */
 function contentLength(header: string): number | undefined {
 	let length: number | undefined;
 	for (const line of header.split('\r\n')) {
+		if (!HEADER_LINE.test(line)) return undefined;
 		const colon = line.indexOf(':');
-		if (colon <= 0) return undefined;
 		if (line.slice(0, colon).trim().toLowerCase() === 'content-length') {
 			const value = line.slice(colon + 1).trim();
 			if (!/^\d+$/.test(value)) return undefined;

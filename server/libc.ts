@@ -10,6 +10,8 @@ export const LibcConstants = {
 	F_DUPFD_CLOEXEC: process.platform === 'darwin' ? 67 : 1030,
 	/** setrlimit resource: the maximum core file size. */
 	RLIMIT_CORE: 4,
+	/** setrlimit resource: the maximum size of the data segment and private writable mappings (same value on macOS). */
+	RLIMIT_DATA: 2,
 	/** prctl option: the signal this process gets when its parent dies (Linux only). */
 	PR_SET_PDEATHSIG: 1,
 	SIGKILL: 9,

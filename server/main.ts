@@ -8,7 +8,8 @@ import type { Encoding } from '../protocol/handshake.js';
 import { serve } from './dispatch.js';
 import { applyProcessHygiene, configureMacroStack, onEndOfInput } from './process-hygiene.js';
 import { guardStdio } from './stdout-guard.js';
-import { createTransport } from './transport.js';
+import { applyMemoryLimit, DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-limit.js';
+import { createFramedTransport, loadCodec } from './framing.js';
 
 /** Help text of `macro-host serve`. */
 export const SERVE_USAGE = `Usage: macro-host serve [--encoding json|msgpack]
@@ -18,6 +19,8 @@ requests (Content-Length framing) on stdin/stdout. Drivers start it; people rare
 
 Options:
   --encoding json|msgpack  body encoding of every message in both directions (default: json)
+  --memory-limit-mib N     memory limit in MiB; the host's data segment is capped a little above it
+                           and the client kills the host at it (default: 2048)
   --help                   show this help and exit
 `;
 
@@ -28,7 +31,7 @@ const EXIT_USAGE = 2;
 const DRAIN_AFTER_EOF_MS = 2000;
 
 /** Parsed flags, or why they could not be parsed. */
-type ServeFlags = { encoding: Encoding; help: boolean } | { error: string };
+type ServeFlags = { encoding: Encoding; help: boolean; memoryLimitMiB: number } | { error: string };
 
 /**
  * Runs the host in this process until the client says `exit`, closes stdin, or dies. The returned
@@ -53,11 +56,13 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 		return new Promise<void>(() => undefined);
 	}
 
+	// Before any macro library is loaded: a library's constructor counts too.
+	applyMemoryLimit(flags.memoryLimitMiB);
 	stdio.output.on('error', (error: Error) => {
 		console.error(`macro-host: the client stopped reading replies (${error.message}); exiting`);
 		process.exit(1);
 	});
-	const { reader, writer } = createTransport(flags.encoding, stdio.input, stdio.output);
+	const { reader, writer } = createFramedTransport(await loadCodec(flags.encoding), stdio.input, stdio.output);
 	const session = serve(reader, writer, { encoding: flags.encoding });
 	onEndOfInput(stdio.input, () => {
 		// Replies still in flight are written first: the process ends on its own once nothing is pending.
@@ -67,10 +72,11 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 	process.exit(await session.exited);
 }
 
-/** Parses `[--encoding json|msgpack] [--help]` (also `--encoding=msgpack`). */
+/** Parses `[--encoding json|msgpack] [--memory-limit-mib N] [--help]` (also `--encoding=msgpack`). */
 export function parseServeFlags(argv: readonly string[]): ServeFlags {
 	let encoding: Encoding = 'json';
 	let help = false;
+	let memoryLimitMiB = DEFAULT_MEMORY_LIMIT_MIB;
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		if (arg === '--help' || arg === '-h') {
@@ -80,11 +86,17 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
 			if (value === undefined) return { error: '--encoding needs a value: json or msgpack' };
 			if (value !== 'json' && value !== 'msgpack') return { error: `--encoding must be json or msgpack, got "${value}"` };
 			encoding = value;
+		} else if (arg === '--memory-limit-mib' || arg.startsWith('--memory-limit-mib=')) {
+			const value = arg === '--memory-limit-mib' ? argv[++i] : arg.slice('--memory-limit-mib='.length);
+			if (value === undefined || !/^\d+$/.test(value) || Number(value) < MIN_MEMORY_LIMIT_MIB) {
+				return { error: `--memory-limit-mib must be a whole number of MiB, at least ${MIN_MEMORY_LIMIT_MIB}, got ${value === undefined ? 'nothing' : `"${value}"`}` };
+			}
+			memoryLimitMiB = Number(value);
 		} else {
 			return { error: `unknown argument "${arg}"` };
 		}
 	}
-	return { encoding, help };
+	return { encoding, help, memoryLimitMiB };
 }
 
 function tryConfigureMacroStack(): void {

@@ -25,6 +25,8 @@ export interface ProtocolStdio {
 }
 
 let guarded: ProtocolStdio | undefined;
+/** A private copy of the original stderr, and the identity fds 1 and 2 must keep (see repairStdio). */
+let savedStderr: { fd: number; dev: number; ino: number } | undefined;
 
 /**
  * Moves the protocol onto private fds and points fd 1 at stderr and fd 0 at /dev/null. Call it
@@ -43,9 +45,37 @@ export function guardStdio(): ProtocolStdio {
 	const redirected = libc.dup2(devNull, 0);
 	closeSync(devNull);
 	if (redirected < 0) throw new Error(`stdout guard: cannot point stdin at /dev/null: ${libc.lastError()}`);
+	const stderrFd = libc.fcntlInt(2, LibcConstants.F_DUPFD_CLOEXEC, 3);
+	if (stderrFd >= 0) {
+		const stat = fstatSync(stderrFd);
+		savedStderr = { fd: stderrFd, dev: stat.dev, ino: stat.ino };
+	}
 	routeConsoleToStderr();
 	guarded = { input: openInput(inputFd), output: openOutput(outputFd), inputFd, outputFd };
 	return guarded;
+}
+
+/**
+ * Puts fds 1 and 2 back on the original stderr when a macro closed them or pointed them elsewhere
+ * (`close(2)`, `dup2(devnull, 1)`). Without it the host's own log, and every later macro's output,
+ * would be lost, or would land in whatever file next took the closed fd's number. Called after
+ * every request; two fstat calls when nothing changed. Returns the fds it repaired.
+ */
+export function repairStdio(): number[] {
+	const saved = savedStderr;
+	if (saved === undefined) return [];
+	const repaired: number[] = [];
+	for (const fd of [1, 2]) {
+		let intact = false;
+		try {
+			const stat = fstatSync(fd);
+			intact = stat.dev === saved.dev && stat.ino === saved.ino;
+		} catch {
+			// EBADF: the macro closed it.
+		}
+		if (!intact && getLibc().dup2(saved.fd, fd) >= 0) repaired.push(fd);
+	}
+	return repaired;
 }
 
 /** console.log and console.info would write to fd 1; say explicitly that they belong in the log. */

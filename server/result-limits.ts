@@ -1,0 +1,55 @@
+/**
+ * How big a library's result may be, and the span checks the token-stream validator does not make.
+ * Sizes come from library memory the host cannot trust: they are checked before anything is read,
+ * so a garbage length (2^40 tokens at a 24-byte buffer) is a bad result, never a read past the end
+ * of the library's memory or an allocation that takes the host down.
+ */
+import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE } from '../protocol/token-stream.js';
+
+/**
+ * The most output text, aux data or diagnostic message one result may hold, in bytes: 64 MiB.
+ * Far beyond real code, and small enough that the reply still encodes within the host's memory.
+ */
+export const MAX_RESULT_TEXT_BYTES = 64 * 1024 * 1024;
+
+/** The most output tokens one result may hold: 2^21 (about two million; 48 MiB of records). */
+export const MAX_RESULT_TOKENS = 2 * 1024 * 1024;
+
+/** The most diagnostics one result may hold. */
+export const MAX_RESULT_DIAGNOSTICS = 100_000;
+
+/** Why `count` items (tokens, diagnostics, bytes) are more than `max`, or undefined when they fit. */
+export function checkResultSize(subject: string, count: number, unit: string, max: number): string | undefined {
+	if (count <= max) return undefined;
+	return `${subject} has ${count} ${unit}, more than the ${max} a result may hold`;
+}
+
+/**
+ * Why a span from a library is not one, or undefined when it is: a range that ends before it
+ * starts, or one with only one end at MH_SPAN_CALL_SITE (a generated token has both).
+ */
+export function checkSpan(start: number, end: number, who: string): string | undefined {
+	const startsAtCallSite = start === SPAN_CALL_SITE;
+	if (startsAtCallSite !== (end === SPAN_CALL_SITE)) {
+		return `${who} has span ${spanText(start)}..${spanText(end)}: only one end is the call site (0xFFFFFFFF), a generated token has both`;
+	}
+	if (!startsAtCallSite && end < start) return `${who} has span ${start}..${end}, which ends before it starts`;
+	return undefined;
+}
+
+/** The first token of `records` whose span is not one (see checkSpan), as a sentence. */
+export function checkTokenSpans(records: Uint32Array, what: string): string | undefined {
+	for (let i = 0; i < records.length; i += RECORD_WIDTH) {
+		const start = records[i + RecordField.spanStart];
+		const end = records[i + RecordField.spanEnd];
+		// The common cases first, without a call: a real range, or a generated token.
+		if (start <= end && (end !== SPAN_CALL_SITE || start === SPAN_CALL_SITE)) continue;
+		const problem = checkSpan(start, end, `${what}: token ${i / RECORD_WIDTH}`);
+		if (problem !== undefined) return problem;
+	}
+	return undefined;
+}
+
+function spanText(n: number): string {
+	return n === SPAN_CALL_SITE ? 'call-site' : String(n);
+}

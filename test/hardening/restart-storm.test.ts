@@ -1,0 +1,81 @@
+/**
+ * A restart storm end to end: every call crashes the host. The client must not spin: restarts back
+ * off (each waits at least the policy's delay), quarantined macros answer at once without touching
+ * the host, and once the rate limit is reached the client stops restarting and says so on every
+ * call, naming why. The number of host processes started stays bounded by the policy.
+ */
+import { describe, expect, it } from 'vitest';
+import { HostCrashError, HostUnavailableError } from '../../dist/client/index.js';
+import { startHost } from '../client/support.js';
+import { ident, isAlive, LIBC_BASIC, LIBC_BASIC_ID, LIBC_FAULTS, LIBC_FAULTS_ID } from './support.js';
+
+const CRASHERS = ['bang_segv', 'bang_abort', 'bang_exit3', 'bang_exit0'];
+const POLICY = { maxRestarts: 4, windowMs: 120_000, backoffInitialMs: 100, backoffMaxMs: 400, healthyAfterMs: 120_000 };
+
+describe('a restart storm', () => {
+	it('backs off, quarantines, then gives up and says so; it never spawns more hosts than the policy allows', async () => {
+		const { host } = await startHost({ restart: POLICY, quarantineAfter: 1 });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const pids = [host.pid!];
+		const crashedAt: number[] = [];
+		const restartedAt: number[] = [];
+		host.onCrash(() => crashedAt.push(Date.now()));
+		host.onRestart((event) => {
+			restartedAt.push(Date.now());
+			pids.push(event.pid!);
+		});
+
+		// Phase 1: twelve calls, all of them crashers, sent at once.
+		const storm = [1, 2, 3].flatMap(() => CRASHERS).map((name) => host.expandInline({ name, args: ident('x') }));
+		const answers = await Promise.all(storm);
+		const codes = answers.map((a) => a.diagnostics.map((d) => d.code).join());
+		// Each macro crashes the host once and is then quarantined: its later calls never run.
+		expect(codes).toEqual([...CRASHERS.map(() => 'host-crash'), ...Array(8).fill('quarantined')]);
+		expect(answers[4].diagnostics[0].message).toBe(
+			`Inline macro \`bang_segv\` from library ${LIBC_BASIC_ID} (no call site given) is quarantined: ` +
+				'it crashed or hung the macro host 1 times (quarantineAfter is 1), so it is not run again.',
+		);
+		expect(host.restarts).toBe(4);
+		// Backoff: the first restart of the streak is immediate, then 100, 200, 400 ms at least.
+		const waited = restartedAt.map((t, i) => t - crashedAt[i]);
+		[0, 100, 200, 400].forEach((delay, i) => expect(waited[i]).toBeGreaterThanOrEqual(delay));
+
+		// Quarantined macros fail fast: no host is touched, none is started.
+		const pid = host.pid;
+		const fast = await Promise.all(Array.from({ length: 50 }, (_, i) => host.expandInline({ name: CRASHERS[i % 4], args: ident('q') })));
+		expect(new Set(fast.map((a) => a.diagnostics[0].code))).toEqual(new Set(['quarantined']));
+		expect(host.pid).toBe(pid);
+		expect(host.restarts).toBe(4);
+
+		// Phase 2: one more crasher goes over maxRestarts. The client gives up and tells every caller why.
+		const last = await host.expandInline({ name: 'fault_stack_overflow', args: ident('o') });
+		expect(last.diagnostics.map((d) => d.code)).toEqual(['host-crash']);
+		const reason = 'the macro host crashed 5 times within 120000 ms, more than the 4 restarts allowed in that time (restart.maxRestarts)';
+		const unavailable = `The macro host is unavailable: ${reason}; no more restarts are attempted.`;
+		expect(await host.expandInline({ name: 'wrap', args: ident('w') })).toEqual({
+			outcome: 'bail',
+			diagnostics: [
+				{
+					severity: 'error',
+					code: 'host-unavailable',
+					message: `Inline macro \`wrap\` from library ${LIBC_BASIC_ID} (no call site given) was not run. ${unavailable}`,
+				},
+			],
+		});
+		const error = await host.listMacros().then(
+			() => undefined,
+			(e: unknown) => e,
+		);
+		expect(error).toBeInstanceOf(HostUnavailableError);
+		expect(error).toMatchObject({ message: unavailable, reason });
+		// The cause is the crash that made the policy give up.
+		expect((error as Error).cause).toBeInstanceOf(HostCrashError);
+		expect((error as Error).cause).toMatchObject({ macroName: 'fault_stack_overflow', library: LIBC_FAULTS_ID, signal: 'SIGSEGV' });
+
+		// Bounded: the first host plus maxRestarts, and none of them is left running.
+		expect(pids).toHaveLength(1 + POLICY.maxRestarts);
+		expect(host.pid).toBeUndefined();
+		expect(pids.filter(isAlive)).toEqual([]);
+	});
+});

@@ -1,0 +1,26 @@
+/**
+ * The short soak CI runs: 2,000 expansions through one MacroHost, about 1% of them crashing the host
+ * at random, in a mix of kinds (inline, attribute, derive) and sizes (1 to 2,000 tokens), with every
+ * answer checked. Nothing may be lost and no process may be left behind. The full run (100,000
+ * expansions, with the client's memory measured) is `node dist/bench/soak.js`; see docs/reliability.md.
+ */
+import { describe, expect, it } from 'vitest';
+import { runSoak } from '../../dist/bench/soak.js';
+import { LIBC_BASIC } from './support.js';
+
+describe('the soak, short', () => {
+	it('2,000 expansions with ~1% crashes: no answer lost or wrong, no process leaked', async () => {
+		const report = await runSoak({ expansions: 2_000, crashRate: 0.01, inFlight: 32, seed: 7, library: LIBC_BASIC });
+		expect(report.lostExamples).toEqual([]);
+		expect(report.lost).toBe(0);
+		expect(report.leakedProcesses).toBe(0);
+		// Every crashing call crashed the host exactly once, and each crash was followed by one restart.
+		expect(report.crashCalls).toBeGreaterThan(5);
+		expect(report.crashes).toBe(report.crashCalls);
+		expect(report.restarts).toBe(report.crashes);
+		expect(report.hostsStarted).toBe(report.restarts + 1);
+		expect(Object.keys(report.mix).sort()).toEqual(
+			expect.arrayContaining(['aux', 'bail', 'derive', 'noop', 'tag', 'wrap']),
+		);
+	}, 120_000);
+});
