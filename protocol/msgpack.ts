@@ -12,11 +12,20 @@ export const MSGPACK_CONTENT_TYPE = 'application/msgpack';
 // useRecords:false keeps plain maps on the wire so any msgpack peer can read it.
 const packr = new Packr({ moreTypes: true, useRecords: false });
 
+/** Encodes one JSON-RPC message as a msgpack body, synchronously (for writers that frame it at once). */
+export function packMessage(msg: Message): Uint8Array {
+	return packr.pack(msg);
+}
+
 /** Encodes one JSON-RPC message as a msgpack body. */
 export const msgpackEncoder: ContentTypeEncoder = {
 	name: MSGPACK_CONTENT_TYPE,
 	encode(msg: Message): Promise<Uint8Array> {
-		return Promise.resolve(packr.pack(msg));
+		try {
+			return Promise.resolve(packr.pack(msg));
+		} catch (error) {
+			return Promise.reject(error);
+		}
 	},
 };
 

@@ -1,0 +1,63 @@
+/** What every row of the bench is given: fixtures, the rust-analyzer server (if any) and the run's sizes. */
+import type { BenchFixtures } from './build-fixtures.js';
+
+/** Sizes and repetitions of one run. */
+export interface BenchSizes {
+	/** Token counts of the round-trip rows. */
+	tokenCounts: number[];
+	/** Timed runs per round-trip measurement (the issue asks for at least 20). */
+	roundTripRuns: number;
+	/** Timed runs of each cold start. */
+	coldStartRuns: number;
+	/** Expansions in the pipelined-throughput and pool rows. */
+	pipelined: number;
+	/** Expansions of the 1 ms `spin` macro in the pool row. */
+	spinCalls: number;
+	/** Crash → recovery repetitions. */
+	crashRuns: number;
+	/** Timed repetitions of each throughput measurement (pipelined and pool rows). */
+	throughputRepeats: number;
+}
+
+/** The full run, and the smoke run CI does (`--quick`). */
+export const FULL_SIZES: BenchSizes = {
+	tokenCounts: [20, 2_000, 20_000, 200_000],
+	roundTripRuns: 25,
+	coldStartRuns: 20,
+	pipelined: 20_000,
+	spinCalls: 400,
+	crashRuns: 10,
+	throughputRepeats: 5,
+};
+export const QUICK_SIZES: BenchSizes = {
+	tokenCounts: [20, 2_000],
+	roundTripRuns: 3,
+	coldStartRuns: 2,
+	pipelined: 200,
+	spinCalls: 20,
+	crashRuns: 2,
+	throughputRepeats: 1,
+};
+
+/** Shared by every row. */
+export interface BenchContext {
+	fixtures: BenchFixtures;
+	/** rust-analyzer's server binary, or why its rows are skipped. */
+	ra: { path: string; apiVersion: number } | { missing: string };
+	sizes: BenchSizes;
+	/** Progress lines (stderr), so stdout carries only the table. */
+	progress(line: string): void;
+}
+
+/** The server path when rust-analyzer's rows run, with the library built. */
+export function raTarget(ctx: BenchContext): { path: string; dylib: string } | undefined {
+	if (!('path' in ctx.ra) || !ctx.fixtures.raLibrary) return undefined;
+	return { path: ctx.ra.path, dylib: ctx.fixtures.raLibrary };
+}
+
+/** Why rust-analyzer's rows are skipped (for the table). */
+export function raSkipNote(ctx: BenchContext): string {
+	if ('missing' in ctx.ra) return `skipped: ${ctx.ra.missing}`;
+	if (!ctx.fixtures.raLibrary) return `skipped: ${ctx.fixtures.raSkipReason ?? 'the proc-macro crate was not built'}`;
+	return '';
+}

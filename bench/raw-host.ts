@@ -1,0 +1,74 @@
+/**
+ * A host process driven with raw Content-Length frames, no client library: the cold-start row times
+ * the host itself (spawn, Node's start, the host's imports, initialize, loadLibrary), not a client.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
+
+/** The compiled host entry. */
+export const HOST_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
+
+/** A spawned host that answers JSON frames. */
+export class RawHost {
+	readonly child: ChildProcess;
+	private buffer: Buffer = Buffer.alloc(0);
+	private readonly replies = new Map<number, (body: { result?: unknown; error?: { message: string } }) => void>();
+	private nextId = 1;
+	private stderr = '';
+
+	constructor(extraNodeArgs: readonly string[] = []) {
+		this.child = spawn(process.execPath, [...extraNodeArgs, HOST_MAIN, '--encoding', 'json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+		this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
+		this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
+		this.child.stdin!.on('error', () => undefined);
+	}
+
+	/** Sends a request; resolves with its result, rejects with the host's error message. */
+	request(method: string, params?: unknown): Promise<unknown> {
+		const id = this.nextId++;
+		const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method, params }), 'utf8');
+		return new Promise((resolve, reject) => {
+			this.replies.set(id, (reply) => (reply.error ? reject(new Error(`${method}: ${reply.error.message}`)) : resolve(reply.result)));
+			this.child.stdin!.write(`Content-Length: ${body.length}\r\n\r\n`);
+			this.child.stdin!.write(body);
+		});
+	}
+
+	/** initialize then loadLibrary, pipelined (both written at once, as a client that knows its libraries does). */
+	async initializeAndLoad(library: string): Promise<void> {
+		const init = this.request('initialize', { protocolVersion: PROTOCOL_VERSION, clientInfo: { name: 'bench' } });
+		const load = this.request('loadLibrary', { path: library });
+		await Promise.all([init, load]);
+	}
+
+	/** Kills the host and waits for it. */
+	async kill(): Promise<void> {
+		if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+		const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+		this.child.kill('SIGKILL');
+		await exited;
+	}
+
+	/** Everything the host wrote to stderr. */
+	get log(): string {
+		return this.stderr;
+	}
+
+	private onData(chunk: Buffer): void {
+		this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
+		for (;;) {
+			const end = this.buffer.indexOf('\r\n\r\n');
+			if (end === -1) return;
+			const match = /Content-Length: *(\d+)/i.exec(this.buffer.toString('latin1', 0, end));
+			if (!match) throw new Error(`bad frame from the host: ${this.buffer.toString('latin1', 0, end)}`);
+			const length = Number(match[1]);
+			if (this.buffer.length < end + 4 + length) return;
+			const reply = JSON.parse(this.buffer.toString('utf8', end + 4, end + 4 + length)) as { id: number; result?: unknown; error?: { message: string } };
+			this.buffer = this.buffer.subarray(end + 4 + length);
+			const waiter = this.replies.get(reply.id);
+			this.replies.delete(reply.id);
+			waiter?.(reply);
+		}
+	}
+}

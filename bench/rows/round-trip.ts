@@ -1,0 +1,142 @@
+/**
+ * Rows 2, 6, 7 and 8 for one call: the round trip of an inline expansion of N tokens through
+ * MacroHost (json and msgpack side by side), the in-process floor (the same library called through
+ * koffi in this process, with the host's own expander: no RPC), and rust-analyzer's server expanding
+ * the same tokens with a proc macro that returns its input.
+ *
+ * Two macros on our side: `noop` (LEAVE: the reply carries no tokens, what the issue names) and
+ * `echo` (REPLACE with the input: the reply carries every token back, the same work as
+ * rust-analyzer's identity!). Each repetition times every contender once, in turn.
+ */
+import { MacroHost } from '../../client/index.js';
+import { Expander, type MacroTarget } from '../../server/expander.js';
+import { LibraryLoader, macroKey } from '../../server/library-loader.js';
+import { raSkipNote, raTarget, type BenchContext } from '../context.js';
+import { expandMacroRequest, parseExpandReply, RaServer } from '../ra-server.js';
+import type { Row } from '../report.js';
+import { summarize, type Summary } from '../stats.js';
+import { makeWorkload, type Workload } from '../workload.js';
+
+/** The issue's targets, as ratios to rust-analyzer, by token count. */
+const TARGETS: Record<number, number> = { 20: 0.6, 20_000: 0.3, 200_000: 0.2 };
+/** At 200,000 tokens we must also stay within this multiple of the in-process floor. */
+const FLOOR_TARGET = 2;
+const WARMUP = 3;
+
+type Macro = 'noop' | 'echo';
+
+export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
+	const { library } = ctx.fixtures;
+	const ra = raTarget(ctx);
+	const json = await MacroHost.start({ encoding: 'json' });
+	const msgpack = await MacroHost.start({ encoding: 'msgpack' });
+	const raServer = ra ? RaServer.spawn(ra.path) : undefined;
+	const rows: Row[] = [];
+	try {
+		await json.loadLibrary(library);
+		await msgpack.loadLibrary(library);
+		if (raServer && ra) await raServer.listMacros(ra.dylib);
+		const floor = inProcessFloor(library);
+		for (const n of ctx.sizes.tokenCounts) {
+			const work = makeWorkload(n);
+			const runs = ctx.sizes.roundTripRuns;
+			ctx.progress(`round trip: ${n.toLocaleString('en-US')} tokens, ${runs} runs`);
+			const samples = new Map<string, number[]>();
+			const time = async (key: string, once: () => Promise<unknown> | unknown, timed: boolean): Promise<void> => {
+				const started = performance.now();
+				await once();
+				const elapsed = performance.now() - started;
+				if (!timed) return;
+				const list = samples.get(key) ?? [];
+				list.push(elapsed);
+				samples.set(key, list);
+			};
+			for (let i = -WARMUP; i < runs; i++) {
+				const timed = i >= 0;
+				for (const macro of ['noop', 'echo'] as const) {
+					await time(`json/${macro}`, () => expandThroughHost(json, macro, work.stream, n), timed);
+					await time(`msgpack/${macro}`, () => expandThroughHost(msgpack, macro, work.typed, n), timed);
+					await time(`floor/${macro}`, () => floor(macro, work), timed);
+				}
+				if (raServer && ra) await time('ra', () => expandThroughRa(raServer, ra.dylib, work, n), timed);
+			}
+			const get = (key: string): Summary | undefined => {
+				const list = samples.get(key);
+				return list ? summarize(list) : undefined;
+			};
+			for (const macro of ['noop', 'echo'] as const) {
+				rows.push(makeRow(ctx, macro, n, get(`json/${macro}`)!, get(`msgpack/${macro}`)!, get(`floor/${macro}`)!, get('ra'), ra !== undefined));
+			}
+		}
+	} finally {
+		await Promise.all([json.close(), msgpack.close(), raServer?.close()]);
+	}
+	return rows;
+}
+
+function makeRow(
+	ctx: BenchContext,
+	macro: Macro,
+	n: number,
+	json: Summary,
+	msgpack: Summary,
+	floor: Summary,
+	theirs: Summary | undefined,
+	hasRa: boolean,
+): Row {
+	const row: Row = {
+		id: `round-trip/${macro}/${n}`,
+		title: `round trip, ${macro}, ${n.toLocaleString('en-US')} tokens`,
+		unit: 'ms',
+		json,
+		msgpack,
+		floor,
+		floorLabel: 'in-process',
+		theirs,
+		theirsNote: hasRa ? undefined : raSkipNote(ctx),
+	};
+	const target = TARGETS[n];
+	if (target !== undefined) {
+		const best = Math.min(json.median, msgpack.median);
+		const which = json.median <= msgpack.median ? 'json' : 'msgpack';
+		const vsRa = theirs ? best / theirs.median : undefined;
+		let text = `≤ ${target}× RA`;
+		let met = vsRa === undefined ? undefined : vsRa <= target;
+		if (n === 200_000) {
+			const vsFloor = best / floor.median;
+			text += `, ≤ ${FLOOR_TARGET}× floor (${which}: ${vsFloor.toFixed(1)}× floor)`;
+			met = met === undefined ? undefined : met && vsFloor <= FLOOR_TARGET;
+		} else {
+			text += ` (best: ${which})`;
+		}
+		row.target = { text, met };
+	}
+	return row;
+}
+
+/** One expandInline through a MacroHost, checked so that a broken reply cannot pass for a fast one. */
+async function expandThroughHost(host: MacroHost, macro: Macro, args: Workload['stream'] | Workload['typed'], n: number): Promise<void> {
+	const result = await host.expandInline({ name: macro, args });
+	const expected = macro === 'noop' ? 'leave' : 'replace';
+	if (result.outcome !== expected) throw new Error(`${macro} answered ${result.outcome}: ${JSON.stringify(result.diagnostics)}`);
+	if (macro === 'echo' && result.tokens!.records.length !== n * 6) throw new Error(`echo returned ${result.tokens!.records.length / 6} tokens, not ${n}`);
+}
+
+/** One ExpandMacro through rust-analyzer's server: encode, write, read the line, parse it. */
+async function expandThroughRa(server: RaServer, dylib: string, work: Workload, n: number): Promise<void> {
+	const reply = parseExpandReply(await server.request(expandMacroRequest(dylib, 'identity', work.flatTree)));
+	const leaves = reply.ident.length / 3 + reply.punct.length / 3 + reply.literal.length / 4;
+	if (leaves !== n) throw new Error(`rust-analyzer's identity returned ${leaves} tokens, not ${n}`);
+}
+
+/** The floor: the host's own LibraryLoader and Expander in this process, fed typed records (the cheapest input). */
+function inProcessFloor(library: string): (macro: Macro, work: Workload) => void {
+	const loaded = new LibraryLoader().load(library);
+	const expander = new Expander();
+	const targets = new Map<Macro, MacroTarget>();
+	for (const macro of ['noop', 'echo'] as const) targets.set(macro, { library: loaded, macro: loaded.macros.get(macroKey('inline', macro))! });
+	return (macro, work) => {
+		const result = expander.expand(targets.get(macro)!, { args: work.typed });
+		if (macro === 'echo' && result.tokens!.records.length !== work.tokens * 6) throw new Error('the in-process echo lost tokens');
+	};
+}

@@ -1,0 +1,84 @@
+/**
+ * Smoke run of the benchmark (`node dist/bench/run.js --quick`): it builds its fixtures, runs every
+ * row at small sizes, prints the table and writes the JSON report. Checks that it works, never how
+ * fast anything is: timings belong to `npm run bench`, not to tests.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const RUN_JS = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'macro-host-bench-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Summary {
+	median: number;
+	min: number;
+	max: number;
+	n: number;
+}
+interface Row {
+	id: string;
+	title: string;
+	json?: Summary;
+	theirs?: Summary;
+	theirsNote?: string;
+}
+interface Report {
+	quick: boolean;
+	machine: { cpus: number; node: string };
+	raServer: { path?: string; apiVersion?: number; skipped?: string };
+	rows: Row[];
+}
+
+describe('npm run bench -- --quick', () => {
+	it('runs every row, prints the table and writes the report', { timeout: 180_000 }, async () => {
+		const out = join(dir, 'quick.json');
+		const { stdout, stderr } = await run(process.execPath, [RUN_JS, '--quick', '--out', out], { maxBuffer: 16 * 1024 * 1024 });
+		const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+
+		expect(report.quick).toBe(true);
+		expect(report.machine.node).toBe(process.version);
+		expect(report.rows.map((r) => r.id)).toEqual([
+			'cold-start/host',
+			'cold-start/macro-host',
+			'round-trip/noop/20',
+			'round-trip/echo/20',
+			'round-trip/noop/2000',
+			'round-trip/echo/2000',
+			'pipelined/one-host',
+			'pool/noop',
+			'pool/spin',
+			'crash/recovery',
+			'wire-form/2000',
+		]);
+		for (const row of report.rows) {
+			expect(row.json, row.id).toBeDefined();
+			expect(row.json!.n, row.id).toBeGreaterThan(0);
+			expect(row.json!.min, row.id).toBeLessThanOrEqual(row.json!.max);
+			expect(stdout, row.id).toContain(row.title);
+		}
+		// rust-analyzer's rows either ran or say why not, on every row that compares with it.
+		for (const row of report.rows.filter((r) => r.id.startsWith('round-trip') || r.id.startsWith('cold-start'))) {
+			if (report.raServer.skipped) expect(row.theirsNote, row.id).toMatch(/^skipped: /);
+			else expect(row.theirs?.n, row.id).toBeGreaterThan(0);
+		}
+		expect(stdout).toMatch(/^row +\| macro-host json/);
+		expect(stderr).toContain(`bench: wrote ${out}`);
+	});
+
+	it('refuses an unknown row group with the list of known ones', async () => {
+		const failure = await run(process.execPath, [RUN_JS, '--quick', '--rows', 'warp'], { maxBuffer: 1024 * 1024 }).then(
+			() => undefined,
+			(error: { code: number; stderr: string }) => error,
+		);
+		expect(failure?.code).toBe(1);
+		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,pipelined,pool,crash,wire]');
+	});
+});
