@@ -76,12 +76,14 @@ Usage:
   macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
                     [--args TEXT] [--input FILE|-]
   macro-host build <project-dir> [--cache-dir DIR] [--json]
+  macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
 
 Commands:
   serve    run the macro host: JSON-RPC 2.0 on stdin/stdout (clients spawn this)
   list     load a macro library and list the macros it provides
   expand   expand one macro call in a separate host process and print the result
   build    resolve a project's Scarb.toml, build its macro packages and list their macros
+  expand-project  expand every macro call of a project through a pool of hosts and write the result
 
 Options:
   -h, --help       show this help; 'macro-host <command> --help' shows a command's help

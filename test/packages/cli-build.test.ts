@@ -18,13 +18,15 @@ describe('macro-host build', () => {
 		const run = await runCli(['build', join(EXAMPLES, 'hello-macros'), '--cache-dir', cacheDir]);
 		expect(run.exitCode, run.stderr).toBe(0);
 		const lines = run.stdout.trimEnd().split('\n');
-		expect(lines).toHaveLength(6);
+		expect(lines).toHaveLength(8);
 		expect(lines[0]).toMatch(new RegExp(`^add_macro 0\\.1\\.0 \\(built\\): ${cacheDir}/libs/[0-9a-f]{64}/libadd_macro\\.so$`));
 		expect(lines[1]).toBe('  add         inline     Adds two expressions: `add!(a, b)` is `(a) + (b)`.');
 		expect(lines[2]).toMatch(/^tracing_macro 0\.1\.0 \(built\): /);
 		expect(lines[3]).toBe('  instrument  attribute  Prints "enter NAME" and "exit NAME" around the function\'s body.');
 		expect(lines[4]).toMatch(/^to_value_macro 0\.1\.0 \(built\): /);
 		expect(lines[5]).toBe('  ToValue     derive     Implements `ToValue<T>` for a struct: the sum of its fields as felt252.');
+		expect(lines[6]).toMatch(/^crash_macro 0\.1\.0 \(built\): /);
+		expect(lines[7]).toBe('  crash       attribute  Crashes the process that runs it (a write through a null pointer), to show crash isolation.');
 		expect(run.stderr).toMatch(/^Compiling add_macro v0\.1\.0 \(\d+\.\ds\)$/m);
 		expect(run.stderr).toMatch(/^Compiling add_macro v0\.1\.0: add_macro v0\.1\.0 \(\d+\.\ds\)$/m);
 		expect(run.stderr).toMatch(/^Built to_value_macro v0\.1\.0 in \d+\.\ds$/m);
@@ -40,6 +42,7 @@ describe('macro-host build', () => {
 			['add_macro', 'cache'],
 			['tracing_macro', 'cache'],
 			['to_value_macro', 'cache'],
+			['crash_macro', 'cache'],
 		]);
 	});
 

@@ -1,5 +1,5 @@
 /**
- * loadProject into a real host: the hello-macros example (all three example packages, built by cargo), a restart
+ * loadProject into a real host: the hello-macros example (all four example packages, built by cargo), a restart
  * after a host crash that reloads the cached libraries without a rebuild, and a prebuilt library loaded with cargo
  * made unavailable.
  */
@@ -39,11 +39,12 @@ describe('loadProject', () => {
 	it('builds and loads the hello-macros example, saying which macro comes from which package', { timeout: 240_000 }, async () => {
 		host = await startHost();
 		project = await loadProject(host, join(EXAMPLES, 'hello-macros'), { cacheDir });
-		expect(project).toMatchObject({ name: 'hello_macros', version: '0.1.0', cargoRuns: 3 });
+		expect(project).toMatchObject({ name: 'hello_macros', version: '0.1.0', cargoRuns: 4 });
 		expect(project.macros.map((m) => [m.name, m.kind, m.package, m.version])).toEqual([
 			['add', 'inline', 'add_macro', '0.1.0'],
 			['instrument', 'attribute', 'tracing_macro', '0.1.0'],
 			['ToValue', 'derive', 'to_value_macro', '0.1.0'],
+			['crash', 'attribute', 'crash_macro', '0.1.0'],
 		]);
 		for (const pkg of project.packages) {
 			expect(pkg.source).toBe('built');
@@ -76,7 +77,7 @@ describe('loadProject', () => {
 		const other = await startHost();
 		const again = await loadProject(other, join(EXAMPLES, 'hello-macros'), { cacheDir, cargo });
 		expect(again.cargoRuns).toBe(0);
-		expect(again.packages.map((p) => p.source)).toEqual(['cache', 'cache', 'cache']);
+		expect(again.packages.map((p) => p.source)).toEqual(['cache', 'cache', 'cache', 'cache']);
 		expect(again.packages.map((p) => p.libraryPath)).toEqual(project.packages.map((p) => p.libraryPath));
 		expect(existsSync(marker)).toBe(false);
 	});

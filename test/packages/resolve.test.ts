@@ -19,13 +19,14 @@ function problems(root: string, projectDir: string): string[] {
 }
 
 describe('resolveProject', () => {
-	it('resolves the hello-macros example to its three macro packages', () => {
+	it('resolves the hello-macros example to its four macro packages', () => {
 		const project = resolveProject(join(EXAMPLES, 'hello-macros'));
 		expect(project.root.name).toBe('hello_macros');
 		expect(project.macroPackages.map((p) => [p.manifest.name, p.manifest.versionText, p.requiredBy, p.prebuiltAllowed])).toEqual([
 			['add_macro', '0.1.0', ['hello_macros'], false],
 			['tracing_macro', '0.1.0', ['hello_macros'], false],
 			['to_value_macro', '0.1.0', ['hello_macros'], false],
+			['crash_macro', '0.1.0', ['hello_macros'], false],
 		]);
 	});
 

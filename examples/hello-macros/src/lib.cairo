@@ -1,5 +1,8 @@
 // Uses one macro of each kind, each from its own macro package (see Scarb.toml).
 
+/// `#[crash]` lives in a file of its own.
+mod crashy;
+
 /// Turns a value into one felt252; `#[derive(ToValue)]` (to_value_macro) writes the impls.
 trait ToValue<T> {
     fn to_value(self: @T) -> felt252;

@@ -1,0 +1,139 @@
+/**
+ * `macro-host expand-project <project-dir>`: builds and loads the project's macro packages into a
+ * pool of hosts, expands every `.cairo` file under src/, writes the expanded files and reports the
+ * diagnostics (rustc-like, or JSON lines) and a closing summary.
+ */
+import { parseArgs } from 'node:util';
+import type { DriverDiagnostic } from '../driver/diagnostics.js';
+import type { ProjectExpansion } from '../driver/expand-project.js';
+import { ManifestError, PackageBuildError, ToolchainNotFoundError, displayPath, formatManifestDiagnostic } from '../packages/errors.js';
+import type { BuildProgress } from '../packages/cargo-build.js';
+import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
+
+export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
+                                 [--recursion-limit N] [--cache-dir DIR] [--timeout-ms N]
+
+Builds the project's macro packages (cargo, offline; cached), loads them into a pool of host processes
+and expands every macro call in every .cairo file under src/: inline name!(…), attributes #[name] and
+derives a package provides. A macro that crashes takes down only its host: that one call becomes an
+error diagnostic, its code stays as written, and the build goes on.
+
+Arguments:
+  <project-dir>            directory holding the project's Scarb.toml (or the Scarb.toml itself)
+
+Options:
+  --out DIR                where the expanded files go, mirroring the project's paths (DIR/src/lib.cairo);
+                           default <project-dir>/target/expanded (emptied first)
+  --jobs N                 host processes expanding files in parallel (default: the number of CPU cores)
+  --message-format F       human (default): diagnostics like rustc on stderr;
+                           json: one JSON object per line on stdout (diagnostics, files, summary)
+  --recursion-limit N      how deep macro output may keep calling macros (default 64)
+  --cache-dir DIR          where built libraries live (default: $XDG_CACHE_HOME/macro-host, else ~/.cache/macro-host)
+  --timeout-ms N           give up on a macro call after N milliseconds (default 30000)
+  -h, --help               show this help
+
+Color only on a terminal, never with NO_COLOR set.
+Exit codes: 0 expanded (warnings allowed), 1 an error diagnostic (a crash included) or a build failure,
+2 usage error.
+`;
+
+const FLAGS = {
+	...HELP_FLAG,
+	out: { type: 'string' },
+	jobs: { type: 'string' },
+	'message-format': { type: 'string' },
+	'recursion-limit': { type: 'string' },
+	'cache-dir': { type: 'string' },
+	'timeout-ms': { type: 'string' },
+} as const;
+
+type MessageFormat = 'human' | 'json';
+
+export async function runExpandProject(argv: string[], io: CliIo): Promise<number> {
+	const { values, positionals } = parseFlags('expand-project', () =>
+		parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true }),
+	);
+	if (values.help) {
+		io.out(EXPAND_PROJECT_HELP);
+		return ExitCode.ok;
+	}
+	if (positionals.length === 0) throw new UsageError("missing <project-dir>: give the directory of the project's Scarb.toml", 'expand-project');
+	if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'expand-project');
+	const projectDir = positionals[0]!;
+	const format = parseFormat(values['message-format']);
+	const jobs = parseWholeNumber('--jobs', values.jobs, 1, 256);
+	const recursionLimit = parseWholeNumber('--recursion-limit', values['recursion-limit'], 1, 100_000);
+	const requestTimeoutMs = parseWholeNumber('--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
+
+	// Loaded after the flags are checked, so a usage error answers without loading the client.
+	const { expandProject, validateOutDir } = await import('../driver/expand-project.js');
+	const { DiagnosticRenderer, formatSummary, shouldUseColor } = await import('../driver/render.js');
+	const { dirname, resolve } = await import('node:path');
+	if (values.out !== undefined) {
+		const root = projectDir.endsWith('Scarb.toml') ? dirname(resolve(projectDir)) : resolve(projectDir);
+		try {
+			validateOutDir(root, values.out);
+		} catch (error) {
+			throw new UsageError(`--out: ${(error as Error).message}`, 'expand-project');
+		}
+	}
+
+	const progress = (p: BuildProgress): void => {
+		// One line per step; the compiler's own output stays out of the way.
+		if (p.phase === 'finished') io.err(`Built ${p.package} v${p.version} in ${(p.elapsedMs / 1000).toFixed(1)}s\n`);
+		else if (p.unit === undefined) io.err(p.phase === 'waiting-for-lock' ? `Waiting for another build of ${p.package} v${p.version}\n` : `Compiling ${p.package} v${p.version}\n`);
+	};
+	let run: ProjectExpansion;
+	try {
+		run = await expandProject(projectDir, {
+			outDir: values.out,
+			jobs,
+			recursionLimit,
+			build: { cacheDir: values['cache-dir'], onProgress: progress },
+			host: requestTimeoutMs === undefined ? undefined : { requestTimeoutMs },
+		});
+	} catch (error) {
+		const message = describeLoadError(error);
+		if (format === 'json') for (const line of message) io.out(`${JSON.stringify({ type: 'diagnostic', severity: 'error', code: null, message: line, rendered: `error: ${line}\n` })}\n`);
+		else for (const line of message) io.err(`error: ${line}\n`);
+		return ExitCode.failure;
+	}
+
+	const sources = new Map(run.files.map((f) => [f.displayPath, f.source]));
+	if (format === 'json') {
+		const renderer = new DiagnosticRenderer(sources, false);
+		for (const d of run.diagnostics) io.out(`${renderer.json(d)}\n`);
+		for (const f of run.files) {
+			io.out(`${JSON.stringify({ type: 'file', source: f.displayPath, output: displayPath(f.outputPath), expansions: f.expansions })}\n`);
+		}
+		io.out(`${JSON.stringify({ type: 'summary', ...run.summary, outDir: displayPath(run.outDir) })}\n`);
+	} else {
+		const renderer = new DiagnosticRenderer(sources, shouldUseColor(process.stderr));
+		for (const d of run.diagnostics as DriverDiagnostic[]) io.err(renderer.human(d));
+		const written = run.files.filter((f) => f.isReadable).length;
+		io.err(`Wrote ${written} expanded file${written === 1 ? '' : 's'} to ${displayPath(run.outDir)}\n`);
+		io.err(`${formatSummary(run.summary)}\n`);
+	}
+	return run.summary.errors > 0 ? ExitCode.failure : ExitCode.ok;
+}
+
+function parseFormat(value: string | undefined): MessageFormat {
+	if (value === undefined || value === 'human' || value === 'json') return value ?? 'human';
+	throw new UsageError(`--message-format must be human or json, not '${value}'`, 'expand-project');
+}
+
+function parseWholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+	if (value === undefined) return undefined;
+	const n = Number(value);
+	if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+		throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${value}'`, 'expand-project');
+	}
+	return n;
+}
+
+/** The lines of a failure before expansion (manifest, toolchain, build, library load, host start). */
+function describeLoadError(error: unknown): string[] {
+	if (error instanceof ManifestError) return error.diagnostics.map((d) => formatManifestDiagnostic(d));
+	if (error instanceof PackageBuildError || error instanceof ToolchainNotFoundError) return [error.message];
+	return [(error as Error)?.message ?? String(error)];
+}

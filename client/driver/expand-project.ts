@@ -1,0 +1,236 @@
+/**
+ * `expandProject`: the reference compiler driver. It reads like its steps: find the sources, start
+ * a pool of hosts, build and load the project's macro packages into every host, expand the files
+ * over the pool, run each library's post-process step over the aux data, write the expanded files.
+ *
+ * Output is deterministic: every file's result is kept until all are done, then files, diagnostics
+ * and aux data are taken in sorted file order, so one host or eight give the same bytes.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { HostPool } from '../host-pool.js';
+import type { MacroHostOptions } from '../options.js';
+import { displayPath } from '../packages/errors.js';
+import { loadProject, type LoadedProject } from '../packages/load-project.js';
+import type { BuildOptions } from '../packages/options.js';
+import { countSeverities, inFile, type DriverDiagnostic } from './diagnostics.js';
+import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller } from './expansion-engine.js';
+import { MacroRegistry } from './macro-registry.js';
+import { findSourceFiles, type SourceFileEntry } from './source-files.js';
+
+/** Options of {@link expandProject}. */
+export interface ExpandProjectOptions {
+	/**
+	 * Where the expanded files go, mirroring their paths in the project (`<out>/src/lib.cairo`).
+	 * The default directory is emptied first; a directory you name is not.
+	 * @default `<project>/target/expanded`
+	 */
+	readonly outDir?: string;
+	/**
+	 * How many host processes expand files in parallel (never more than there are files).
+	 * @default the number of CPU cores
+	 */
+	readonly jobs?: number;
+	/**
+	 * How deep macro output may keep calling macros.
+	 * @default 64
+	 */
+	readonly recursionLimit?: number;
+	/** How the macro packages are built (cache directory, cargo, progress). */
+	readonly build?: BuildOptions;
+	/** Options of every host process. */
+	readonly host?: MacroHostOptions;
+	/**
+	 * Diagnostics name files relative to this directory (absolute when outside it).
+	 * @default process.cwd()
+	 */
+	readonly displayRoot?: string;
+	/**
+	 * Write the expanded files; false only computes them.
+	 * @default true
+	 */
+	readonly write?: boolean;
+}
+
+/** One source file after expansion. */
+export interface ExpandedFile {
+	/** Absolute path of the source. */
+	readonly path: string;
+	/** Path relative to the project root (`src/lib.cairo`). */
+	readonly relativePath: string;
+	/** The path diagnostics print. */
+	readonly displayPath: string;
+	/** Where the expanded text was (or would be) written. */
+	readonly outputPath: string;
+	/** False when the source could not be read (nothing is written for it). */
+	readonly isReadable: boolean;
+	/** The source as read ('' when it could not be read). */
+	readonly source: string;
+	/** The expanded text. */
+	readonly text: string;
+	/** Macro calls sent to a host for this file. */
+	readonly expansions: number;
+}
+
+/** The closing numbers of a run. */
+export interface ExpansionSummary {
+	readonly files: number;
+	readonly expansions: number;
+	readonly errors: number;
+	readonly warnings: number;
+	readonly notes: number;
+}
+
+/** Result of {@link expandProject}. */
+export interface ProjectExpansion {
+	/** The loaded project: packages, their libraries and macros. */
+	readonly project: LoadedProject;
+	/** Every source file, in sorted order. */
+	readonly files: ExpandedFile[];
+	/** Every diagnostic: per file in sorted file order, then the post-process ones in package order. */
+	readonly diagnostics: DriverDiagnostic[];
+	readonly summary: ExpansionSummary;
+	/** The output directory (absolute). */
+	readonly outDir: string;
+	/** How many hosts ran. */
+	readonly jobs: number;
+}
+
+/**
+ * Expands every `.cairo` file under `<projectDir>/src`. Throws what loadProject throws (ManifestError,
+ * ToolchainNotFoundError, PackageBuildError, a library that does not load) and HostStartError; anything
+ * a macro or a host does during expansion becomes a diagnostic, and the run always finishes.
+ */
+export async function expandProject(projectDir: string, options: ExpandProjectOptions = {}): Promise<ProjectExpansion> {
+	const root = resolve(projectDir.endsWith('Scarb.toml') ? dirname(projectDir) : projectDir);
+	const outDir = resolve(options.outDir ?? join(root, 'target', 'expanded'));
+	const displayRoot = options.displayRoot ?? process.cwd();
+	const recursionLimit = validateRecursionLimit(options.recursionLimit ?? DEFAULT_RECURSION_LIMIT);
+	validateOutDir(root, outDir);
+	const sources = findSourceFiles(root);
+	const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), sources.length));
+
+	const pool = await HostPool.start({ size: jobs, host: options.host });
+	try {
+		const project = await loadProject(pool, root, options.build);
+		const registry = new MacroRegistry(project.packages);
+		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
+			pool.withLease((lease) => expandFile(source, { registry, caller: lease, recursionLimit, outDir, displayRoot })),
+		);
+
+		const diagnostics = results.flatMap((r) => r.diagnostics);
+		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
+		const files = results.map((r) => r.file);
+		if (options.write ?? true) diagnostics.push(...(await writeOutputs(files, outDir, options.outDir === undefined, displayRoot)));
+
+		const counts = countSeverities(diagnostics);
+		const expansions = files.reduce((n, f) => n + f.expansions, 0);
+		return { project, files, diagnostics, summary: { files: files.length, expansions, ...counts }, outDir, jobs: pool.size };
+	} finally {
+		await pool.close();
+	}
+}
+
+/**
+ * Refuses an output directory that would overwrite the sources or be read as sources next time:
+ * the project root itself, or anywhere inside its `src/`.
+ */
+export function validateOutDir(projectRoot: string, outDir: string): void {
+	const root = resolve(projectRoot);
+	const out = resolve(outDir);
+	const src = join(root, 'src');
+	if (out === root || out === src || out.startsWith(src + sep)) {
+		throw new RangeError(`the output directory ${out} would overwrite the project's sources (or be read as sources): choose one outside ${src}`);
+	}
+}
+
+/** Checks a recursion limit: a whole number from 1. */
+export function validateRecursionLimit(limit: number): number {
+	if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+		throw new TypeError(`The "recursionLimit" option must be a whole number from 1 to 100000, got ${JSON.stringify(limit)} (${typeof limit})`);
+	}
+	return limit;
+}
+
+interface FileResult {
+	file: ExpandedFile;
+	diagnostics: DriverDiagnostic[];
+	aux: AuxEntry[];
+}
+
+async function expandFile(
+	source: SourceFileEntry,
+	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; outDir: string; displayRoot: string },
+): Promise<FileResult> {
+	const shown = displayPath(source.path, context.displayRoot);
+	const base = { path: source.path, relativePath: source.relativePath, displayPath: shown, outputPath: join(context.outDir, source.relativePath) };
+	let text: string;
+	try {
+		text = await readFile(source.path, 'utf8');
+	} catch (error) {
+		const diagnostic: DriverDiagnostic = { severity: 'error', code: 'io', file: shown, message: `cannot read ${shown}: ${(error as Error).message}` };
+		return { file: { ...base, isReadable: false, source: '', text: '', expansions: 0 }, diagnostics: [diagnostic], aux: [] };
+	}
+	const expanded = await expandSource(text, context);
+	return {
+		file: { ...base, isReadable: true, source: text, text: expanded.text, expansions: expanded.expansions },
+		diagnostics: expanded.diagnostics.map((d) => inFile(d, shown)),
+		aux: expanded.aux,
+	};
+}
+
+/** Runs each library's post-process step once, over its aux data in file order; its diagnostics, in package order. */
+async function postProcessAll(pool: HostPool, project: LoadedProject, aux: readonly AuxEntry[]): Promise<DriverDiagnostic[]> {
+	const diagnostics: DriverDiagnostic[] = [];
+	for (const pkg of project.packages) {
+		if (pool.libraries.get(pkg.library)?.hasPostProcess !== true) continue;
+		const auxData = aux.filter((a) => a.library === pkg.library).map((a) => a.value);
+		try {
+			const result = await pool.postProcess({ library: pkg.library, auxData });
+			for (const d of result.diagnostics) {
+				// Post-processing concerns the whole run: its diagnostics name the package, not a place in a file.
+				diagnostics.push({ severity: d.severity, message: d.message, package: pkg.name, ...(d.code === undefined ? {} : { code: d.code }) });
+			}
+		} catch (error) {
+			diagnostics.push({
+				severity: 'error',
+				code: 'post-process-failed',
+				package: pkg.name,
+				message: `the post-process step of package \`${pkg.name}\` failed: ${(error as Error)?.message ?? String(error)}`,
+			});
+		}
+	}
+	return diagnostics;
+}
+
+/** Writes every file that was read; the default output directory is emptied first so no stale file stays. */
+async function writeOutputs(files: readonly ExpandedFile[], outDir: string, isDefaultOut: boolean, displayRoot: string): Promise<DriverDiagnostic[]> {
+	const diagnostics: DriverDiagnostic[] = [];
+	if (isDefaultOut) await rm(outDir, { recursive: true, force: true });
+	for (const file of files) {
+		if (!file.isReadable) continue;
+		try {
+			await mkdir(dirname(file.outputPath), { recursive: true });
+			await writeFile(file.outputPath, file.text);
+		} catch (error) {
+			const shown = displayPath(file.outputPath, displayRoot);
+			diagnostics.push({ severity: 'error', code: 'io', file: file.displayPath, message: `cannot write ${shown}: ${(error as Error).message}` });
+		}
+	}
+	return diagnostics;
+}
+
+/** Maps `items` with at most `limit` calls of `work` running at once; results in input order. */
+async function mapWithLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+	const results: R[] = new Array(items.length);
+	let next = 0;
+	const worker = async (): Promise<void> => {
+		while (next < items.length) {
+			const index = next++;
+			results[index] = await work(items[index]);
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+	return results;
+}

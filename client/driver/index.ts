@@ -1,0 +1,13 @@
+/** The reference compiler driver: call sites, the expansion engine, splicing, diagnostics and the project run. */
+export * from './call-sites.js';
+export * from './diagnostics.js';
+export * from './expand-project.js';
+export * from './expansion-engine.js';
+export * from './item-extent.js';
+export * from './macro-registry.js';
+export * from './render.js';
+export * from './source-files.js';
+export * from './splice.js';
+export * from './token-builder.js';
+export * from './token-cursor.js';
+export { HostPool, HostLease, MAX_POOL_SIZE, type HostPoolOptions } from '../host-pool.js';

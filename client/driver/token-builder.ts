@@ -1,0 +1,89 @@
+/**
+ * Builds one flat TokenStream out of token ranges of other streams, without one object per token.
+ *
+ * Records are copied into a growable Uint32Array; for each range, the bytes its tokens' text occupies
+ * are copied once as one slice and the text offsets rebased onto the new text. Spans are copied
+ * unchanged, so a token that came from the source still points at its place in the file, and a
+ * generated one still maps to its call site.
+ */
+import { RECORD_WIDTH, RecordField, type TokenStream } from '../../protocol/token-stream.js';
+
+/** Concatenates token ranges into a new compact stream. */
+export class TokenStreamBuilder {
+	private records = new Uint32Array(64 * RECORD_WIDTH);
+	private count = 0;
+	private readonly chunks: Buffer[] = [];
+	private textBytes = 0;
+
+	/** Number of tokens appended so far. */
+	get length(): number {
+		return this.count;
+	}
+
+	/** Appends tokens [from, to) of `stream`. */
+	appendRange(stream: TokenStream, from: number, to: number): this {
+		if (to <= from) return this;
+		const r = stream.records;
+		// The byte window the range's text occupies: usually contiguous, copied as one slice.
+		let low = Infinity;
+		let high = 0;
+		for (let i = from; i < to; i++) {
+			const o = i * RECORD_WIDTH;
+			const start = r[o + RecordField.textOffset];
+			const end = start + r[o + RecordField.textLength];
+			if (start < low) low = start;
+			if (end > high) high = end;
+		}
+		const rebase = this.textBytes - low;
+		this.chunks.push(utf8Slice(stream, low, high));
+		this.textBytes += high - low;
+		this.reserve(to - from);
+		const out = this.records;
+		for (let i = from; i < to; i++) {
+			const o = i * RECORD_WIDTH;
+			const w = this.count * RECORD_WIDTH;
+			for (let f = 0; f < RECORD_WIDTH; f++) out[w + f] = r[o + f];
+			out[w + RecordField.textOffset] += rebase;
+			this.count++;
+		}
+		return this;
+	}
+
+	/** Appends a whole stream. */
+	appendStream(stream: TokenStream): this {
+		return this.appendRange(stream, 0, (stream.records.length / RECORD_WIDTH) | 0);
+	}
+
+	/** Sets or clears the joint flag of the last token appended (no-op when empty). */
+	setLastJoint(isJoint: boolean): this {
+		if (this.count === 0) return this;
+		const o = (this.count - 1) * RECORD_WIDTH + RecordField.flags;
+		this.records[o] = isJoint ? this.records[o] | 1 : this.records[o] & ~1;
+		return this;
+	}
+
+	/** The stream built so far. */
+	build(): TokenStream {
+		return { text: Buffer.concat(this.chunks, this.textBytes).toString('utf8'), records: this.records.slice(0, this.count * RECORD_WIDTH) };
+	}
+
+	private reserve(tokens: number): void {
+		const need = (this.count + tokens) * RECORD_WIDTH;
+		if (need <= this.records.length) return;
+		const grown = new Uint32Array(Math.max(need, this.records.length * 2));
+		grown.set(this.records.subarray(0, this.count * RECORD_WIDTH));
+		this.records = grown;
+	}
+}
+
+// One UTF-8 encoding per stream, shared by every range taken from it (a source file is sliced many times).
+const encoded = new WeakMap<TokenStream, Buffer>();
+
+function utf8Slice(stream: TokenStream, start: number, end: number): Buffer {
+	let bytes = encoded.get(stream);
+	if (bytes === undefined) {
+		bytes = Buffer.from(stream.text, 'utf8');
+		encoded.set(stream, bytes);
+	}
+	return bytes.subarray(start, end);
+}
