@@ -19,6 +19,7 @@ import { crashRows } from './rows/crash.js';
 import { poolRows } from './rows/pool.js';
 import { roundTripRows } from './rows/round-trip.js';
 import { throughputRows } from './rows/throughput.js';
+import { wasmRows } from './rows/wasm.js';
 import { wireFormRows } from './rows/wire-form.js';
 
 /** Every row group, in table order. */
@@ -29,6 +30,7 @@ const GROUPS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
 	pool: poolRows,
 	crash: crashRows,
 	wire: wireFormRows,
+	wasm: wasmRows,
 };
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--out FILE] [--rows ${Object.keys(GROUPS).join(',')}] [--markdown]`;

@@ -44,9 +44,9 @@ export interface SoakReport {
 	lost: number;
 	/** The first few wrong answers, for the report. */
 	lostExamples: string[];
-	/** Host processes (or anything in their process groups) still alive after close(). */
+	/** Host processes, warm standbys included (or anything in their process groups), still alive after close(). */
 	leakedProcesses: number;
-	/** Host processes started in all. */
+	/** Host processes that served as the active host, in all (warm standbys not counted until swapped in). */
 	hostsStarted: number;
 	/** Most host processes alive at once, sampled during the run (the one in use, plus one dying). */
 	maxLiveHosts: number;
@@ -88,6 +88,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	};
 	const host = await MacroHost.start(hostOptions);
 	const pids = new Set<number>([host.pid!]);
+	// Warm standbys that never became the active host are only seen here; they must not leak either.
+	const standbyPids = new Set<number>();
+	const noteStandby = (): void => {
+		if (host.standbyPid !== undefined) standbyPids.add(host.standbyPid);
+	};
 	let crashes = 0;
 	host.onCrash(() => crashes++);
 	host.onRestart((event) => {
@@ -123,6 +128,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 			}
 			done++;
 			if (done === warmAt) rssWarm = measureRss(gc);
+			if (done % 100 === 0) noteStandby();
 			if (done % 1000 === 0) {
 				maxLiveHosts = Math.max(maxLiveHosts, [...pids].filter(isAlive).length);
 				options.onProgress?.(done);
@@ -132,10 +138,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	await Promise.all(Array.from({ length: options.inFlight }, worker));
 	const rssEnd = measureRss(gc);
 	const restarts = host.restarts;
+	noteStandby();
 	await host.close();
 	const seconds = (Date.now() - started) / 1000;
 
-	const leakedProcesses = [...pids].filter((pid) => isAlive(pid) || groupHasMembers(pid)).length;
+	const leakedProcesses = [...new Set([...pids, ...standbyPids])].filter((pid) => isAlive(pid) || groupHasMembers(pid)).length;
 	return {
 		expansions: options.expansions,
 		crashCalls,

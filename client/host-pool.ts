@@ -28,7 +28,11 @@ export interface HostPoolOptions {
 	 * @default the number of CPU cores (os.availableParallelism())
 	 */
 	readonly size?: number;
-	/** Options of every host (MacroHost.start). */
+	/**
+	 * Options of every host (MacroHost.start). `warmStandby` defaults to false here: a standby per
+	 * host doubles the pool's processes (and its idle memory), while a crash in one host already
+	 * leaves the others serving. Set it to true to have each host keep its own standby.
+	 */
 	readonly host?: MacroHostOptions;
 }
 
@@ -57,7 +61,8 @@ export class HostPool {
 		if (!Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) {
 			throw new TypeError(`The "size" option must be a whole number from 1 to ${MAX_POOL_SIZE}, got ${JSON.stringify(size)} (${typeof size})`);
 		}
-		const started = await Promise.allSettled(Array.from({ length: size }, () => MacroHost.start(options.host)));
+		const hostOptions = withoutStandbyByDefault(options.host);
+		const started = await Promise.allSettled(Array.from({ length: size }, () => MacroHost.start(hostOptions)));
 		const hosts = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
 		const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
 		if (failure !== undefined) {
@@ -150,6 +155,13 @@ export class HostPool {
 	hostAt(index: number): MacroHost {
 		return this.#hosts[index];
 	}
+}
+
+/** The hosts' options with `warmStandby: false` unless they set it; anything but an object is left for MacroHost to refuse. */
+function withoutStandbyByDefault(host: MacroHostOptions | undefined): MacroHostOptions | undefined {
+	if (host === undefined) return { warmStandby: false };
+	if (host === null || typeof host !== 'object' || 'warmStandby' in host) return host;
+	return { ...host, warmStandby: false };
 }
 
 /** One host of a pool, held for a piece of work (a file); it moves to another host if its host is given up on. */

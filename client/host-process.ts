@@ -18,7 +18,6 @@ import {
 	ErrorCodes,
 	ResponseError,
 	StreamMessageReader,
-	StreamMessageWriter,
 	type DataCallback,
 	type Disposable,
 	type MessageConnection,
@@ -26,7 +25,8 @@ import {
 	type RequestType,
 	type RequestType0,
 } from 'vscode-jsonrpc/node';
-import { Encoding, jsonEncoder, msgpackDecoder, msgpackEncoder } from '../protocol/index.js';
+import { Encoding, encodeJsonBody, msgpackDecoder, packMessage } from '../protocol/index.js';
+import { FrameWriter } from '../protocol/node/frame-writer.js';
 import { HostCrashError, MacroHostRequestError } from './errors.js';
 import { DEFAULT_MEMORY_LIMIT_MIB, isAllocationFailure, MemoryWatchdog, toMiB } from './memory-watchdog.js';
 import type { NormalizedOptions } from './options.js';
@@ -241,7 +241,8 @@ export class HostProcess {
 			this.#subprocess.stdout,
 			useMsgpack ? { contentTypeDecoder: msgpackDecoder, contentTypeDecoders: [msgpackDecoder] } : undefined,
 		);
-		const writer = new StreamMessageWriter(this.#subprocess.stdin, { contentTypeEncoder: useMsgpack ? msgpackEncoder : jsonEncoder });
+		// One write per request (the host's own writer): no write lock, no separate header write.
+		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonBody);
 		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++), writer);
 		// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
 		connection.onError(() => undefined);

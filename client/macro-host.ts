@@ -55,6 +55,19 @@ export class MacroHost {
 		return this.#supervisor.pid;
 	}
 
+	/** Process id of the warm standby host, while one runs (see the `warmStandby` option). */
+	get standbyPid(): number | undefined {
+		return this.#supervisor.standbyPid;
+	}
+
+	/**
+	 * Resolves true once the warm standby is ready to take over after a crash (initialized, libraries
+	 * loaded); false when there is none (the option is off, or it failed to start).
+	 */
+	standbyReady(): Promise<boolean> {
+		return this.#supervisor.standbyReady();
+	}
+
 	/** How many times the host was restarted after a crash. */
 	get restarts(): number {
 		return this.#supervisor.restarts;

@@ -42,6 +42,7 @@ import { LibraryRegistry } from './library-registry.js';
 import type { NormalizedOptions } from './options.js';
 import { Quarantine, quarantineKey } from './quarantine.js';
 import { decideRestart, pruneCrashTimes } from './restart-policy.js';
+import { WarmStandby } from './warm-standby.js';
 
 /** The macro an expand call runs, as the supervisor needs it for quarantine and crash reports. */
 export interface MacroCall {
@@ -86,7 +87,8 @@ export class Supervisor {
 	readonly #options: NormalizedOptions;
 	readonly #quarantine: Quarantine;
 	readonly #libraries = new LibraryRegistry();
-	readonly #pending: Call[] = [];
+	// Unanswered calls in send order: a Set keeps insertion order and removes any call in O(1).
+	readonly #pending = new Set<Call>();
 	readonly #crashTimes: number[] = [];
 	readonly #timedOutCall = new WeakMap<HostProcess, Call>();
 	readonly #restartEmitter = new Emitter<RestartEvent>();
@@ -98,9 +100,14 @@ export class Supervisor {
 	#closing = false;
 	#closed: Promise<void> | undefined;
 	#unavailable: HostUnavailableError | undefined;
-	#headTimer: { call: Call; host: HostProcess; handle: NodeJS.Timeout } | undefined;
+	// The call whose run is being timed (see #armHeadTimer), and the one timer that times it.
+	#timed: { call: Call; host: HostProcess; since: number } | undefined;
+	#clock: NodeJS.Timeout | undefined;
 	#backoff: NodeJS.Timeout | undefined;
 	#idleWaiters: (() => void)[] = [];
+	// The warm standby (options.warmStandby), and how many in a row died before they were ready.
+	#standby: WarmStandby | undefined;
+	#standbyFailures = 0;
 	// Hosts let go of after a client bug; close() still waits for them, so none outlives it.
 	readonly #dying: Promise<unknown>[] = [];
 
@@ -114,6 +121,7 @@ export class Supervisor {
 		const supervisor = new Supervisor(options);
 		const { host, init } = await supervisor.#startHost();
 		supervisor.#adopt(host, init);
+		supervisor.#startStandby();
 		return supervisor;
 	}
 
@@ -130,6 +138,17 @@ export class Supervisor {
 	/** Process id of the current host; undefined while it is being restarted, or once closed. */
 	get pid(): number | undefined {
 		return this.#host?.pid;
+	}
+
+	/** Process id of the warm standby host, while one runs. */
+	get standbyPid(): number | undefined {
+		return this.#standby?.host.pid;
+	}
+
+	/** Resolves true once the current warm standby is ready to take over; false when there is none or it failed. */
+	async standbyReady(): Promise<boolean> {
+		const standby = this.#standby;
+		return standby !== undefined && (await standby.ready) !== undefined && standby.host.exit === undefined;
 	}
 
 	/** How many times the host was restarted. */
@@ -154,9 +173,10 @@ export class Supervisor {
 
 	/** Loads a library and remembers it, so that it is reloaded into every restarted host. */
 	loadLibrary(path: string): Promise<LibraryInfo> {
-		return this.#submit<LibraryInfo>(LoadLibraryRequest.type, { path }, undefined, (info) =>
-			this.#libraries.remember(path, info as LibraryInfo),
-		);
+		return this.#submit<LibraryInfo>(LoadLibraryRequest.type, { path }, undefined, (info) => {
+			this.#libraries.remember(path, info as LibraryInfo);
+			this.#standby?.load(path);
+		});
 	}
 
 	/** Sends a non-expand request; a crash while it runs rejects it with HostCrashError. */
@@ -201,7 +221,7 @@ export class Supervisor {
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
 			if (this.#state === 'unavailable') return this.#answerUnavailable(call);
 			if (macro !== undefined && this.isQuarantined(macro)) return this.#answerQuarantined(call, macro);
-			this.#pending.push(call);
+			this.#pending.add(call);
 			if (this.#state === 'running') {
 				this.#send(call);
 				this.#armHeadTimer();
@@ -238,8 +258,7 @@ export class Supervisor {
 	#settle(call: Call, value: unknown, error: Error | undefined): void {
 		if (call.settled) return;
 		call.settled = true;
-		const index = this.#pending.indexOf(call);
-		if (index >= 0) this.#pending.splice(index, 1);
+		this.#pending.delete(call);
 		if (error !== undefined) call.reject(error);
 		else {
 			call.onAnswer?.(value);
@@ -251,33 +270,68 @@ export class Supervisor {
 
 	/**
 	 * Times the request the host is running now: the oldest unanswered one. Only it gets a clock, as
-	 * the ones behind it have not started yet.
+	 * the ones behind it have not started yet. One timer serves every call: when the head changes it
+	 * only notes the new head and when it started, and the timer re-arms itself for the remainder, so
+	 * an answer costs no timer churn (with thousands of calls in flight that churn was measurable).
 	 */
 	#armHeadTimer(): void {
-		const head = this.#pending[0];
+		const head = this.#head();
 		const host = this.#host;
-		const timer = this.#headTimer;
-		if (timer !== undefined && timer.call === head && timer.host === host && head.host === host) return;
-		if (timer !== undefined) clearTimeout(timer.handle);
-		this.#headTimer = undefined;
-		if (head === undefined || host === undefined || this.#state !== 'running' || head.host !== host) return;
-		const timeoutMs = this.#options.requestTimeoutMs;
-		const handle = setTimeout(() => {
-			if (head.settled || this.#pending[0] !== head || head.host !== host) return;
+		const timed = this.#timed;
+		if (timed !== undefined && timed.call === head && timed.host === host && head.host === host) return;
+		if (head === undefined || host === undefined || this.#state !== 'running' || head.host !== host) {
+			this.#timed = undefined;
+			// Idle: the timer may fire and find nothing to time, but it must not keep the client alive.
+			this.#clock?.unref();
+			return;
+		}
+		this.#timed = { call: head, host, since: performance.now() };
+		if (this.#clock === undefined) this.#startClock(this.#options.requestTimeoutMs);
+		else this.#clock.ref();
+	}
+
+	#startClock(delayMs: number): void {
+		this.#clock = setTimeout(() => {
+			this.#clock = undefined;
+			const timed = this.#timed;
+			if (timed === undefined) return;
+			const timeoutMs = this.#options.requestTimeoutMs;
+			const remaining = timed.since + timeoutMs - performance.now();
+			if (remaining > 0) return this.#startClock(Math.ceil(remaining));
+			const { call: head, host } = timed;
+			if (head.settled || this.#head() !== head || head.host !== host) return;
 			this.#timedOutCall.set(host, head);
 			host.killForTimeout(timeoutMs);
-		}, timeoutMs);
-		this.#headTimer = { call: head, host, handle };
+		}, delayMs);
+	}
+
+	/** The oldest unanswered call. */
+	#head(): Call | undefined {
+		for (const call of this.#pending) return call;
+		return undefined;
+	}
+
+	/** The oldest unanswered call sent to `host`: the one it was running when it died. */
+	#firstSentTo(host: HostProcess): Call | undefined {
+		for (const call of this.#pending) if (call.host === host) return call;
+		return undefined;
 	}
 
 	// ---- Starting and restarting ----
 
 	/** Spawns a host, initializes it and reloads every remembered library; HostStartError if it fails. */
-	async #startHost(): Promise<{ host: HostProcess; init: InitializeResult }> {
-		const host = HostProcess.spawn(this.#options);
+	#startHost(): Promise<{ host: HostProcess; init: InitializeResult }> {
+		return this.#prepareHost(HostProcess.spawn(this.#options), undefined);
+	}
+
+	/**
+	 * Initializes a host (unless `init` says it already is) and reloads every remembered library into
+	 * it, recording what it answers; on failure kills it and throws HostStartError.
+	 */
+	async #prepareHost(host: HostProcess, init: InitializeResult | undefined): Promise<{ host: HostProcess; init: InitializeResult }> {
 		const timeoutMs = this.#options.startTimeoutMs;
 		try {
-			const init = await host.request(
+			init ??= await host.request(
 				InitializeRequest.type,
 				{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: this.#options.clientName } },
 				timeoutMs,
@@ -300,6 +354,59 @@ export class Supervisor {
 		}
 	}
 
+	// ---- The warm standby ----
+
+	/** Spawns a standby in the background, unless one runs, the option is off, or the client is closing or gave up. */
+	#startStandby(): void {
+		if (!this.#options.warmStandby || this.#standby !== undefined || this.#closing || this.#state === 'unavailable') return;
+		if (this.#standbyFailures >= MAX_STANDBY_FAILURES) return;
+		const standby = new WarmStandby(this.#options, this.#libraries);
+		this.#standby = standby;
+		let wasReady = false;
+		standby.ready.then((init) => {
+			if (init === undefined) return;
+			wasReady = true;
+			this.#standbyFailures = 0;
+		});
+		standby.exited.then(() => {
+			// Swapped in, or let go of: no longer the standby's business.
+			if (this.#standby !== standby) return;
+			this.#standby = undefined;
+			standby.host.dispose();
+			if (!wasReady) this.#standbyFailures++;
+			// A standby that died on its own is replaced; one that never got ready stops the standbys after a few tries.
+			this.#startStandby();
+		});
+	}
+
+	/**
+	 * The standby as the new host, its libraries reloaded (cache hits in the host unless a file
+	 * changed); undefined when there is none or it is not usable, and a cold start must do.
+	 */
+	async #takeStandby(): Promise<{ host: HostProcess; init: InitializeResult } | undefined> {
+		const standby = this.#standby;
+		if (standby === undefined) return undefined;
+		this.#standby = undefined;
+		const init = await standby.ready;
+		if (init === undefined || standby.host.exit !== undefined) {
+			this.#dying.push(standby.kill());
+			return undefined;
+		}
+		try {
+			return await this.#prepareHost(standby.host, init);
+		} catch (error) {
+			if (!(error instanceof HostStartError)) throw error;
+			return undefined;
+		}
+	}
+
+	/** Kills the standby (closing, giving up, or a client bug); close() waits for it. */
+	#dropStandby(): void {
+		const standby = this.#standby;
+		this.#standby = undefined;
+		if (standby !== undefined) this.#dying.push(standby.kill());
+	}
+
 	#adopt(host: HostProcess, init: InitializeResult): void {
 		this.#host = host;
 		this.#initializeResult = init;
@@ -313,7 +420,7 @@ export class Supervisor {
 		this.#host = undefined;
 		this.#armHeadTimer();
 		// After shutdown and exit the host is meant to end.
-		if (this.#closing && this.#pending.length === 0) return this.#checkIdle();
+		if (this.#closing && this.#pending.size === 0) return this.#checkIdle();
 
 		const timedOut = this.#timedOutCall.get(host);
 		// A timed-out call answered in the nick of time leaves no culprit: everyone pending is re-sent.
@@ -321,7 +428,7 @@ export class Supervisor {
 			? timedOut !== undefined && !timedOut.settled
 				? timedOut
 				: undefined
-			: this.#pending.find((call) => call.host === host);
+			: this.#firstSentTo(host);
 		const crash = new HostCrashError(exit, culprit && this.#describe(culprit));
 		this.#crashTimes.push(Date.now());
 		pruneCrashTimes(this.#options.restart, this.#crashTimes);
@@ -343,7 +450,7 @@ export class Supervisor {
 			if (!decision.restart) return this.#giveUp(decision.reason, lastFailure);
 			if (decision.delayMs > 0) await this.#sleep(decision.delayMs);
 			try {
-				const { host, init } = await this.#startHost();
+				const { host, init } = (await this.#takeStandby()) ?? (await this.#startHost());
 				this.#restarts++;
 				this.#adopt(host, init);
 				for (const call of [...this.#pending]) {
@@ -353,6 +460,7 @@ export class Supervisor {
 				this.#armHeadTimer();
 				this.#restartEmitter.fire({ restarts: this.#restarts, pid: host.pid, crash });
 				this.#checkIdle();
+				this.#startStandby();
 				return;
 			} catch (error) {
 				if (!(error instanceof HostStartError)) throw error;
@@ -374,6 +482,7 @@ export class Supervisor {
 
 	#giveUp(reason: string, lastFailure: Error): void {
 		this.#state = 'unavailable';
+		this.#dropStandby();
 		this.#unavailable = new HostUnavailableError(reason, lastFailure);
 		for (const call of [...this.#pending]) this.#answerUnavailable(call);
 		this.#checkIdle();
@@ -385,6 +494,7 @@ export class Supervisor {
 		this.#state = 'unavailable';
 		this.#unavailable = new HostUnavailableError(`the client failed: ${error.message}`, error);
 		for (const call of [...this.#pending]) this.#settle(call, undefined, error);
+		this.#dropStandby();
 		const host = this.#host;
 		this.#host = undefined;
 		if (host !== undefined) {
@@ -451,6 +561,7 @@ export class Supervisor {
 			this.#idleWaiters.push(resolve);
 			this.#checkIdle();
 		});
+		this.#dropStandby();
 		const host = this.#host;
 		if (host !== undefined) {
 			const timeoutMs = this.#options.shutdownTimeoutMs;
@@ -468,18 +579,22 @@ export class Supervisor {
 		}
 		await Promise.all(this.#dying);
 		if (this.#backoff !== undefined) clearTimeout(this.#backoff);
+		if (this.#clock !== undefined) clearTimeout(this.#clock);
 		this.#state = 'closed';
 		this.#restartEmitter.dispose();
 		this.#crashEmitter.dispose();
 	}
 
 	#checkIdle(): void {
-		if (this.#pending.length > 0 || this.#state === 'recovering') return;
+		if (this.#pending.size > 0 || this.#state === 'recovering') return;
 		const waiters = this.#idleWaiters;
 		this.#idleWaiters = [];
 		for (const wake of waiters) wake();
 	}
 }
+
+/** After this many standbys in a row die before they are ready, the client stops starting them (crashes then restart cold). */
+const MAX_STANDBY_FAILURES = 3;
 
 /** Why a start failed, as the end of "`node main.js …` …". */
 function startFailure(error: unknown, exit: HostExit): string {

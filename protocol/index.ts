@@ -7,3 +7,4 @@ export * from './library.js';
 export * from './expand.js';
 export * from './msgpack.js';
 export * from './json.js';
+export * from './frame.js';

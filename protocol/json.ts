@@ -17,9 +17,14 @@ export const JSON_CONTENT_TYPE = 'application/json';
 export const jsonEncoder: ContentTypeEncoder = {
 	name: JSON_CONTENT_TYPE,
 	encode(msg: Message): Promise<Uint8Array> {
-		return Promise.resolve(utf8.encode(JSON.stringify(withPlainRecords(msg))));
+		return Promise.resolve(encodeJsonBody(msg));
 	},
 };
+
+/** Encodes one JSON-RPC message as a UTF-8 JSON body, synchronously (for writers that frame it at once). */
+export function encodeJsonBody(msg: Message): Uint8Array {
+	return utf8.encode(JSON.stringify(withPlainRecords(msg)));
+}
 
 /**
  * Returns `msg` with every token stream's typed records replaced by a number array. Streams sit in a

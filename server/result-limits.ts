@@ -39,11 +39,17 @@ export function checkSpan(start: number, end: number, who: string): string | und
 
 /** The first token of `records` whose span is not one (see checkSpan), as a sentence. */
 export function checkTokenSpans(records: Uint32Array, what: string): string | undefined {
-	for (let i = 0; i < records.length; i += RECORD_WIDTH) {
-		const start = records[i + RecordField.spanStart];
-		const end = records[i + RecordField.spanEnd];
+	// Constants in locals: imported bindings and namespace members are loads on every iteration.
+	const width = RECORD_WIDTH;
+	const startAt = RecordField.spanStart;
+	const endAt = RecordField.spanEnd;
+	const callSite = SPAN_CALL_SITE;
+	const n = records.length;
+	for (let i = 0; i < n; i += width) {
+		const start = records[i + startAt];
+		const end = records[i + endAt];
 		// The common cases first, without a call: a real range, or a generated token.
-		if (start <= end && (end !== SPAN_CALL_SITE || start === SPAN_CALL_SITE)) continue;
+		if (start <= end && (end !== callSite || start === callSite)) continue;
 		const problem = checkSpan(start, end, `${what}: token ${i / RECORD_WIDTH}`);
 		if (problem !== undefined) return problem;
 	}

@@ -9,7 +9,7 @@ import type { WasmLimits } from '../protocol/handshake.js';
 import { mergeDerives, describeMacro, type ExpandInput, type Expander, type Expansion, type MacroTarget } from './expander.js';
 import { LibraryLoader, type LoadedLibrary } from './library-loader.js';
 import { InvalidParamsError } from './validate-params.js';
-import { isWasmPath, WasmLibraryLoader } from './wasm-loader.js';
+import type { WasmLibraryLoader } from './wasm-loader.js';
 import type { WasmOptions, WasmSandbox } from './wasm-sandbox.js';
 
 /** A value now, or later. */
@@ -26,19 +26,21 @@ function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
 
 /** Loads and calls libraries of both sandboxes. */
 export class SandboxRoutes {
-	private readonly wasmLoader: WasmLibraryLoader;
+	// Imported on the first .wasm load: a host serving native libraries never pays for the wasm
+	// loader's modules at start-up (each ES module costs the host's cold start a little).
+	private wasmLoader: Promise<WasmLibraryLoader> | undefined;
 
 	constructor(
 		private readonly nativeLoader: LibraryLoader,
 		private readonly expander: Expander,
 		private readonly sandbox: WasmSandbox,
-	) {
-		this.wasmLoader = new WasmLibraryLoader(sandbox);
-	}
+	) {}
 
 	/** Loads a native library, or a wasm module when the path ends in `.wasm`. */
 	load(path: string): MaybePromise<LoadedLibrary> {
-		return isWasmPath(path) ? this.wasmLoader.load(path) : this.nativeLoader.load(path);
+		if (!isWasmPath(path)) return this.nativeLoader.load(path);
+		this.wasmLoader ??= import('./wasm-loader.js').then(({ WasmLibraryLoader }) => new WasmLibraryLoader(this.sandbox));
+		return this.wasmLoader.then((loader) => loader.load(path));
 	}
 
 	/** Expands one inline or attribute call. */
@@ -65,6 +67,11 @@ export class SandboxRoutes {
 		const json = JSON.stringify(auxData);
 		return this.sandbox.postProcess(library.wasm, json, `mh_post_process of ${library.id}`).then((e) => e.diagnostics);
 	}
+}
+
+/** True for a path that names a wasm module (it ends in `.wasm`, in any case). */
+export function isWasmPath(path: string): boolean {
+	return /\.wasm$/i.test(path);
 }
 
 /** Checks `initialize`'s optional `wasm` field; returns the limits it sets. */

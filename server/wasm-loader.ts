@@ -21,11 +21,6 @@ import type { WasmModuleHandle, WasmSandbox } from './wasm-sandbox.js';
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const PAGE_BYTES = 65536;
 
-/** True for paths the wasm loader takes: names ending in `.wasm` (any case). */
-export function isWasmPath(path: string): boolean {
-	return /\.wasm$/i.test(path);
-}
-
 /** Loads wasm modules for one session. */
 export class WasmLibraryLoader {
 	private readonly loaded = new Map<string, LoadedLibrary>();

@@ -1,11 +1,11 @@
 /**
- * Row 4, pool scaling: the same N expansions spread over one host, then round-robin over two. The
- * driver's pool does not exist yet, so this uses two MacroHost instances side by side (which is
- * what a pool would hold). Two workloads: the small noop of the throughput row (where the client's
- * own encoding competes for the same two cores) and a macro that burns 1 ms of CPU per call (where
- * the hosts' work dominates, as with real macros).
+ * Row 4, pool scaling: the same N expansions through the driver's HostPool of one host, then of two;
+ * each call takes a lease (the least-loaded host) for its own duration, as a build does per file.
+ * Two workloads: the small noop of the throughput row (where the client's own encoding competes for
+ * the same two cores) and a macro that burns 1 ms of CPU per call (where the hosts' work dominates,
+ * as with real macros).
  */
-import { MacroHost } from '../../client/index.js';
+import { HostPool } from '../../client/index.js';
 import type { BenchContext } from '../context.js';
 import type { Row } from '../report.js';
 import { summarize } from '../stats.js';
@@ -15,10 +15,10 @@ import { makeWorkload } from '../workload.js';
 const TARGET_SCALING = 1.7;
 
 export async function poolRows(ctx: BenchContext): Promise<Row[]> {
-	const hosts = [await MacroHost.start({ encoding: 'msgpack' }), await MacroHost.start({ encoding: 'msgpack' })];
+	const pools = [await HostPool.start({ size: 1, host: { encoding: 'msgpack' } }), await HostPool.start({ size: 2, host: { encoding: 'msgpack' } })];
 	const rows: Row[] = [];
 	try {
-		for (const host of hosts) await host.loadLibrary(ctx.fixtures.library);
+		for (const pool of pools) await pool.loadLibrary(ctx.fixtures.library);
 		const small = makeWorkload(20);
 		const cases = [
 			{ macro: 'noop', calls: ctx.sizes.pipelined, title: 'noop, 20 tokens' },
@@ -29,8 +29,8 @@ export async function poolRows(ctx: BenchContext): Promise<Row[]> {
 			const one: number[] = [];
 			const two: number[] = [];
 			for (let r = -1; r < ctx.sizes.throughputRepeats; r++) {
-				const a = await spread(hosts.slice(0, 1), c.calls, c.macro, small.typed);
-				const b = await spread(hosts, c.calls, c.macro, small.typed);
+				const a = await spread(pools[0], c.calls, c.macro, small.typed);
+				const b = await spread(pools[1], c.calls, c.macro, small.typed);
 				if (r < 0) continue;
 				one.push(a);
 				two.push(b);
@@ -45,20 +45,20 @@ export async function poolRows(ctx: BenchContext): Promise<Row[]> {
 				floorLabel: '1 host',
 				theirsNote: 'no pool in the server',
 				target: { text: `≥ ${TARGET_SCALING}× (now ${scaling.toFixed(2)}×)`, met: scaling >= TARGET_SCALING },
-				note: c.macro === 'noop' ? 'two MacroHost instances (msgpack), round-robin; the column "macro-host json" holds the 2-host rate' : undefined,
+				note: c.macro === 'noop' ? 'HostPool of 1 and of 2 hosts (msgpack), a lease per call; the column "macro-host json" holds the 2-host rate' : undefined,
 			});
 		}
 	} finally {
-		await Promise.all(hosts.map((h) => h.close()));
+		await Promise.all(pools.map((p) => p.close()));
 	}
 	return rows;
 }
 
-/** Sends `calls` expansions round-robin over `hosts`, all at once; returns calls per second. */
-async function spread(hosts: MacroHost[], calls: number, macro: string, args: { text: string; records: Uint32Array }): Promise<number> {
+/** Sends `calls` expansions through `pool`, all at once, each with a lease of its own; returns calls per second. */
+async function spread(pool: HostPool, calls: number, macro: string, args: { text: string; records: Uint32Array }): Promise<number> {
 	const started = performance.now();
 	const pending: Promise<unknown>[] = new Array(calls);
-	for (let i = 0; i < calls; i++) pending[i] = hosts[i % hosts.length].expandInline({ name: macro, args });
+	for (let i = 0; i < calls; i++) pending[i] = pool.withLease((lease) => lease.expandInline({ name: macro, args }));
 	await Promise.all(pending);
 	return calls / ((performance.now() - started) / 1000);
 }

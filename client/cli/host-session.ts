@@ -31,7 +31,8 @@ export async function withHost(options: MacroHostOptions, io: CliIo, work: (host
 	const { MacroHost } = await import('../index.js');
 	let host: MacroHost;
 	try {
-		host = await MacroHost.start(options);
+		// One command, then close: a warm standby would only cost a second host start.
+		host = await MacroHost.start({ warmStandby: false, ...options });
 	} catch (error) {
 		io.err(`error: could not start the macro host: ${(error as Error).message}\n`);
 		return 1;

@@ -55,7 +55,10 @@ describe('npm run bench -- --quick', () => {
 			'pool/noop',
 			'pool/spin',
 			'crash/recovery',
+			'crash/recovery-cold',
 			'wire-form/2000',
+			'wasm/add/20',
+			'wasm/add/2000',
 		]);
 		for (const row of report.rows) {
 			expect(row.json, row.id).toBeDefined();
@@ -79,6 +82,6 @@ describe('npm run bench -- --quick', () => {
 		);
 		expect(failure?.code).toBe(1);
 		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
-		expect(failure?.stderr).toContain('[--rows cold,round-trip,pipelined,pool,crash,wire]');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,pipelined,pool,crash,wire,wasm]');
 	});
 });

@@ -20,6 +20,7 @@ describe('normalizeOptions', () => {
 			env: {},
 			onStderr: undefined,
 			clientName: 'macro-host-client',
+			warmStandby: true,
 		});
 		expect(options.restart.maxRestarts).toBe(10);
 		expect(Object.isFrozen(options)).toBe(true);
@@ -41,7 +42,8 @@ describe('normalizeOptions', () => {
 		[{ env: { A: 1 } }, 'The `env.A` option must be a string or undefined, but received 1 (number).'],
 		[{ onStderr: 'log' }, "The `onStderr` option must be a function, but received 'log' (string)."],
 		[{ restart: { backoffMaxMs: -5 } }, 'The `restart.backoffMaxMs` option must be an integer 0 or more (milliseconds), but received -5 (number).'],
-		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB.'],
+		[{ warmStandby: 'yes' }, "The `warmStandby` option must be true or false, but received 'yes' (string)."],
+		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby.'],
 	])('refuses %j', (options, message) => {
 		expect(() => normalizeOptions(options as never)).toThrow(new TypeError(message));
 	});

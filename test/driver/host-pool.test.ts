@@ -28,6 +28,14 @@ describe('HostPool', () => {
 		expect(pool.libraries.get(LIBC_BASIC_ID)?.hasPostProcess).toBe(true);
 	});
 
+	it('runs its hosts without a warm standby unless the host options ask for one', async () => {
+		const plain = await startPool(2);
+		expect(plain.hosts.map((h) => h.standbyPid)).toEqual([undefined, undefined]);
+		const warm = await startPool(1, { warmStandby: true });
+		expect(await warm.hosts[0].standbyReady()).toBe(true);
+		expect(warm.hosts[0].standbyPid).toBeDefined();
+	});
+
 	it('hands leases to the least-loaded host, the lower index on a tie', async () => {
 		const pool = await startPool(3);
 		const a = pool.lease();
