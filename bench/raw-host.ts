@@ -3,11 +3,11 @@
  * the host itself (spawn, Node's start, the host's imports, initialize, loadLibrary), not a client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { DEFAULT_HOST_SCRIPT } from '../client/options.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 
-/** The compiled host entry. */
-export const HOST_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
+/** The host entry the client spawns: the bundle, dist/server/host.cjs (see DEFAULT_HOST_SCRIPT). */
+export const HOST_MAIN = DEFAULT_HOST_SCRIPT;
 
 /** A spawned host that answers JSON frames. */
 export class RawHost {

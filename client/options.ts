@@ -3,6 +3,7 @@
  * default applied by {@link normalizeOptions}. Each check lives with its feature (restart policy,
  * quarantine); the messages name the option, the expectation and the value received.
  */
+import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Encoding } from '../protocol/index.js';
 import { invalidOption, rejectUnknownKeys, validateInteger, validateNonEmptyString, validateObject } from './option-validation.js';
@@ -83,7 +84,8 @@ export interface MacroHostOptions {
 	readonly nodePath?: string;
 	/**
 	 * The host's entry script.
-	 * @default dist/server/main.js of this package
+	 * @default {@link DEFAULT_HOST_SCRIPT}: dist/server/host.cjs of this package (the bundled host), or
+	 * dist/server/main.js when there is no bundle or it is older than main.js
 	 */
 	readonly hostScript?: string;
 	/**
@@ -135,8 +137,23 @@ export interface NormalizedOptions {
 	readonly warmStandby: boolean;
 }
 
-/** The host entry that ships with this package, resolved from this file (dist/client/ → dist/server/). */
-export const DEFAULT_HOST_SCRIPT = fileURLToPath(new URL('../server/main.js', import.meta.url));
+/**
+ * The host entry that ships with this package, resolved from this file (dist/client/ → dist/server/):
+ * the bundle `npm run build` makes of dist/server/main.js (scripts/bundle-host.js), which starts in
+ * less time, or main.js itself when there is no bundle or it is older than main.js (tsc ran after
+ * the bundle was made, so the bundle may not be what main.js now does). Both run the same host.
+ */
+export const DEFAULT_HOST_SCRIPT = chooseHostScript(
+	fileURLToPath(new URL('../server/host.cjs', import.meta.url)),
+	fileURLToPath(new URL('../server/main.js', import.meta.url)),
+);
+
+/** `bundle` when it exists and is at least as new as `main`, else `main`. */
+function chooseHostScript(bundle: string, main: string): string {
+	const bundled = statSync(bundle, { throwIfNoEntry: false });
+	const unbundled = statSync(main, { throwIfNoEntry: false });
+	return bundled !== undefined && (unbundled === undefined || bundled.mtimeMs >= unbundled.mtimeMs) ? bundle : main;
+}
 
 const MAX_TIMER_MS = 2_147_483_647; // setTimeout's limit; larger values fire at once.
 

@@ -4,10 +4,11 @@
  * are measured in turn within each repetition, so drift of the machine hits all of them alike.
  */
 import { spawn } from 'node:child_process';
+import { relative } from 'node:path';
 import { MacroHost } from '../../client/index.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
 import { RaServer } from '../ra-server.js';
-import { RawHost } from '../raw-host.js';
+import { HOST_MAIN, RawHost } from '../raw-host.js';
 import type { Row } from '../report.js';
 import { summarize } from '../stats.js';
 
@@ -48,7 +49,7 @@ export async function coldStartRows(ctx: BenchContext): Promise<Row[]> {
 			theirs: theirs.length ? summarize(theirs) : undefined,
 			theirsNote: ra ? undefined : raSkipNote(ctx),
 			target: { text: `≤ ${TARGET_VS_NODE}× node -e 0 (now ${vsNode.toFixed(2)}×)`, met: vsNode <= TARGET_VS_NODE },
-			note: 'raw frames to `node dist/server/main.js`; rust-analyzer: spawn → ApiVersionCheck → ListMacros',
+			note: `raw frames to \`node ${relative(process.cwd(), HOST_MAIN)}\`; rust-analyzer: spawn → ApiVersionCheck → ListMacros`,
 		},
 		{
 			id: 'cold-start/macro-host',

@@ -6,7 +6,7 @@
  * Paths are not part of it, only contents (and file names relative to their crate), so a moved package stays cached.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import type { PackageManifest } from './manifest.js';
@@ -98,11 +98,18 @@ function pathDependencies(cargoToml: string, crateDir: string): [string, string]
 	return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
-/** Every file under `dir`, by relative path in sorted order, with its content. */
+/**
+ * Every file under `dir`, by relative path in sorted order, with its content. Symbolic links are
+ * followed (a package may link a source file it shares with another), each real directory once.
+ */
 function hashTree(hash: Hash, label: string, dir: string): void {
+	const seen = new Set<string>();
 	const walk = (rel: string): void => {
 		let entries;
 		try {
+			const real = realpathSync(join(dir, rel));
+			if (seen.has(real)) return;
+			seen.add(real);
 			entries = readdirSync(join(dir, rel), { withFileTypes: true });
 		} catch {
 			return;
@@ -110,11 +117,22 @@ function hashTree(hash: Hash, label: string, dir: string): void {
 		entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 		for (const entry of entries) {
 			const path = rel ? `${rel}/${entry.name}` : entry.name;
-			if (entry.isDirectory()) walk(path);
-			else if (entry.isFile()) field(hash, `${label}:${path}`, readFileSync(join(dir, path)));
+			const kind = entry.isSymbolicLink() ? statKind(join(dir, path)) : entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : undefined;
+			if (kind === 'dir') walk(path);
+			else if (kind === 'file') field(hash, `${label}:${path}`, readFileSync(join(dir, path)));
 		}
 	};
 	walk('');
+}
+
+/** What a symbolic link points at; undefined for a dangling link. */
+function statKind(path: string): 'dir' | 'file' | undefined {
+	try {
+		const stat = statSync(path);
+		return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 /** Length-prefixed fields, so that no two different inputs can hash the same bytes. */

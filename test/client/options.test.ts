@@ -27,7 +27,8 @@ describe('normalizeOptions', () => {
 	});
 
 	it('resolves the host script next to the compiled client', () => {
-		expect(DEFAULT_HOST_SCRIPT).toBe(fileURLToPath(new URL('../../dist/server/main.js', import.meta.url)));
+		// `npm run build` bundles the host after tsc, so the client spawns the bundle.
+		expect(DEFAULT_HOST_SCRIPT).toBe(fileURLToPath(new URL('../../dist/server/host.cjs', import.meta.url)));
 	});
 
 	it.each([

@@ -162,6 +162,8 @@ describe('restarting', () => {
 		const { host } = await startHost();
 		await host.loadLibrary(LIBC_BASIC);
 		const pid = host.pid!;
+		// Stopped first, so listMacros is surely still unanswered (the running request) when the host dies.
+		process.kill(pid, 'SIGSTOP');
 		const list = host.listMacros();
 		const after = wrapBatch(host, 'w', 5);
 		process.kill(pid, 'SIGKILL');

@@ -1,5 +1,5 @@
 /** The cache key's inputs, and the cached `rustc -vV` answer (with a stand-in rustc, so that it can change). */
-import { chmodSync, cpSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { computeCacheKey } from '../../dist/client/packages/cache-key.js';
@@ -36,6 +36,17 @@ describe('computeCacheKey', () => {
 		expect(keyOf('a', { ...base, rustcVerbose: 'rustc 1.96.0\n' })).not.toBe(key);
 		expect(keyOf('a', { ...base, env: { RUSTFLAGS: '-C target-cpu=native' } })).not.toBe(key);
 		expect(keyOf('a', { ...base, env: { UNRELATED: '1' } })).toBe(key);
+	});
+
+	it('follows a source file linked from another package: editing the target changes the key', () => {
+		writeMacroPackage(join(root, 'shared'), { name: 'key_macro' });
+		cpSync(join(root, 'a'), join(root, 'linked'), { recursive: true });
+		rmSync(join(root, 'linked', 'src', 'lib.rs'));
+		symlinkSync(join(root, 'shared', 'src', 'lib.rs'), join(root, 'linked', 'src', 'lib.rs'));
+		// Same content through the link: the same key as the plain copy.
+		expect(keyOf('linked')).toBe(keyOf('a'));
+		writeFiles(join(root, 'shared'), { 'src/lib.rs': '// edited through the link\n' });
+		expect(keyOf('linked')).not.toBe(keyOf('a'));
 	});
 });
 
