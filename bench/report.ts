@@ -58,7 +58,17 @@ export function ratio(row: Row, ours: Summary | undefined = row.json): number | 
 /** The table as text, one row per line, columns padded. */
 export function formatTable(rows: readonly Row[]): string {
 	const header = ['row', 'macro-host json', 'macro-host msgpack', 'floor / baseline', 'rust-analyzer', 'json/RA', 'msgpack/RA', 'target', 'met'];
-	const lines = rows.map((row) => [
+	const lines = rows.map((row) => rowCells(row, 'NO'));
+	const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+	const pad = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();
+	const out = [pad(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(pad)];
+	const notes = rows.filter((r) => r.note).map((r) => `- ${r.title}: ${r.note}`);
+	return [...out, ...(notes.length ? ['', 'Notes:', ...notes] : [])].join('\n');
+}
+
+/** One row's cells, in header order; `unmet` is how a missed target reads in that format. */
+function rowCells(row: Row, unmet: string): string[] {
+	return [
 		row.title,
 		cell(row.json, row.unit),
 		cell(row.msgpack, row.unit),
@@ -67,33 +77,15 @@ export function formatTable(rows: readonly Row[]): string {
 		formatRatio(ratio(row)),
 		formatRatio(ratio(row, row.msgpack)),
 		row.target?.text ?? '',
-		row.target ? (row.target.met === undefined ? '?' : row.target.met ? 'yes' : 'NO') : '',
-	]);
-	const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-	const pad = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join(' | ').trimEnd();
-	const out = [pad(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(pad)];
-	const notes = rows.filter((r) => r.note).map((r) => `- ${r.title}: ${r.note}`);
-	return [...out, ...(notes.length ? ['', 'Notes:', ...notes] : [])].join('\n');
+		row.target ? (row.target.met === undefined ? '?' : row.target.met ? 'yes' : unmet) : '',
+	];
 }
 
 /** The same table in Markdown, for docs/performance.md. */
 export function formatMarkdown(rows: readonly Row[]): string {
 	const header = '| row | macro-host json | macro-host msgpack | floor / baseline | rust-analyzer | json/RA | msgpack/RA | target | met |';
 	const rule = '|---|---|---|---|---|---|---|---|---|';
-	const lines = rows.map(
-		(row) =>
-			`| ${[
-				row.title,
-				cell(row.json, row.unit),
-				cell(row.msgpack, row.unit),
-				row.floor ? `${cell(row.floor, row.unit)}${row.floorLabel ? ` (${row.floorLabel})` : ''}` : '',
-				row.theirs ? cell(row.theirs, row.unit) : (row.theirsNote ?? ''),
-				formatRatio(ratio(row)),
-				formatRatio(ratio(row, row.msgpack)),
-				row.target?.text ?? '',
-				row.target ? (row.target.met === undefined ? '?' : row.target.met ? 'yes' : '**no**') : '',
-			].join(' | ')} |`,
-	);
+	const lines = rows.map((row) => `| ${rowCells(row, '**no**').join(' | ')} |`);
 	return [header, rule, ...lines].join('\n');
 }
 

@@ -41,6 +41,24 @@ export interface LoadedLibrary {
 }
 
 /** The key of a macro in {@link LoadedLibrary.macros}: names are unique per kind. */
+/** Throws the load error of one path: every loader (native or wasm) reports failures the same way. */
+export type LoadFailure = (reason: LibraryLoadFailure, problem: string, extra?: Partial<LibraryLoadErrorData>) => never;
+
+/** The {@link LoadFailure} for `path`: AbiMismatch for an ABI mismatch, LibraryLoadFailed otherwise. */
+export function loadFailure(path: string): LoadFailure {
+	return (reason, problem, extra = {}) => {
+		const code = reason === 'abiMismatch' ? MacroHostErrorCodes.AbiMismatch : MacroHostErrorCodes.LibraryLoadFailed;
+		throw new LibraryLoadError(`cannot load macro library ${path}: ${problem}`, code, { path, reason, ...extra });
+	};
+}
+
+/** Reports a failed stat of a library path: missing, or there but unreadable. */
+export function failToStat(fail: LoadFailure, error: unknown): never {
+	const code = (error as NodeJS.ErrnoException).code;
+	if (code === 'ENOENT' || code === 'ENOTDIR') return fail('notFound', 'the file does not exist');
+	return fail('notALibrary', `the file cannot be read (${(error as Error).message})`);
+}
+
 export function macroKey(kind: MacroKind, name: string): string {
 	return `${kind}:${name}`;
 }
@@ -69,18 +87,13 @@ export class LibraryLoader {
 
 	/** Loads `path` (relative to the working directory), or returns the cached library when the file is unchanged. */
 	load(path: string): LoadedLibrary {
-		const fail = (reason: LibraryLoadFailure, problem: string, extra: Partial<LibraryLoadErrorData> = {}): never => {
-			const code = reason === 'abiMismatch' ? MacroHostErrorCodes.AbiMismatch : MacroHostErrorCodes.LibraryLoadFailed;
-			throw new LibraryLoadError(`cannot load macro library ${path}: ${problem}`, code, { path, reason, ...extra });
-		};
+		const fail = loadFailure(path);
 		const absolute = resolve(path);
 		let stats: Stats;
 		try {
 			stats = statSync(absolute);
 		} catch (error) {
-			const code = (error as NodeJS.ErrnoException).code;
-			if (code === 'ENOENT' || code === 'ENOTDIR') return fail('notFound', 'the file does not exist');
-			return fail('notALibrary', `the file cannot be read (${(error as Error).message})`);
+			return failToStat(fail, error);
 		}
 		if (!stats.isFile()) return fail('notALibrary', 'not a loadable shared library (it is not a regular file)');
 		const id = realpathSync(absolute);
@@ -119,7 +132,7 @@ export class LibraryLoader {
 		return library;
 	}
 
-	private open(id: string, fail: (reason: LibraryLoadFailure, problem: string) => never): ReturnType<typeof koffi.load> {
+	private open(id: string, fail: LoadFailure): ReturnType<typeof koffi.load> {
 		let loadPath = id;
 		let tempDir: string | undefined;
 		if (this.opened.has(id)) {

@@ -9,10 +9,9 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { resolve } from 'node:path';
-import { MacroHostErrorCodes, type LibraryLoadErrorData, type LibraryLoadFailure } from '../protocol/errors.js';
 import { ABI_VERSION } from '../protocol/version.js';
 import type { LibraryFunctions } from './abi.js';
-import { LibraryLoadError, macroKey, parseManifest, toEntry, type LoadedLibrary } from './library-loader.js';
+import { failToStat, loadFailure, macroKey, parseManifest, toEntry, type LoadedLibrary } from './library-loader.js';
 import { WASM_REQUIRED_FUNCTIONS } from './wasm-abi.js';
 import { prepareWasmBinary, WasmBinaryError } from './wasm-binary.js';
 import { WebAssemblyApi, type WasmModule } from './wasm-runtime.js';
@@ -29,18 +28,13 @@ export class WasmLibraryLoader {
 
 	/** Loads `path` (relative to the working directory), or returns the cached module when nothing changed. */
 	async load(path: string): Promise<LoadedLibrary> {
-		const fail = (reason: LibraryLoadFailure, problem: string, extra: Partial<LibraryLoadErrorData> = {}): never => {
-			const code = reason === 'abiMismatch' ? MacroHostErrorCodes.AbiMismatch : MacroHostErrorCodes.LibraryLoadFailed;
-			throw new LibraryLoadError(`cannot load macro library ${path}: ${problem}`, code, { path, reason, ...extra });
-		};
+		const fail = loadFailure(path);
 		const absolute = resolve(path);
 		let stats: Stats;
 		try {
 			stats = await stat(absolute);
 		} catch (error) {
-			const code = (error as NodeJS.ErrnoException).code;
-			if (code === 'ENOENT' || code === 'ENOTDIR') return fail('notFound', 'the file does not exist');
-			return fail('notALibrary', `the file cannot be read (${(error as Error).message})`);
+			return failToStat(fail, error);
 		}
 		if (!stats.isFile()) return fail('notALibrary', 'not a WebAssembly module (it is not a regular file)');
 		const id = await realpath(absolute);
