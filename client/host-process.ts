@@ -17,7 +17,6 @@ import {
 	createMessageConnection,
 	ErrorCodes,
 	ResponseError,
-	StreamMessageReader,
 	type DataCallback,
 	type Disposable,
 	type MessageConnection,
@@ -25,7 +24,8 @@ import {
 	type RequestType,
 	type RequestType0,
 } from 'vscode-jsonrpc/node';
-import { Encoding, encodeJsonBody, msgpackDecoder, packMessage } from '../protocol/index.js';
+import { Encoding, encodeJsonText, packMessage, unpackMessage } from '../protocol/index.js';
+import { FrameReader } from '../protocol/node/frame-reader.js';
 import { FrameWriter } from '../protocol/node/frame-writer.js';
 import { HostCrashError, MacroHostRequestError } from './errors.js';
 import { DEFAULT_MEMORY_LIMIT_MIB, isAllocationFailure, MemoryWatchdog, toMiB } from './memory-watchdog.js';
@@ -237,12 +237,9 @@ export class HostProcess {
 
 	#connect(encoding: Encoding): MessageConnection {
 		const useMsgpack = encoding === Encoding.msgpack;
-		const reader = new StreamMessageReader(
-			this.#subprocess.stdout,
-			useMsgpack ? { contentTypeDecoder: msgpackDecoder, contentTypeDecoders: [msgpackDecoder] } : undefined,
-		);
-		// One write per request (the host's own writer): no write lock, no separate header write.
-		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonBody);
+		// The host's own framing both ways: each reply decoded as soon as it is in, each request one write.
+		const reader = new FrameReader(this.#subprocess.stdout, { decode: useMsgpack ? unpackMessage : undefined });
+		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonText);
 		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++), writer);
 		// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
 		connection.onError(() => undefined);

@@ -3,14 +3,17 @@
  * buffer, shared by the host's and the client's writers (protocol/node/frame-writer.ts does the I/O).
  * A frame is `Content-Length: <body bytes>\r\n\r\n<body>`, as vscode-jsonrpc reads it.
  */
-import type { ContentTypeDecoder, Message } from 'vscode-jsonrpc';
+import type { Message } from 'vscode-jsonrpc';
 
 /** How bodies of one encoding are made and read. */
 export interface BodyCodec {
-	/** Encodes one message synchronously (so frames leave in the order they were written, with no lock). */
-	encode(message: Message): Uint8Array;
-	/** Decodes bodies; undefined means vscode-jsonrpc's own JSON decoder. */
-	decoder?: ContentTypeDecoder;
+	/**
+	 * Encodes one message synchronously (so frames leave in the order they were written, with no lock).
+	 * A string is a body to be written as UTF-8.
+	 */
+	encode(message: Message): Uint8Array | string;
+	/** Decodes one body synchronously; undefined means JSON (UTF-8). Throws on a body that is not a message. */
+	decode?(body: Uint8Array): Message;
 }
 
 /** Bodies up to this size are copied behind their header into one buffer; larger ones go out as two pieces. */

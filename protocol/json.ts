@@ -21,9 +21,17 @@ export const jsonEncoder: ContentTypeEncoder = {
 	},
 };
 
-/** Encodes one JSON-RPC message as a UTF-8 JSON body, synchronously (for writers that frame it at once). */
+/** Encodes one JSON-RPC message as a UTF-8 JSON body, synchronously. */
 export function encodeJsonBody(msg: Message): Uint8Array {
-	return utf8.encode(JSON.stringify(withPlainRecords(msg)));
+	return utf8.encode(encodeJsonText(msg));
+}
+
+/**
+ * Encodes one JSON-RPC message as JSON text. The frame writer takes the text as it is and has the
+ * stream encode it while writing, which spares an encoded copy of every body.
+ */
+export function encodeJsonText(msg: Message): string {
+	return JSON.stringify(withPlainRecords(msg));
 }
 
 /**

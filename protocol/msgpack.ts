@@ -17,7 +17,12 @@ export function packMessage(msg: Message): Uint8Array {
 	return packr.pack(msg);
 }
 
-/** Encodes one JSON-RPC message as a msgpack body. */
+/** Decodes one msgpack body into a JSON-RPC message, synchronously (for readers that decode a frame at once). */
+export function unpackMessage(body: Uint8Array): Message {
+	return packr.unpack(body) as Message;
+}
+
+/** Encodes one JSON-RPC message as a msgpack body, for vscode-jsonrpc's own StreamMessageWriter. */
 export const msgpackEncoder: ContentTypeEncoder = {
 	name: MSGPACK_CONTENT_TYPE,
 	encode(msg: Message): Promise<Uint8Array> {
@@ -29,12 +34,12 @@ export const msgpackEncoder: ContentTypeEncoder = {
 	},
 };
 
-/** Decodes one msgpack body into a JSON-RPC message. */
+/** Decodes one msgpack body into a JSON-RPC message, for vscode-jsonrpc's own StreamMessageReader. */
 export const msgpackDecoder: ContentTypeDecoder = {
 	name: MSGPACK_CONTENT_TYPE,
 	decode(buffer: Uint8Array): Promise<Message> {
 		try {
-			return Promise.resolve(packr.unpack(buffer) as Message);
+			return Promise.resolve(unpackMessage(buffer));
 		} catch (error) {
 			return Promise.reject(error);
 		}

@@ -225,6 +225,15 @@ function serverVersion(): string {
  * Passes requests, notifications and responses on; answers anything else with InvalidRequest
  * (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
  */
+/** The start of a message's JSON, for the log; a message too deeply nested to print says so instead. */
+function preview(message: unknown): string {
+	try {
+		return String(JSON.stringify(message)).slice(0, 200);
+	} catch (error) {
+		return `(not printable: ${(error as Error).message})`;
+	}
+}
+
 class ValidatingReader implements MessageReader {
 	constructor(
 		private readonly inner: MessageReader,
@@ -250,7 +259,7 @@ class ValidatingReader implements MessageReader {
 			}
 			const id = (message as { id?: unknown } | null)?.id;
 			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
-			this.log(`invalid JSON-RPC message: ${JSON.stringify(message)?.slice(0, 200)}`);
+			this.log(`invalid JSON-RPC message: ${preview(message)}`);
 			this.sendError(replyId, ErrorCodes.InvalidRequest, 'Invalid request: the message is not a JSON-RPC 2.0 request, notification or response');
 		});
 	}

@@ -5,13 +5,13 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Encoding } from '../protocol/handshake.js';
-import { msgpackDecoder, packMessage } from '../protocol/msgpack.js';
+import { packMessage, unpackMessage } from '../protocol/msgpack.js';
 import { createFramedTransport, JSON_CODEC, type BodyCodec, type Transport } from './framing.js';
 
 export { FrameWriter, type Transport } from './framing.js';
 
 /** The msgpack codec (records travel as a Uint32Array). */
-export const MSGPACK_CODEC: BodyCodec = { encode: packMessage, decoder: msgpackDecoder };
+export const MSGPACK_CODEC: BodyCodec = { encode: packMessage, decode: unpackMessage };
 
 /** Creates the reader and writer for `encoding` over the given byte streams. */
 export function createTransport(encoding: Encoding, input: Readable, output: Writable): Transport {

@@ -14,7 +14,7 @@ import { encodeFrame, frameHeader, SINGLE_BUFFER_LIMIT } from '../frame.js';
 
 /**
  * Writes each message as one Content-Length frame. The body is encoded at once (so messages leave in
- * the order they were written, with no lock): up to {@link SINGLE_BUFFER_LIMIT} bytes the frame is
+ * the order they were written, with no lock), as bytes or as text: up to {@link SINGLE_BUFFER_LIMIT} bytes the frame is
  * one buffer and one write; above it, header and body are written corked (one writev, no copy of a
  * large body). The promise settles when the frame is on the pipe, which the host's dispatch
  * (maxParallelism 1) waits for before it serves the next request.
@@ -24,7 +24,7 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 
 	constructor(
 		private readonly output: Writable,
-		private readonly encode: (message: Message) => Uint8Array,
+		private readonly encode: (message: Message) => Uint8Array | string,
 	) {
 		super();
 		output.on('error', (error: Error) => this.fireError(error));
@@ -32,7 +32,7 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 	}
 
 	write(message: Message): Promise<void> {
-		let body: Uint8Array;
+		let body: Uint8Array | string;
 		try {
 			body = this.encode(message);
 		} catch (error) {
@@ -46,6 +46,19 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 				reject(error);
 			};
 			const output = this.output;
+			if (typeof body === 'string') {
+				// Text is encoded by the stream as it writes: one copy, made where it is needed.
+				const bytes = Buffer.byteLength(body, 'utf8');
+				if (bytes <= SINGLE_BUFFER_LIMIT) {
+					output.write(frameHeader(bytes) + body, 'utf8', done);
+					return;
+				}
+				output.cork();
+				output.write(frameHeader(bytes), 'latin1');
+				output.write(body, 'utf8', done);
+				output.uncork();
+				return;
+			}
 			if (body.byteLength <= SINGLE_BUFFER_LIMIT) {
 				output.write(encodeFrame(body), done);
 				return;
