@@ -84,7 +84,7 @@ export interface MacroHostOptions {
 	readonly nodePath?: string;
 	/**
 	 * The host's entry script.
-	 * @default {@link DEFAULT_HOST_SCRIPT}: dist/server/host.cjs of this package (the bundled host), or
+	 * @default {@link DEFAULT_HOST_SCRIPT}: dist/server/host.cjs of this package (the bundled host's loader), or
 	 * dist/server/main.js when there is no bundle or it is older than main.js
 	 */
 	readonly hostScript?: string;
@@ -139,9 +139,10 @@ export interface NormalizedOptions {
 
 /**
  * The host entry that ships with this package, resolved from this file (dist/client/ → dist/server/):
- * the bundle `npm run build` makes of dist/server/main.js (scripts/bundle-host.js), which starts in
- * less time, or main.js itself when there is no bundle or it is older than main.js (tsc ran after
- * the bundle was made, so the bundle may not be what main.js now does). Both run the same host.
+ * host.cjs, the loader that runs the bundle `npm run build` makes of dist/server/main.js from a V8
+ * code cache (scripts/bundle-host.js, server/host-loader.cts), which starts in less time, or main.js
+ * itself when there is no bundle or it is older than main.js (tsc ran after the bundle was made, so
+ * the bundle may not be what main.js now does). Both run the same host.
  */
 export const DEFAULT_HOST_SCRIPT = chooseHostScript(
 	fileURLToPath(new URL('../server/host.cjs', import.meta.url)),

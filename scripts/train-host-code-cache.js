@@ -1,0 +1,190 @@
+// Makes the host's first V8 code cache at build time (called by bundle-host.js; runnable alone after
+// a build: `node scripts/train-host-code-cache.js`). It runs the host once as a client does: initialize,
+// loadLibrary of the benchmark's macro library (compiled here with gcc into a temporary directory),
+// listMacros and a few expansions, so the functions a start and the first calls need are compiled;
+// the loader (server/host-loader.cts), finding no usable cache, writes it after its first second.
+// When the cache in place already fits this bundle and this Node, the loader accepts it and nothing
+// is written: a rebuild that did not change the bundle keeps its cache.
+//
+// A cache is an optimisation: when anything here fails (no gcc, a host that does not answer), the
+// build goes on with a warning, and the first host that runs for a second writes the cache itself.
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+/** The benchmark's library: noop and echo, the calls a start and the first expansions run. */
+const TRAINING_SOURCE = join(root, 'bench', 'fixtures', 'bench_macros.c');
+const SDK_C = join(root, 'sdk', 'c');
+/** Time for the host to answer and then write its cache (it waits one second before writing). */
+const TRAINING_TIMEOUT_MS = 20_000;
+
+/**
+ * Runs the host at `entry` (dist/server/host.cjs) once so that it leaves a code cache beside its
+ * bundle. Never throws: a failure is a warning on stderr.
+ */
+export async function trainHostCodeCache({ entry }) {
+	const workDir = mkdtempSync(join(tmpdir(), 'macro-host-training-'));
+	try {
+		const library = join(workDir, 'libtraining_macros.so');
+		try {
+			await promisify(execFile)(process.env.CC || 'gcc', ['-shared', '-fPIC', '-O1', '-I', SDK_C, '-o', library, TRAINING_SOURCE]);
+		} catch (error) {
+			warn(`cannot compile the training library (${firstLine(error.stderr || error.message)})`);
+			return;
+		}
+		const { PROTOCOL_VERSION } = await import(pathToFileURL(join(root, 'dist', 'protocol', 'version.js')).href);
+		const { STARTUP_LOG_ENV, CACHE_ENV } = await import(pathToFileURL(join(root, 'dist', 'server', 'host-loader.cjs')).href);
+		await runTrainingHost(entry, library, PROTOCOL_VERSION, STARTUP_LOG_ENV, CACHE_ENV);
+	} catch (error) {
+		warn(error.message);
+	} finally {
+		rmSync(workDir, { recursive: true, force: true });
+	}
+}
+
+/** Drives one host through the training calls; resolves once its cache is settled and it exited. */
+async function runTrainingHost(entry, library, protocolVersion, startupLogEnv, cacheEnv) {
+	const env = { ...process.env, [startupLogEnv]: '1' };
+	// The default place, beside the bundle, is the one to fill.
+	delete env[cacheEnv];
+	const host = new FramedHost(spawn(process.execPath, [entry, '--encoding', 'json'], { stdio: ['pipe', 'pipe', 'pipe'], env }));
+	const timer = setTimeout(() => host.fail(new Error(`the training host did not finish within ${TRAINING_TIMEOUT_MS} ms`)), TRAINING_TIMEOUT_MS);
+	try {
+		await host.request('initialize', { protocolVersion, clientInfo: { name: 'macro-host build (code cache training)' } });
+		await host.request('loadLibrary', { path: library });
+		await host.request('listMacros');
+		// `let v0 = a + 0 ;`: idents, puncts and a literal, as the benchmark's streams.
+		const args = {
+			text: 'letv0=a+0;',
+			records: [0, 0, 0, 3, 0, 3, 0, 0, 3, 2, 4, 6, 1, 0, 5, 1, 7, 8, 0, 0, 6, 1, 9, 10, 1, 0, 7, 1, 11, 12, 2, 0, 8, 1, 13, 14, 1, 0, 9, 1, 15, 16],
+		};
+		for (let i = 0; i < 5; i++) {
+			await host.request('expandInline', { name: 'noop', args });
+			await host.request('expandInline', { name: 'echo', args });
+		}
+		const state = await host.logLine(/^macro-host: code cache: (\w+)/);
+		if (state === 'off') {
+			warn('the loader does not use a cache for this bundle');
+		} else if (state !== 'accepted') {
+			const outcome = await host.logLine(/^macro-host: code cache: (written|not written.*)/);
+			if (outcome !== 'written') warn(`the training host wrote no cache: ${outcome}`);
+		}
+		await host.request('shutdown');
+		host.notify('exit');
+		await host.exited;
+	} finally {
+		clearTimeout(timer);
+		host.kill();
+	}
+}
+
+/** A child process spoken to with Content-Length frames; its stderr read as lines. */
+class FramedHost {
+	#child;
+	#buffer = Buffer.alloc(0);
+	#replies = new Map();
+	#nextId = 1;
+	#stderrLines = [];
+	#lineWaiters = [];
+	#failed;
+	exited;
+
+	constructor(child) {
+		this.#child = child;
+		this.exited = new Promise((resolve) => child.once('exit', resolve));
+		child.once('exit', (code, signal) => this.fail(new Error(`the training host exited (${signal ?? `code ${code}`}): ${this.#stderrLines.join(' | ')}`)));
+		child.once('error', (error) => this.fail(error));
+		child.stdin.on('error', () => undefined);
+		child.stdout.on('data', (chunk) => this.#onData(chunk));
+		let partial = '';
+		child.stderr.setEncoding('utf8').on('data', (text) => {
+			const lines = (partial + text).split('\n');
+			partial = lines.pop();
+			for (const line of lines) this.#onLine(line);
+		});
+	}
+
+	request(method, params) {
+		const id = this.#nextId++;
+		return new Promise((resolve, reject) => {
+			if (this.#failed) return reject(this.#failed);
+			this.#replies.set(id, { resolve, reject, method });
+			this.#write({ jsonrpc: '2.0', id, method, params });
+		});
+	}
+
+	notify(method) {
+		this.#write({ jsonrpc: '2.0', method });
+	}
+
+	/** The first capture of the first stderr line (seen or to come) that matches `pattern`. */
+	logLine(pattern) {
+		return new Promise((resolve, reject) => {
+			if (this.#failed) return reject(this.#failed);
+			const seen = this.#stderrLines.map((line) => pattern.exec(line)).find(Boolean);
+			if (seen) return resolve(seen[1]);
+			this.#lineWaiters.push({ pattern, resolve, reject });
+		});
+	}
+
+	/** Rejects everything waiting (the host died or took too long). */
+	fail(error) {
+		// A clean exit after `exit` is not a failure of anything still waiting: nothing is.
+		this.#failed ??= error;
+		for (const { reject } of this.#replies.values()) reject(error);
+		for (const { reject } of this.#lineWaiters) reject(error);
+		this.#replies.clear();
+		this.#lineWaiters = [];
+	}
+
+	kill() {
+		if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+	}
+
+	#write(message) {
+		const body = Buffer.from(JSON.stringify(message), 'utf8');
+		this.#child.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]));
+	}
+
+	#onLine(line) {
+		this.#stderrLines.push(line);
+		this.#lineWaiters = this.#lineWaiters.filter(({ pattern, resolve }) => {
+			const match = pattern.exec(line);
+			if (match) resolve(match[1]);
+			return !match;
+		});
+	}
+
+	#onData(chunk) {
+		this.#buffer = Buffer.concat([this.#buffer, chunk]);
+		for (;;) {
+			const end = this.#buffer.indexOf('\r\n\r\n');
+			if (end === -1) return;
+			const length = Number(/Content-Length: *(\d+)/i.exec(this.#buffer.toString('latin1', 0, end))?.[1]);
+			if (this.#buffer.length < end + 4 + length) return;
+			const reply = JSON.parse(this.#buffer.toString('utf8', end + 4, end + 4 + length));
+			this.#buffer = this.#buffer.subarray(end + 4 + length);
+			const waiter = this.#replies.get(reply.id);
+			this.#replies.delete(reply.id);
+			if (waiter === undefined) continue;
+			if (reply.error) waiter.reject(new Error(`${waiter.method}: ${reply.error.message}`));
+			else waiter.resolve(reply.result);
+		}
+	}
+}
+
+function warn(message) {
+	console.warn(`train-host-code-cache: no code cache made at build time: ${message} (the first host that runs for a second writes one)`);
+}
+
+function firstLine(text) {
+	return String(text).trim().split('\n')[0];
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+	await trainHostCodeCache({ entry: join(root, 'dist', 'server', 'host.cjs') });
+}
