@@ -237,9 +237,9 @@ export class HostProcess {
 
 	#connect(encoding: Encoding): MessageConnection {
 		const useMsgpack = encoding === Encoding.msgpack;
-		// The host's own framing both ways: each reply decoded as soon as it is in, each request one write.
+		// The host's own framing both ways: each reply decoded as soon as it is in; the requests of one tick go out in one write.
 		const reader = new FrameReader(this.#subprocess.stdout, { decode: useMsgpack ? unpackMessage : undefined });
-		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonText);
+		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonText, true);
 		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++), writer);
 		// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
 		connection.onError(() => undefined);

@@ -221,10 +221,6 @@ function serverVersion(): string {
 	return version;
 }
 
-/**
- * Passes requests, notifications and responses on; answers anything else with InvalidRequest
- * (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
- */
 /** The start of a message's JSON, for the log; a message too deeply nested to print says so instead. */
 function preview(message: unknown): string {
 	try {
@@ -234,6 +230,10 @@ function preview(message: unknown): string {
 	}
 }
 
+/**
+ * Passes requests, notifications and responses on; answers anything else with InvalidRequest
+ * (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
+ */
 class ValidatingReader implements MessageReader {
 	constructor(
 		private readonly inner: MessageReader,

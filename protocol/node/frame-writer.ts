@@ -21,10 +21,18 @@ import { encodeFrame, frameHeader, SINGLE_BUFFER_LIMIT } from '../frame.js';
  */
 export class FrameWriter extends AbstractMessageWriter implements MessageWriter {
 	private errorCount = 0;
+	private corkedUntilNextTick = false;
 
+	/**
+	 * @param coalesce write the frames of one event-loop tick together, in one writev: for a client
+	 * that sends many requests at once (a build expanding a file), one system call and one wake-up of
+	 * the host instead of one per request. Not for the host: a reply must be on the pipe before the
+	 * next macro runs, and the host only ever has one reply to write.
+	 */
 	constructor(
 		private readonly output: Writable,
 		private readonly encode: (message: Message) => Uint8Array | string,
+		private readonly coalesce = false,
 	) {
 		super();
 		output.on('error', (error: Error) => this.fireError(error));
@@ -46,6 +54,14 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 				reject(error);
 			};
 			const output = this.output;
+			if (this.coalesce && !this.corkedUntilNextTick) {
+				this.corkedUntilNextTick = true;
+				output.cork();
+				process.nextTick(() => {
+					this.corkedUntilNextTick = false;
+					output.uncork();
+				});
+			}
 			if (typeof body === 'string') {
 				// Text is encoded by the stream as it writes: one copy, made where it is needed.
 				const bytes = Buffer.byteLength(body, 'utf8');
