@@ -7,6 +7,11 @@ export interface BenchSizes {
 	tokenCounts: number[];
 	/** Timed runs per round-trip measurement (the issue asks for at least 20). */
 	roundTripRuns: number;
+	/**
+	 * Untimed warm-up of each round-trip size: rounds enough to carry this many tokens (at least 3, at
+	 * most 300), so both servers are measured in the steady state a long-lived server is in.
+	 */
+	warmupTokens: number;
 	/** Timed runs of each cold start. */
 	coldStartRuns: number;
 	/** Expansions in the pipelined-throughput and pool rows. */
@@ -23,6 +28,7 @@ export interface BenchSizes {
 export const FULL_SIZES: BenchSizes = {
 	tokenCounts: [20, 2_000, 20_000, 200_000],
 	roundTripRuns: 25,
+	warmupTokens: 2_000_000,
 	coldStartRuns: 20,
 	pipelined: 20_000,
 	spinCalls: 400,
@@ -32,6 +38,7 @@ export const FULL_SIZES: BenchSizes = {
 export const QUICK_SIZES: BenchSizes = {
 	tokenCounts: [20, 2_000],
 	roundTripRuns: 3,
+	warmupTokens: 0,
 	coldStartRuns: 2,
 	pipelined: 200,
 	spinCalls: 20,
