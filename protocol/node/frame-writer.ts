@@ -21,12 +21,15 @@ import { encodeFrame, frameHeader, SINGLE_BUFFER_LIMIT } from '../frame.js';
  */
 export class FrameWriter extends AbstractMessageWriter implements MessageWriter {
 	private errorCount = 0;
+	/** Bytes written since the stream was corked for this tick; 0 when it is not corked. */
+	private coalescedBytes = 0;
 	private corkedUntilNextTick = false;
 
 	/**
 	 * @param coalesce write the frames of one event-loop tick together, in one writev: for a client
 	 * that sends many requests at once (a build expanding a file), one system call and one wake-up of
-	 * the host instead of one per request. Not for the host: a reply must be on the pipe before the
+	 * the host instead of one per request. Every {@link SINGLE_BUFFER_LIMIT} bytes the batch goes out, so
+	 * that the host starts on a large burst while the rest of it is still being encoded. Not for the host: a reply must be on the pipe before the
 	 * next macro runs, and the host only ever has one reply to write.
 	 */
 	constructor(
@@ -54,14 +57,7 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 				reject(error);
 			};
 			const output = this.output;
-			if (this.coalesce && !this.corkedUntilNextTick) {
-				this.corkedUntilNextTick = true;
-				output.cork();
-				process.nextTick(() => {
-					this.corkedUntilNextTick = false;
-					output.uncork();
-				});
-			}
+			if (this.coalesce) this.coalesceUntilNextTick(typeof body === 'string' ? body.length : body.byteLength);
 			if (typeof body === 'string') {
 				// Text is encoded by the stream as it writes: one copy, made where it is needed.
 				const bytes = Buffer.byteLength(body, 'utf8');
@@ -82,6 +78,26 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 			output.cork();
 			output.write(frameHeader(body.byteLength), 'latin1');
 			output.write(body, done);
+			output.uncork();
+		});
+	}
+
+	/** Corks the stream until the next tick (or until a batch is full), before a frame of about `size` bytes. */
+	private coalesceUntilNextTick(size: number): void {
+		const output = this.output;
+		if (this.corkedUntilNextTick && this.coalescedBytes + size > SINGLE_BUFFER_LIMIT) {
+			// A full batch: out now, and a new one starts with this frame.
+			output.uncork();
+			output.cork();
+			this.coalescedBytes = 0;
+		}
+		this.coalescedBytes += size;
+		if (this.corkedUntilNextTick) return;
+		this.corkedUntilNextTick = true;
+		output.cork();
+		process.nextTick(() => {
+			this.corkedUntilNextTick = false;
+			this.coalescedBytes = 0;
 			output.uncork();
 		});
 	}
