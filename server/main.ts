@@ -10,17 +10,23 @@ import { applyProcessHygiene, configureMacroStack, onEndOfInput } from './proces
 import { guardStdio } from './stdout-guard.js';
 import { applyMemoryLimit, DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-limit.js';
 import { createFramedTransport, loadCodec } from './framing.js';
+import { checkPages, checkTimeout } from './wasm-dispatch.js';
+import type { WasmOptions } from './wasm-sandbox.js';
 
 /** Help text of `macro-host serve`. */
-export const SERVE_USAGE = `Usage: macro-host serve [--encoding json|msgpack]
+export const SERVE_USAGE = `Usage: macro-host serve [--encoding json|msgpack] [options]
 
-Runs the macro host: it loads native macro libraries and answers JSON-RPC 2.0
+Runs the macro host: it loads native macro libraries and wasm modules and answers JSON-RPC 2.0
 requests (Content-Length framing) on stdin/stdout. Drivers start it; people rarely do.
 
 Options:
   --encoding json|msgpack  body encoding of every message in both directions (default: json)
   --memory-limit-mib N     memory limit in MiB; the host's data segment is capped a little above it
                            and the client kills the host at it (default: 2048)
+  --wasm-timeout-ms N      wall-clock limit of one call into a wasm macro, in ms (default: 10000)
+  --wasm-max-memory-pages N
+                           most 64 KiB pages a wasm macro's memory may grow to (default: 4096,
+                           256 MiB); a client's initialize may still set both
   --help                   show this help and exit
 `;
 
@@ -31,7 +37,7 @@ const EXIT_USAGE = 2;
 const DRAIN_AFTER_EOF_MS = 2000;
 
 /** Parsed flags, or why they could not be parsed. */
-type ServeFlags = { encoding: Encoding; help: boolean; memoryLimitMiB: number } | { error: string };
+type ServeFlags = { encoding: Encoding; help: boolean; memoryLimitMiB: number; wasm: Partial<WasmOptions> } | { error: string };
 
 /**
  * Runs the host in this process until the client says `exit`, closes stdin, or dies. The returned
@@ -63,7 +69,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 		process.exit(1);
 	});
 	const { reader, writer } = createFramedTransport(await loadCodec(flags.encoding), stdio.input, stdio.output);
-	const session = serve(reader, writer, { encoding: flags.encoding });
+	const session = serve(reader, writer, { encoding: flags.encoding, wasm: flags.wasm });
 	onEndOfInput(stdio.input, () => {
 		// Replies still in flight are written first: the process ends on its own once nothing is pending.
 		process.exitCode = 0;
@@ -72,13 +78,26 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 	process.exit(await session.exited);
 }
 
-/** Parses `[--encoding json|msgpack] [--memory-limit-mib N] [--help]` (also `--encoding=msgpack`). */
+/**
+ * Parses `[--encoding json|msgpack] [--memory-limit-mib N] [--wasm-timeout-ms N]
+ * [--wasm-max-memory-pages N] [--help]` (also `--flag=value`).
+ */
 export function parseServeFlags(argv: readonly string[]): ServeFlags {
 	let encoding: Encoding = 'json';
 	let help = false;
 	let memoryLimitMiB = DEFAULT_MEMORY_LIMIT_MIB;
+	const wasm: Partial<WasmOptions> = {};
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
+		const wasmLimit = WASM_FLAGS.find((flag) => arg === flag.name || arg.startsWith(`${flag.name}=`));
+		if (wasmLimit !== undefined) {
+			const value = arg === wasmLimit.name ? argv[++i] : arg.slice(wasmLimit.name.length + 1);
+			const number = value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
+			const problem = wasmLimit.check(number);
+			if (problem !== undefined) return { error: `${wasmLimit.name} ${problem.replace(/got .*$/, `got ${value === undefined ? 'nothing' : `"${value}"`}`)}` };
+			wasm[wasmLimit.option] = number as number;
+			continue;
+		}
 		if (arg === '--help' || arg === '-h') {
 			help = true;
 		} else if (arg === '--encoding' || arg.startsWith('--encoding=')) {
@@ -96,8 +115,14 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
 			return { error: `unknown argument "${arg}"` };
 		}
 	}
-	return { encoding, help, memoryLimitMiB };
+	return { encoding, help, memoryLimitMiB, wasm };
 }
+
+/** The wasm sandbox's limits as flags, checked as initialize checks them. */
+const WASM_FLAGS = [
+	{ name: '--wasm-timeout-ms', option: 'timeoutMs', check: checkTimeout },
+	{ name: '--wasm-max-memory-pages', option: 'maxMemoryPages', check: checkPages },
+] as const;
 
 function tryConfigureMacroStack(): void {
 	try {

@@ -21,7 +21,18 @@ async function loadServer(): Promise<ServerModule> {
  */
 export async function runServe(args: string[], io: CliIo): Promise<number | undefined> {
 	const { values, positionals } = parseFlags('serve', () =>
-		parseArgs({ args, options: { ...HELP_FLAG, encoding: { type: 'string' }, 'memory-limit-mib': { type: 'string' } }, strict: true, allowPositionals: true }),
+		parseArgs({
+			args,
+			options: {
+				...HELP_FLAG,
+				encoding: { type: 'string' },
+				'memory-limit-mib': { type: 'string' },
+				'wasm-timeout-ms': { type: 'string' },
+				'wasm-max-memory-pages': { type: 'string' },
+			},
+			strict: true,
+			allowPositionals: true,
+		}),
 	);
 	if (values.help) {
 		io.out((await loadServer()).SERVE_USAGE);

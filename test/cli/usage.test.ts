@@ -19,7 +19,7 @@ describe('macro-host --help and --version', () => {
 	it('prints each subcommand help', async () => {
 		const serve = await runCli(['serve', '--help']);
 		expect(serve.exitCode).toBe(0);
-		expect(serve.stdout).toMatch(/^Usage: macro-host serve \[--encoding json\|msgpack\]\n/);
+		expect(serve.stdout).toMatch(/^Usage: macro-host serve \[--encoding json\|msgpack\] \[options\]\n/);
 		const list = await runCli(['list', '-h']);
 		expect(list.exitCode).toBe(0);
 		expect(list.stdout).toMatch(/^Usage: macro-host list <library> \[--json\]\n/);

@@ -38,7 +38,8 @@ describe('command line', () => {
 		let stdout = '';
 		host.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
 		expect(await host.exited).toEqual({ code: 0, signal: null });
-		expect(stdout).toMatch(/^Usage: macro-host serve \[--encoding json\|msgpack\]\n/);
+		expect(stdout).toMatch(/^Usage: macro-host serve \[--encoding json\|msgpack\] \[options\]\n/);
+		expect(stdout).toContain('--wasm-timeout-ms N');
 		expect(host.stderr()).toBe('');
 	});
 
@@ -46,6 +47,10 @@ describe('command line', () => {
 		[['--encoding', 'xml'], 'macro-host serve: --encoding must be json or msgpack, got "xml"'],
 		[['--encoding'], 'macro-host serve: --encoding needs a value: json or msgpack'],
 		[['--verbose'], 'macro-host serve: unknown argument "--verbose"'],
+		[['--wasm-timeout-ms', '0'], 'macro-host serve: --wasm-timeout-ms must be an integer number of milliseconds from 1 to 2147483647, got "0"'],
+		[['--wasm-timeout-ms'], 'macro-host serve: --wasm-timeout-ms must be an integer number of milliseconds from 1 to 2147483647, got nothing'],
+		[['--wasm-max-memory-pages=70000'], 'macro-host serve: --wasm-max-memory-pages must be an integer number of 64 KiB pages from 1 to 65536, got "70000"'],
+		[['--wasm-max-memory-pages', 'lots'], 'macro-host serve: --wasm-max-memory-pages must be an integer number of 64 KiB pages from 1 to 65536, got "lots"'],
 	])('usage error %j exits 2 with a message on stderr', async (args, message) => {
 		const host = track(spawnHost({ args }));
 		expect(await host.exited).toEqual({ code: 2, signal: null });

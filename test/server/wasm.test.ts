@@ -23,8 +23,8 @@ interface Info {
 	capabilities: { sandboxes: string[] };
 }
 
-async function start(wasm?: { timeoutMs?: number; maxMemoryPages?: number }): Promise<{ host: ConnectedHost; pid: number; info: Info }> {
-	const host = connectHost('json');
+async function start(wasm?: { timeoutMs?: number; maxMemoryPages?: number }, args: string[] = []): Promise<{ host: ConnectedHost; pid: number; info: Info }> {
+	const host = connectHost('json', { args });
 	const info = (await host.connection.sendRequest('initialize', { protocolVersion: PROTOCOL_VERSION, wasm })) as Info;
 	return { host, pid: info.pid, info };
 }
@@ -307,5 +307,35 @@ describe('loading wasm modules', () => {
 			await mixed.host.close();
 			await allNative.host.close();
 		}
+	});
+});
+
+describe('wasm limits from the command line', () => {
+	let host: ConnectedHost;
+	afterAll(async () => {
+		await host?.close();
+	});
+
+	const hangTimeout = (ms: number): unknown => ({
+		outcome: 'bail',
+		diagnostics: [
+			{
+				severity: 'error',
+				code: 'timeout',
+				message: `the inline macro wasm_hang (${MISBEHAVE}) timed out after ${ms} ms; its wasm worker was stopped and the host keeps serving`,
+			},
+		],
+	});
+
+	it('applies --wasm-timeout-ms and --wasm-max-memory-pages when initialize sets none, and initialize overrides them', async () => {
+		({ host } = await start(undefined, ['--wasm-timeout-ms', '700', '--wasm-max-memory-pages=48']));
+		await host.connection.sendRequest('loadLibrary', { path: MISBEHAVE });
+		expect(await inline(host.connection, 'wasm_hang', EMPTY)).toEqual(hangTimeout(700));
+		const blowup = await inline(host.connection, 'wasm_memory_blowup', EMPTY);
+		expect(blowup.diagnostics[0].code).toBe('wasm-memory-limit');
+		expect(blowup.diagnostics[0].message).toMatch(/; the limit for wasm macros is 48 pages \(3 MiB\)$/);
+
+		await host.connection.sendRequest('initialize', { protocolVersion: PROTOCOL_VERSION, wasm: { timeoutMs: 400 } });
+		expect(await inline(host.connection, 'wasm_hang', EMPTY)).toEqual(hangTimeout(400));
 	});
 });
