@@ -35,13 +35,18 @@ export function findRaServer(): { path: string } | { missing: string } {
 /** One running server. */
 export class RaServer {
 	private readonly child: ChildProcess;
-	private readonly waiting: ((line: string) => void)[] = [];
+	private readonly waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
 	private chunks: Buffer[] = [];
 	private stderr = '';
 	private exitError: Error | undefined;
 
 	private constructor(path: string) {
 		this.child = spawn(path, [], { env: RA_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+		// A server that cannot be spawned (e.g. no `cat`) fails its requests with this instead of hanging them.
+		this.child.on('error', (error) => {
+			this.exitError = new Error(`${path} could not be started: ${error.message}`);
+			for (const waiter of this.waiting.splice(0)) waiter.reject(this.exitError);
+		});
 		this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
 		this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr = (this.stderr + text).slice(-2000)));
 		this.child.stdin!.on('error', () => undefined);
@@ -55,6 +60,15 @@ export class RaServer {
 		return new RaServer(path);
 	}
 
+	/**
+	 * `cat` behind the same line protocol: it answers each request line with the line itself, doing
+	 * no work at all, so its round trip is this machine's floor for one request and one reply over
+	 * pipes (both processes woken once each way).
+	 */
+	static spawnEcho(): RaServer {
+		return new RaServer('cat');
+	}
+
 	/** Writes one request and resolves with the raw reply line. Requests may overlap: replies come in order. */
 	request(message: unknown): Promise<string> {
 		return this.requestLine(JSON.stringify(message));
@@ -63,8 +77,8 @@ export class RaServer {
 	/** Like request, with the line already encoded. */
 	requestLine(line: string): Promise<string> {
 		if (this.exitError) return Promise.reject(this.exitError);
-		return new Promise((resolve) => {
-			this.waiting.push(resolve);
+		return new Promise((resolve, reject) => {
+			this.waiting.push({ resolve, reject });
 			this.child.stdin!.write(line + '\n');
 		});
 	}
@@ -100,7 +114,7 @@ export class RaServer {
 			const line = this.chunks.length === 1 ? this.chunks[0].toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
 			this.chunks = [];
 			start = nl + 1;
-			this.waiting.shift()?.(line);
+			this.waiting.shift()?.resolve(line);
 		}
 		if (start < chunk.length) this.chunks.push(chunk.subarray(start));
 	}

@@ -36,17 +36,22 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 	const json = await MacroHost.start({ encoding: 'json' });
 	const msgpack = await MacroHost.start({ encoding: 'msgpack' });
 	const raServer = ra ? RaServer.spawn(ra.path) : undefined;
+	// The machine's floor for one request and one reply over pipes, timed in the same interleaving.
+	const pipe = RaServer.spawnEcho();
 	const rows: Row[] = [];
 	try {
 		await json.loadLibrary(library);
 		await msgpack.loadLibrary(library);
 		if (raServer && ra) await raServer.listMacros(ra.dylib);
 		const floor = inProcessFloor(library);
+		const smallest = Math.min(...ctx.sizes.tokenCounts);
 		for (const n of ctx.sizes.tokenCounts) {
 			const work = makeWorkload(n);
 			const runs = ctx.sizes.roundTripRuns;
 			const warmup = Math.min(MAX_WARMUP_ROUNDS, Math.max(MIN_WARMUP_ROUNDS, Math.ceil(ctx.sizes.warmupTokens / n)));
 			ctx.progress(`round trip: ${n.toLocaleString('en-US')} tokens, ${warmup} warm-up rounds, ${runs} runs`);
+			// The bytes rust-analyzer gets for this call, echoed by `cat` (smallest size only).
+			const echoLine = n === smallest ? JSON.stringify(expandMacroRequest(ra?.dylib ?? 'libidentity.so', 'identity', work.flatTree)) : undefined;
 			const samples = new Map<string, number[]>();
 			const time = async (key: string, once: () => Promise<unknown> | unknown, timed: boolean): Promise<void> => {
 				const started = performance.now();
@@ -65,6 +70,7 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 					await time(`floor/${macro}`, () => floor(macro, work), timed);
 				}
 				if (raServer && ra) await time('ra', () => expandThroughRa(raServer, ra.dylib, work, n), timed);
+				if (echoLine !== undefined) await time('pipe', () => pipe.requestLine(echoLine), timed);
 			}
 			const get = (key: string): Summary | undefined => {
 				const list = samples.get(key);
@@ -73,9 +79,21 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 			for (const macro of ['noop', 'echo'] as const) {
 				rows.push(makeRow(ctx, macro, n, get(`json/${macro}`)!, get(`msgpack/${macro}`)!, get(`floor/${macro}`)!, get('ra'), ra !== undefined));
 			}
+			const pipeFloor = get('pipe');
+			if (pipeFloor) {
+				rows.push({
+					id: `round-trip/pipe-floor/${n}`,
+					title: `round trip through \`cat\`, ${n.toLocaleString('en-US')}-token request line`,
+					unit: 'ms',
+					floor: pipeFloor,
+					floorLabel: 'cat: no server work',
+					theirsNote: 'the floor of any server here, rust-analyzer included',
+					note: "rust-analyzer's request line for this call, echoed by `cat` in the same interleaving: one write and one wake-up each way, no server work",
+				});
+			}
 		}
 	} finally {
-		await Promise.all([json.close(), msgpack.close(), raServer?.close()]);
+		await Promise.all([json.close(), msgpack.close(), raServer?.close(), pipe.close()]);
 	}
 	return rows;
 }
