@@ -49,6 +49,7 @@ describe('npm run bench -- --quick', () => {
 			'cold-start/macro-host',
 			'round-trip/noop/20',
 			'round-trip/echo/20',
+			'round-trip/pipe-floor/20',
 			'round-trip/noop/2000',
 			'round-trip/echo/2000',
 			'pipelined/one-host',
