@@ -89,6 +89,6 @@ describe('npm run bench -- --quick', () => {
 		);
 		expect(failure?.code).toBe(1);
 		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
-		expect(failure?.stderr).toContain('[--rows cold,round-trip,pipelined,pool,crash,wire,wasm]');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm]');
 	});
 });
