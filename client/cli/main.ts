@@ -24,6 +24,8 @@ async function main(argv: string[]): Promise<number | undefined> {
 			return (await import('./build.js')).runBuild(rest, io);
 		case 'expand-project':
 			return (await import('./expand-project.js')).runExpandProject(rest, io);
+		case 'cache':
+			return (await import('./cache.js')).runCache(rest, io);
 		case 'help':
 			return rest.length === 0 ? help() : main([rest[0], '--help']);
 		case '-h':
@@ -34,10 +36,10 @@ async function main(argv: string[]): Promise<number | undefined> {
 			io.out(`macro-host ${packageVersion()}\n`);
 			return ExitCode.ok;
 		case undefined:
-			throw new UsageError("missing command: give 'serve', 'list', 'expand', 'build' or 'expand-project'");
+			throw new UsageError("missing command: give 'serve', 'list', 'expand', 'build', 'expand-project' or 'cache'");
 		default:
 			throw new UsageError(
-				command.startsWith('-') ? `unknown flag '${command}'` : `unknown command '${command}': the commands are serve, list, expand, build and expand-project`,
+				command.startsWith('-') ? `unknown flag '${command}'` : `unknown command '${command}': the commands are serve, list, expand, build, expand-project and cache`,
 			);
 	}
 }

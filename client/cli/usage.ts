@@ -77,6 +77,8 @@ Usage:
                     [--args TEXT] [--input FILE|-]
   macro-host build <project-dir> [--cache-dir DIR] [--json]
   macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
+  macro-host cache (list [--json] | prune [--older-than DAYS] [--max-size MIB] [--dry-run] | clean [--dry-run])
+                   [--cache-dir DIR]
 
 Commands:
   serve    run the macro host: JSON-RPC 2.0 on stdin/stdout (clients spawn this)
@@ -84,6 +86,7 @@ Commands:
   expand   expand one macro call in a separate host process and print the result
   build    resolve a project's Scarb.toml, build its macro packages and list their macros
   expand-project  expand every macro call of a project through a pool of hosts and write the result
+  cache    list the build cache, prune libraries unused for a while, or clean it all
 
 Options:
   -h, --help       show this help; 'macro-host <command> --help' shows a command's help

@@ -10,10 +10,14 @@
  * - `target/`: cargo's shared target dir (cargo's own lock serialises concurrent builds in it);
  * - `wasm-sdk/<key>/libmacro_host_sdk.rlib`: the SDK compiled for wasm32, per wasm compiler and SDK content;
  * - `rustc-info.json`, `wasm-rustc-info.json`: the cached `rustc -vV` answers of the two compilers.
+ *
+ * The mtime of `libs/<key>` is the entry's use stamp: every hit refreshes it, and `macro-host cache prune` removes the
+ * entries unused for longest (cache-gc.ts).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { publishFile, tempName, writeIfChanged } from './atomic-file.js';
+import { markEntryUsed } from './cache-inventory.js';
 import { computeCacheKey } from './cache-key.js';
 import { crateNameFor, generateCargoManifest } from './cargo-manifest.js';
 import { runCargoBuild, type CargoBuildRequest, type CargoBuildResult } from './cargo-build.js';
@@ -115,7 +119,8 @@ async function buildMacroPackage(resolved: ResolvedMacroPackage, state: BuildSta
 	const crate = crateNameFor(manifest.name);
 	const libDir = join(opts.cacheDir, 'libs', key);
 	const libraryPath = join(libDir, `lib${crate}.${sharedLibraryExtension()}`);
-	if (existsSync(libraryPath)) return { ...base, libraryPath, source: 'cache', cacheKey: key };
+	// Stamp before checking: a prune that picked this entry earlier sees the stamp move and puts the entry back.
+	if (markEntryUsed(libDir) && existsSync(libraryPath)) return { ...base, libraryPath, source: 'cache', cacheKey: key };
 
 	const cargo = opts.cargo ?? findTool('cargo', opts.env).path;
 	if (!cargo) throw new ToolchainNotFoundError('cargo', manifest.name, findTool('cargo', opts.env).searched);
@@ -124,6 +129,8 @@ async function buildMacroPackage(resolved: ResolvedMacroPackage, state: BuildSta
 	const buildDir = join(opts.cacheDir, 'build', `${crate}-${key.slice(0, 16)}`);
 	const cargoManifestPath = join(buildDir, 'Cargo.toml');
 	writeIfChanged(cargoManifestPath, generateCargoManifest({ manifest, sdkDir: opts.sdkDir, libName }));
+	// A running build's directory counts as used, so a prune does not take it for the leftover of a failed build.
+	markEntryUsed(buildDir);
 
 	state.cargoRuns++;
 	const built = await state.runCargo({
@@ -157,8 +164,9 @@ async function buildWasmPackage(manifest: PackageManifest, base: PackageBase, st
 	// rustc reads none of cargo's variables (RUSTFLAGS, ...); the flags macro-host passes are what varies.
 	const key = computeCacheKey(manifest, { sdkDir: opts.sdkDir, rustcVerbose, env: {}, compilerFlags: WASM_RUSTC_FLAGS });
 	const crate = crateNameFor(manifest.name);
-	const libraryPath = join(opts.cacheDir, 'libs', key, `${crate}.wasm`);
-	if (existsSync(libraryPath)) return { ...base, libraryPath, source: 'cache', cacheKey: key };
+	const libDir = join(opts.cacheDir, 'libs', key);
+	const libraryPath = join(libDir, `${crate}.wasm`);
+	if (markEntryUsed(libDir) && existsSync(libraryPath)) return { ...base, libraryPath, source: 'cache', cacheKey: key };
 
 	// A directory of its own per build, so that two processes building the same package do not share rustc's output.
 	const outDir = tempName(join(opts.cacheDir, 'build', `${crate}-${key.slice(0, 16)}-wasm`));

@@ -7,6 +7,8 @@ export * from './resolve.js';
 export * from './cargo-manifest.js';
 export * from './toolchain.js';
 export * from './cache-key.js';
+export * from './cache-inventory.js';
+export * from './cache-gc.js';
 export * from './prebuilt.js';
 export * from './cargo-build.js';
 export * from './wasm-build.js';

@@ -22,9 +22,10 @@ export interface CliRun {
 }
 
 /** Runs `node dist/client/cli/main.js ...args` in the repository root, never rejecting. */
-export async function runCli(args: string[], options: { input?: string; cwd?: string } = {}): Promise<CliRun> {
+export async function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
 	const result = await execa(process.execPath, [CLI, ...args], {
 		cwd: options.cwd ?? ROOT,
+		env: options.env,
 		input: options.input,
 		stdin: options.input === undefined ? 'ignore' : undefined,
 		reject: false,

@@ -40,8 +40,8 @@ describe('macro-host --help and --version', () => {
 // Each case is its own short-lived process, so they run side by side.
 describe.concurrent('usage errors exit with 2 and name what is wrong', () => {
 	const cases: Array<[string, string[], string, string]> = [
-		['no command', [], "error: missing command: give 'serve', 'list', 'expand', 'build' or 'expand-project'", 'macro-host --help'],
-		['an unknown command', ['frobnicate'], "error: unknown command 'frobnicate': the commands are serve, list, expand, build and expand-project", 'macro-host --help'],
+		['no command', [], "error: missing command: give 'serve', 'list', 'expand', 'build', 'expand-project' or 'cache'", 'macro-host --help'],
+		['an unknown command', ['frobnicate'], "error: unknown command 'frobnicate': the commands are serve, list, expand, build, expand-project and cache", 'macro-host --help'],
 		['an unknown global flag', ['--frob'], "error: unknown flag '--frob'", 'macro-host --help'],
 		['an unknown list flag', ['list', LIBC_BASIC, '--yaml'], "error: unknown flag '--yaml'", 'macro-host list --help'],
 		['list without a library', ['list'], 'error: missing <library>: give the path of the macro library (.so) to load', 'macro-host list --help'],
