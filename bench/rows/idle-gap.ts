@@ -15,8 +15,8 @@ import { makeWorkload } from '../workload.js';
 
 const TOKENS = 20;
 const GAPS_MS = [0, 1, 3];
-/** Untimed rounds first: the same steady state as the round-trip rows. */
-const WARMUP_ROUNDS = 2000;
+/** Untimed rounds first: about as many calls as the round-trip rows' host has had when it is timed. */
+const WARMUP_ROUNDS = 4000;
 
 export async function idleGapRows(ctx: BenchContext): Promise<Row[]> {
 	const ra = raTarget(ctx);
