@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { DEFAULT_HOST_SCRIPT } from '../client/options.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 
-/** The host entry the client spawns: the bundle, dist/server/host.cjs (see DEFAULT_HOST_SCRIPT). */
+/** The host entry the client spawns: dist/server/host.cjs, the loader that runs the bundle from its code cache (see DEFAULT_HOST_SCRIPT). */
 export const HOST_MAIN = DEFAULT_HOST_SCRIPT;
 
 /** A spawned host that answers JSON frames. */
