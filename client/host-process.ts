@@ -237,7 +237,7 @@ export class HostProcess {
 
 	#connect(encoding: Encoding): MessageConnection {
 		const useMsgpack = encoding === Encoding.msgpack;
-		// The host's own framing both ways: each reply decoded as soon as it is in; the requests of one tick go out in one write.
+		// The host's framing both ways: each reply decoded as soon as it is in; one tick's requests in one write.
 		const reader = new FrameReader(this.#subprocess.stdout, { decode: useMsgpack ? unpackMessage : undefined });
 		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonText, true);
 		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++), writer);
@@ -310,9 +310,9 @@ export class HostProcess {
 	}
 
 	/**
-	 * Lets vscode-jsonrpc decode and dispatch everything the host wrote before it died. Its reader
-	 * and its message queue each handle one message per event-loop turn, so we wait until a few turns
-	 * pass with no message read and no response dispatched.
+	 * Lets vscode-jsonrpc dispatch everything the host wrote before it died. The reader hands every
+	 * frame over as soon as it is in, but the connection's queue handles one message per event-loop
+	 * turn, so we wait until a few turns pass with no message read and no response dispatched.
 	 */
 	async #drain(): Promise<void> {
 		let quietTurns = 0;

@@ -14,9 +14,9 @@ import { encodeFrame, frameHeader, SINGLE_BUFFER_LIMIT } from '../frame.js';
 
 /**
  * Writes each message as one Content-Length frame. The body is encoded at once (so messages leave in
- * the order they were written, with no lock), as bytes or as text: up to {@link SINGLE_BUFFER_LIMIT} bytes the frame is
- * one buffer and one write; above it, header and body are written corked (one writev, no copy of a
- * large body). The promise settles when the frame is on the pipe, which the host's dispatch
+ * the order they were written, with no lock), as bytes or as text: up to {@link SINGLE_BUFFER_LIMIT}
+ * bytes the frame is one buffer and one write; above it, header and body are written corked (one
+ * writev, no copy of a large body). The promise settles when the frame is on the pipe, which the host's dispatch
  * (maxParallelism 1) waits for before it serves the next request.
  */
 export class FrameWriter extends AbstractMessageWriter implements MessageWriter {
@@ -28,9 +28,9 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 	/**
 	 * @param coalesce write the frames of one event-loop tick together, in one writev: for a client
 	 * that sends many requests at once (a build expanding a file), one system call and one wake-up of
-	 * the host instead of one per request. Every {@link SINGLE_BUFFER_LIMIT} bytes the batch goes out, so
-	 * that the host starts on a large burst while the rest of it is still being encoded. Not for the host: a reply must be on the pipe before the
-	 * next macro runs, and the host only ever has one reply to write.
+	 * the host instead of one per request. Every {@link SINGLE_BUFFER_LIMIT} bytes the batch goes out,
+	 * so that the host starts on a large burst while the rest of it is still being encoded. Not for the
+	 * host: a reply must be on the pipe before the next macro runs, and it only ever has one to write.
 	 */
 	constructor(
 		private readonly output: Writable,
