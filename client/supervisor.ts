@@ -40,6 +40,7 @@ import {
 import { HostProcess, toRequestError, type AnyRequestType, type HostExit } from './host-process.js';
 import { LibraryRegistry } from './library-registry.js';
 import type { NormalizedOptions } from './options.js';
+import { PendingCalls } from './pending-calls.js';
 import { Quarantine, quarantineKey } from './quarantine.js';
 import { decideRestart, pruneCrashTimes } from './restart-policy.js';
 import { WarmStandby } from './warm-standby.js';
@@ -88,7 +89,7 @@ export class Supervisor {
 	readonly #quarantine: Quarantine;
 	readonly #libraries = new LibraryRegistry();
 	// Unanswered calls in send order: a Set keeps insertion order and removes any call in O(1).
-	readonly #pending = new Set<Call>();
+	readonly #pending = new PendingCalls<Call>();
 	readonly #crashTimes: number[] = [];
 	readonly #timedOutCall = new WeakMap<HostProcess, Call>();
 	readonly #restartEmitter = new Emitter<RestartEvent>();
@@ -307,8 +308,7 @@ export class Supervisor {
 
 	/** The oldest unanswered call. */
 	#head(): Call | undefined {
-		for (const call of this.#pending) return call;
-		return undefined;
+		return this.#pending.first();
 	}
 
 	/** The oldest unanswered call sent to `host`: the one it was running when it died. */
