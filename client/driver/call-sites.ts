@@ -10,7 +10,9 @@
  *   the site is expanded. Attributes no library provides (`#[inline]`, `#[derive(Drop)]`) are inert:
  *   the scan goes on inside the item after them.
  *
- * Inner attributes (`#![…]`) and the contents of inert attributes are skipped.
+ * Inner attributes (`#![…]`) and the contents of inert attributes are skipped. A macro attribute on a
+ * struct field or an enum variant is not a call site: macros apply to items, as in Rust and Scarb, so
+ * it is reported (SiteProblem code `misplaced-attribute`) and left as written.
  */
 import type { MacroRegistry } from './macro-registry.js';
 import { findItemEnd } from './item-extent.js';
@@ -66,6 +68,15 @@ export interface SiteProblem {
 	readonly message: string;
 	readonly from: number;
 	readonly to: number;
+	/** `malformed-call` (a call or item that cannot be delimited) unless said otherwise. */
+	readonly code?: 'misplaced-attribute';
+}
+
+/** The braces of a struct's fields or an enum's variants, tokens (open, close). */
+interface MemberList {
+	readonly open: number;
+	readonly close: number;
+	readonly of: 'struct' | 'enum';
 }
 
 /** Result of {@link findCallSites}. */
@@ -79,8 +90,13 @@ export function findCallSites(cursor: TokenCursor, from: number, to: number, reg
 	const sites: CallSite[] = [];
 	const problems: SiteProblem[] = [];
 	if (registry.isEmpty) return { sites, problems };
+	// The struct or enum bodies the scan is in, innermost last.
+	const members: MemberList[] = [];
 	let i = from;
 	while (i < to) {
+		while (members.length > 0 && i >= members[members.length - 1].close) members.pop();
+		const list = findMemberList(cursor, i, to);
+		if (list !== undefined) members.push(list);
 		const c = cursor.punct(i);
 		if (c === Char.hash && cursor.punct(i + 1) === Char.bang && cursor.punct(i + 2) === Char.openBracket) {
 			// An inner attribute belongs to the enclosing module: never a call site.
@@ -97,6 +113,19 @@ export function findCallSites(cursor: TokenCursor, from: number, to: number, reg
 			}
 			if (!run.attributes.some((a) => a.kind !== 'inert')) {
 				// Nothing to expand on this item: look inside it, after its attributes.
+				i = run.bodyStart;
+				continue;
+			}
+			const inside = members[members.length - 1];
+			if (inside !== undefined && i > inside.open && i < inside.close) {
+				const names = run.attributes.filter((a) => a.kind !== 'inert').map(describeAttribute);
+				const member = inside.of === 'struct' ? 'a struct field' : 'an enum variant';
+				problems.push({
+					message: `${names.join(', ')} is on ${member}, where no macro runs: attribute and derive macros apply to items (functions, structs, enums, impls, …), so it was left as written`,
+					from: i,
+					to: run.bodyStart,
+					code: 'misplaced-attribute',
+				});
 				i = run.bodyStart;
 				continue;
 			}
@@ -132,6 +161,25 @@ export function findCallSites(cursor: TokenCursor, from: number, to: number, reg
 		i++;
 	}
 	return { sites, problems };
+}
+
+/**
+ * The field or variant braces of a `struct Name …{` / `enum Name …{` starting at `i`, if one does.
+ * Generics and where-clauses between the name and the brace are skipped; `struct U;` and tuple
+ * structs have none.
+ */
+function findMemberList(cursor: TokenCursor, i: number, to: number): MemberList | undefined {
+	const keyword = cursor.isWord(i, 'struct') ? 'struct' : cursor.isWord(i, 'enum') ? 'enum' : undefined;
+	if (keyword === undefined || !cursor.isIdent(i + 1)) return undefined;
+	for (let j = i + 2; j < to; j++) {
+		const c = cursor.punct(j);
+		if (c === Char.semicolon || c === Char.openParen || c === Char.closeBrace) return undefined;
+		if (c === Char.openBrace) {
+			const close = cursor.matchClose(j, to);
+			return close === undefined ? undefined : { open: j, close, of: keyword };
+		}
+	}
+	return undefined;
 }
 
 /** "#[name]" or "#[derive(A, B)]" for messages. */

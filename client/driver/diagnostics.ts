@@ -15,6 +15,8 @@ export type DriverDiagnosticCode =
 	| 'ambiguous-macro'
 	/** A call or an item the driver could not delimit (unbalanced delimiters, an item with no end). */
 	| 'malformed-call'
+	/** A macro attribute on a struct field or an enum variant, where no macro runs; left as written. */
+	| 'misplaced-attribute'
 	/** The source file does not tokenize; it is written out unexpanded. */
 	| 'tokenize'
 	/** The host refused the request (e.g. the macro's library went away) or the client failed. */

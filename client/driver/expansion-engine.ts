@@ -125,7 +125,7 @@ class Engine {
 		const { sites, problems } = findCallSites(cursor, from, to, this.registry);
 		const log = new Log();
 		for (const p of problems) {
-			this.report(log, 'error', p.message, 'malformed-call', cursor.rangeSpan(p.from, p.to) ?? level.callSite);
+			this.report(log, 'error', p.message, p.code ?? 'malformed-call', cursor.rangeSpan(p.from, p.to) ?? level.callSite);
 		}
 		const results = await Promise.all(sites.map((site) => (site.kind === 'inline' ? this.expandInline(cursor, site, level) : this.expandItem(cursor, site, level))));
 		const edits: Edit[] = [];

@@ -60,6 +60,11 @@ export class TokenCursor {
 		return i >= 0 && i < this.count && this.records[i * RECORD_WIDTH + RecordField.kind] === TokenKind.ident;
 	}
 
+	/** True for the identifier `word` (ASCII); a string is made only when the length already matches. */
+	isWord(i: number, word: string): boolean {
+		return this.isIdent(i) && this.records[i * RECORD_WIDTH + RecordField.textLength] === word.length && this.text(i) === word;
+	}
+
 	/** The token's text (makes a string: use it for the few tokens that need one). */
 	text(i: number): string {
 		return this.reader.text(i);

@@ -75,6 +75,48 @@ describe('findCallSites', () => {
 	});
 });
 
+describe('macro attributes on struct fields and enum variants', () => {
+	const find = (source: string) => {
+		const cursor = new TokenCursor(tokenize(source).stream);
+		const found = findCallSites(cursor, 0, cursor.count, registry);
+		const text = (from: number, to: number): string => Buffer.from(source).subarray(cursor.textStart(from), cursor.textEnd(to - 1)).toString();
+		return {
+			sites: found.sites.map((site: CallSite) => text(site.start, site.end)),
+			problems: found.problems.map((p) => ({ code: p.code, message: p.message, text: text(p.from, p.to) })),
+		};
+	};
+
+	it('are reported as misplaced and are not call sites; inert attributes there are fine', () => {
+		const found = find(
+			'#[derive(Drop)]\nstruct P<T> {\n    #[key]\n    #[instrument]\n    x: T,\n    #[derive(ToValue)] y: u8,\n}\nenum E { #[instrument] A, B: u8 }\n#[instrument] fn f() {}',
+		);
+		expect(found.sites).toEqual(['#[instrument] fn f() {}']);
+		expect(found.problems).toEqual([
+			{
+				code: 'misplaced-attribute',
+				message: '#[instrument] is on a struct field, where no macro runs: attribute and derive macros apply to items (functions, structs, enums, impls, …), so it was left as written',
+				text: '#[key]\n    #[instrument]',
+			},
+			{
+				code: 'misplaced-attribute',
+				message: '#[derive(ToValue)] is on a struct field, where no macro runs: attribute and derive macros apply to items (functions, structs, enums, impls, …), so it was left as written',
+				text: '#[derive(ToValue)]',
+			},
+			{
+				code: 'misplaced-attribute',
+				message: '#[instrument] is on an enum variant, where no macro runs: attribute and derive macros apply to items (functions, structs, enums, impls, …), so it was left as written',
+				text: '#[instrument]',
+			},
+		]);
+	});
+
+	it('leave struct literals, unit and tuple structs, and inline calls in fields alone', () => {
+		const found = find('struct U;\nstruct T(u8);\n#[instrument] fn f() { let p = P { x: add!(1, 2) }; }\nstruct Q { a: u8 }\nfn g() { add!(3, 4) }');
+		expect(found.problems).toEqual([]);
+		expect(found.sites).toEqual(['#[instrument] fn f() { let p = P { x: add!(1, 2) }; }', 'add!(3, 4)']);
+	});
+});
+
 describe('findItemEnd', () => {
 	it('stops at a closer that belongs to the enclosing block', () => {
 		const cursor = new TokenCursor(tokenize('fn f() }').stream);

@@ -154,6 +154,20 @@ describe('expandSource', () => {
 		expect(result.text).toBe('#[unknown(1, "x")]\nfn h() { (1) + (2) }\n');
 	});
 
+	it('reports a macro attribute on a struct field as misplaced, keeps it as written, and expands the rest', async () => {
+		const source = 'struct S {\n    #[gone]\n    x: u8,\n}\nfn f() { add!(1, 2) }\n';
+		const result = await expand(source);
+		expect(result.text).toBe('struct S {\n    #[gone]\n    x: u8,\n}\nfn f() { (1) + (2) }\n');
+		expect(result.diagnostics).toEqual([
+			{
+				severity: 'error',
+				code: 'misplaced-attribute',
+				message: '#[gone] is on a struct field, where no macro runs: attribute and derive macros apply to items (functions, structs, enums, impls, …), so it was left as written',
+				span: { start: 15, end: 22 },
+			},
+		]);
+	});
+
 	it('reports an unclosed call and an item with no end instead of guessing, and keeps the text', async () => {
 		const unclosed = await expand('fn f() { add!(1, 2 }');
 		expect(unclosed.text).toBe('fn f() { add!(1, 2 }');
