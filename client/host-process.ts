@@ -381,19 +381,46 @@ function processExited(child: HostSubprocess): Promise<void> {
 	});
 }
 
-/** Resolves true when every stream has closed, false when `ms` passed first. */
+/**
+ * Resolves true when every stream has closed, false once `ms` passed with nothing read from the
+ * first one, the replies (or {@link MAX_GRACE_PERIODS} periods in all, for a child that keeps
+ * writing). An expired timer looks again after the reads already waiting have run: a client stalled
+ * for longer than `ms` (a loaded machine) runs its timers before its reads when it wakes, and would
+ * otherwise give up on replies sitting in the pipe, and blame the wrong call for the crash.
+ */
 async function closedWithin(streams: readonly Readable[], ms: number): Promise<boolean> {
+	let reads = 0;
+	const onData = (): void => {
+		reads++;
+	};
+	const replies = streams[0];
+	replies?.on('data', onData);
 	let timer: NodeJS.Timeout | undefined;
 	const timedOut = new Promise<false>((resolve) => {
-		timer = setTimeout(() => resolve(false), ms);
+		let seen = reads;
+		let periods = 1;
+		const check = (): void => {
+			// setImmediate runs after this turn's poll phase, so pending reads are counted first.
+			setImmediate(() => {
+				if (reads === seen || ++periods >= MAX_GRACE_PERIODS) return resolve(false);
+				seen = reads;
+				timer = setTimeout(check, ms);
+			});
+		};
+		timer = setTimeout(check, ms);
 	});
 	const closed = Promise.all(streams.map(streamClosed)).then(() => true as const);
 	try {
 		return await Promise.race([closed, timedOut]);
 	} finally {
 		clearTimeout(timer);
+		replies?.off('data', onData);
 	}
 }
+
+/** Grace periods in all that a dead host's replies pipe may keep delivering data before the client stops waiting. */
+const MAX_GRACE_PERIODS = 5;
+
 type HostSubprocess = ReturnType<typeof spawnHost>;
 
 /** Resolves when a stream has closed (at once if it already has). */
