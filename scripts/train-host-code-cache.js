@@ -51,7 +51,7 @@ async function runTrainingHost(entry, library, protocolVersion, startupLogEnv, c
 	const env = { ...process.env, [startupLogEnv]: '1' };
 	// The default place, beside the bundle, is the one to fill.
 	delete env[cacheEnv];
-	const host = new FramedHost(spawn(process.execPath, [entry, '--encoding', 'json'], { stdio: ['pipe', 'pipe', 'pipe'], env }));
+	const host = await TrainingHost.spawn(entry, env);
 	const timer = setTimeout(() => host.fail(new Error(`the training host did not finish within ${TRAINING_TIMEOUT_MS} ms`)), TRAINING_TIMEOUT_MS);
 	try {
 		await host.request('initialize', { protocolVersion, clientInfo: { name: 'macro-host build (code cache training)' } });
@@ -74,32 +74,51 @@ async function runTrainingHost(entry, library, protocolVersion, startupLogEnv, c
 			if (outcome !== 'written') warn(`the training host wrote no cache: ${outcome}`);
 		}
 		await host.request('shutdown');
-		host.notify('exit');
-		await host.exited;
+		await host.exit();
 	} finally {
 		clearTimeout(timer);
 		host.kill();
 	}
 }
 
-/** A child process spoken to with Content-Length frames; its stderr read as lines. */
-class FramedHost {
+/**
+ * The host as a client talks to it: vscode-jsonrpc over the project's own frame reader and writer
+ * (compiled into dist/ before this runs); its stderr read as lines, for the loader's decisions.
+ */
+class TrainingHost {
 	#child;
-	#buffer = Buffer.alloc(0);
-	#replies = new Map();
-	#nextId = 1;
+	#connection;
 	#stderrLines = [];
 	#lineWaiters = [];
 	#failed;
-	exited;
+	#failure;
+	#exited;
 
-	constructor(child) {
+	static async spawn(entry, env) {
+		const dist = (path) => pathToFileURL(join(root, 'dist', path)).href;
+		const [{ createMessageConnection }, { FrameReader }, { FrameWriter }, { encodeJsonText }] = await Promise.all([
+			import('vscode-jsonrpc/node'),
+			import(dist('protocol/node/frame-reader.js')),
+			import(dist('protocol/node/frame-writer.js')),
+			import(dist('protocol/json.js')),
+		]);
+		const child = spawn(process.execPath, [entry, '--encoding', 'json'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+		const connection = createMessageConnection(new FrameReader(child.stdout), new FrameWriter(child.stdin, encodeJsonText));
+		connection.listen();
+		return new TrainingHost(child, connection);
+	}
+
+	constructor(child, connection) {
 		this.#child = child;
-		this.exited = new Promise((resolve) => child.once('exit', resolve));
+		this.#connection = connection;
+		// Settles with the first failure; every request and wait races it.
+		this.#failure = new Promise((_, reject) => (this.#failed = reject));
+		this.#failure.catch(() => undefined);
+		this.#exited = new Promise((resolve) => child.once('exit', resolve));
 		child.once('exit', (code, signal) => this.fail(new Error(`the training host exited (${signal ?? `code ${code}`}): ${this.#stderrLines.join(' | ')}`)));
 		child.once('error', (error) => this.fail(error));
 		child.stdin.on('error', () => undefined);
-		child.stdout.on('data', (chunk) => this.#onData(chunk));
+		connection.onError(() => undefined);
 		let partial = '';
 		child.stderr.setEncoding('utf8').on('data', (text) => {
 			const lines = (partial + text).split('\n');
@@ -109,45 +128,30 @@ class FramedHost {
 	}
 
 	request(method, params) {
-		const id = this.#nextId++;
-		return new Promise((resolve, reject) => {
-			if (this.#failed) return reject(this.#failed);
-			this.#replies.set(id, { resolve, reject, method });
-			this.#write({ jsonrpc: '2.0', id, method, params });
-		});
+		return Promise.race([this.#connection.sendRequest(method, params), this.#failure]);
 	}
 
-	notify(method) {
-		this.#write({ jsonrpc: '2.0', method });
+	/** Sends `exit` and waits for the process to end. */
+	async exit() {
+		this.#connection.sendNotification('exit').catch(() => undefined);
+		await this.#exited;
 	}
 
 	/** The first capture of the first stderr line (seen or to come) that matches `pattern`. */
 	logLine(pattern) {
-		return new Promise((resolve, reject) => {
-			if (this.#failed) return reject(this.#failed);
-			const seen = this.#stderrLines.map((line) => pattern.exec(line)).find(Boolean);
-			if (seen) return resolve(seen[1]);
-			this.#lineWaiters.push({ pattern, resolve, reject });
-		});
+		const seen = this.#stderrLines.map((line) => pattern.exec(line)).find(Boolean);
+		if (seen) return Promise.resolve(seen[1]);
+		return Promise.race([new Promise((resolve) => this.#lineWaiters.push({ pattern, resolve })), this.#failure]);
 	}
 
-	/** Rejects everything waiting (the host died or took too long). */
+	/** Fails everything waiting (the host died or took too long). */
 	fail(error) {
-		// A clean exit after `exit` is not a failure of anything still waiting: nothing is.
-		this.#failed ??= error;
-		for (const { reject } of this.#replies.values()) reject(error);
-		for (const { reject } of this.#lineWaiters) reject(error);
-		this.#replies.clear();
-		this.#lineWaiters = [];
+		this.#failed(error);
 	}
 
 	kill() {
+		this.#connection.dispose();
 		if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
-	}
-
-	#write(message) {
-		const body = Buffer.from(JSON.stringify(message), 'utf8');
-		this.#child.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]));
 	}
 
 	#onLine(line) {
@@ -157,23 +161,6 @@ class FramedHost {
 			if (match) resolve(match[1]);
 			return !match;
 		});
-	}
-
-	#onData(chunk) {
-		this.#buffer = Buffer.concat([this.#buffer, chunk]);
-		for (;;) {
-			const end = this.#buffer.indexOf('\r\n\r\n');
-			if (end === -1) return;
-			const length = Number(/Content-Length: *(\d+)/i.exec(this.#buffer.toString('latin1', 0, end))?.[1]);
-			if (this.#buffer.length < end + 4 + length) return;
-			const reply = JSON.parse(this.#buffer.toString('utf8', end + 4, end + 4 + length));
-			this.#buffer = this.#buffer.subarray(end + 4 + length);
-			const waiter = this.#replies.get(reply.id);
-			this.#replies.delete(reply.id);
-			if (waiter === undefined) continue;
-			if (reply.error) waiter.reject(new Error(`${waiter.method}: ${reply.error.message}`));
-			else waiter.resolve(reply.result);
-		}
 	}
 }
 
