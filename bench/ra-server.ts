@@ -137,6 +137,15 @@ export function expandMacroRequest(dylib: string, macroName: string, body: FlatT
 	};
 }
 
+/**
+ * The request line of `identity!` on `tree`, encoded once: what rust-analyzer reads for the call,
+ * and what `cat` echoes as the pipe floor (without rust-analyzer only `cat` reads it, so any library
+ * path does).
+ */
+export function identityRequestLine(dylib: string | undefined, tree: FlatTree): string {
+	return JSON.stringify(expandMacroRequest(dylib ?? 'libidentity.so', 'identity', tree));
+}
+
 /** Parses an ExpandMacro reply; throws with the panic message or the raw reply when it did not expand. */
 export function parseExpandReply(line: string): FlatTree {
 	const reply = JSON.parse(line) as { ExpandMacro?: { Ok?: FlatTree; Err?: string } };

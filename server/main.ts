@@ -93,8 +93,8 @@ export function parseServeFlags(argv: readonly string[]): ServeFlags {
 		if (wasmLimit !== undefined) {
 			const value = arg === wasmLimit.name ? argv[++i] : arg.slice(wasmLimit.name.length + 1);
 			const number = value !== undefined && /^\d+$/.test(value) ? Number(value) : value;
-			const problem = wasmLimit.check(number);
-			if (problem !== undefined) return { error: `${wasmLimit.name} ${problem.replace(/got .*$/, `got ${value === undefined ? 'nothing' : `"${value}"`}`)}` };
+			const problem = wasmLimit.check(number, value === undefined ? 'nothing' : `"${value}"`);
+			if (problem !== undefined) return { error: `${wasmLimit.name} ${problem}` };
 			wasm[wasmLimit.option] = number as number;
 			continue;
 		}

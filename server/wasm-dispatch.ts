@@ -95,14 +95,17 @@ export function validateWasmLimits(value: unknown): Partial<WasmOptions> {
 	return out;
 }
 
-/** Why a timeout value is refused ("must be ..., got ..."), or undefined when it is fine. */
-export function checkTimeout(value: unknown): string | undefined {
+/**
+ * Why a timeout value is refused ("must be ..., got ..."), or undefined when it is fine. `shown` is
+ * how the message quotes what was given (a command line quotes the text that was typed).
+ */
+export function checkTimeout(value: unknown, shown = JSON.stringify(value)): string | undefined {
 	if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2_147_483_647) return undefined;
-	return `must be an integer number of milliseconds from 1 to 2147483647, got ${JSON.stringify(value)}`;
+	return `must be an integer number of milliseconds from 1 to 2147483647, got ${shown}`;
 }
 
-/** Why a page limit is refused, or undefined when it is fine. */
-export function checkPages(value: unknown): string | undefined {
+/** Why a page limit is refused, or undefined when it is fine; `shown` as for {@link checkTimeout}. */
+export function checkPages(value: unknown, shown = JSON.stringify(value)): string | undefined {
 	if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65536) return undefined;
-	return `must be an integer number of 64 KiB pages from 1 to 65536, got ${JSON.stringify(value)}`;
+	return `must be an integer number of 64 KiB pages from 1 to 65536, got ${shown}`;
 }

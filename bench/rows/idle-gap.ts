@@ -8,7 +8,7 @@
  */
 import { MacroHost } from '../../client/index.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
-import { expandMacroRequest, parseExpandReply, RaServer } from '../ra-server.js';
+import { identityRequestLine, parseExpandReply, RaServer } from '../ra-server.js';
 import type { Row } from '../report.js';
 import { summarize } from '../stats.js';
 import { makeWorkload } from '../workload.js';
@@ -21,7 +21,7 @@ const WARMUP_ROUNDS = 4000;
 export async function idleGapRows(ctx: BenchContext): Promise<Row[]> {
 	const ra = raTarget(ctx);
 	const work = makeWorkload(TOKENS);
-	const line = JSON.stringify(expandMacroRequest(ra?.dylib ?? 'libidentity.so', 'identity', work.flatTree));
+	const line = identityRequestLine(ra?.dylib, work.flatTree);
 	const host = await MacroHost.start({ encoding: 'json' });
 	const raServer = ra ? RaServer.spawn(ra.path) : undefined;
 	const pipe = RaServer.spawnEcho();

@@ -16,7 +16,7 @@ import { MacroHost } from '../../client/index.js';
 import { Expander, type MacroTarget } from '../../server/expander.js';
 import { LibraryLoader, macroKey } from '../../server/library-loader.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
-import { expandMacroRequest, parseExpandReply, RaServer } from '../ra-server.js';
+import { expandMacroRequest, identityRequestLine, parseExpandReply, RaServer } from '../ra-server.js';
 import type { Row } from '../report.js';
 import { summarize, type Summary } from '../stats.js';
 import { makeWorkload, type Workload } from '../workload.js';
@@ -52,7 +52,7 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 			const warmup = Math.min(MAX_WARMUP_ROUNDS, Math.max(MIN_WARMUP_ROUNDS, Math.ceil(ctx.sizes.warmupTokens / n)));
 			ctx.progress(`round trip: ${n.toLocaleString('en-US')} tokens, ${warmup} warm-up rounds, ${runs} runs`);
 			// The bytes rust-analyzer gets for this call, echoed by `cat` (smallest size only).
-			const echoLine = n === smallest ? JSON.stringify(expandMacroRequest(ra?.dylib ?? 'libidentity.so', 'identity', work.flatTree)) : undefined;
+			const echoLine = n === smallest ? identityRequestLine(ra?.dylib, work.flatTree) : undefined;
 			const samples = new Map<string, number[]>();
 			const time = async (key: string, once: () => Promise<unknown> | unknown, timed: boolean): Promise<void> => {
 				const started = performance.now();
