@@ -19,14 +19,24 @@ import {
 	ResponseError,
 	type DataCallback,
 	type Disposable,
+	type Message,
 	type MessageConnection,
 	type MessageReader,
 	type RequestType,
 	type RequestType0,
 } from 'vscode-jsonrpc/node';
-import { Encoding, encodeJsonText, packMessage, unpackMessage } from '../protocol/index.js';
+import {
+	Encoding,
+	encodeJsonText,
+	InitializeRequest,
+	packMessage,
+	PROTOCOL_VERSION,
+	unpackMessage,
+	type InitializeResult,
+} from '../protocol/index.js';
 import { FrameReader } from '../protocol/node/frame-reader.js';
 import { FrameWriter } from '../protocol/node/frame-writer.js';
+import { BulkChannel } from './bulk-channel.js';
 import { HostCrashError, MacroHostRequestError } from './errors.js';
 import { DEFAULT_MEMORY_LIMIT_MIB, isAllocationFailure, MemoryWatchdog, toMiB } from './memory-watchdog.js';
 import type { NormalizedOptions } from './options.js';
@@ -107,6 +117,9 @@ export class HostProcess {
 	#residentAtKill: number | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
 	#progress = 0;
+	// Large streams' slot files (options.bulk), or why there are none.
+	readonly #bulk: BulkChannel | undefined;
+	readonly #bulkUnavailable: string | undefined;
 
 	private constructor(options: NormalizedOptions) {
 		// The limit goes on the command line only when it is not the host's own default.
@@ -122,6 +135,9 @@ export class HostProcess {
 			this.#watchdog = new MemoryWatchdog(pid, options.memoryLimitMiB, (resident) => this.killForMemory(resident));
 		}
 		this.#forwardStderr(this.#subprocess.stderr, options.onStderr);
+		const bulk = options.bulk === undefined ? 'bulk streams are off (option bulk: false)' : BulkChannel.create(options.bulk);
+		if (typeof bulk === 'string') this.#bulkUnavailable = bulk;
+		else this.#bulk = bulk;
 		this.connection = this.#connect(options.encoding);
 		this.exited = this.#waitForExit();
 	}
@@ -134,6 +150,28 @@ export class HostProcess {
 	/** The process id; undefined when spawning failed. */
 	get pid(): number | undefined {
 		return this.#subprocess.pid;
+	}
+
+	/**
+	 * Sends `initialize` (with the bulk offer, when there is a directory) and turns bulk streams on
+	 * when the host took it. Settles like {@link request}.
+	 */
+	async initialize(clientName: string, timeoutMs: number): Promise<InitializeResult> {
+		const bulk = this.#bulk;
+		const init = await this.request(
+			InitializeRequest.type,
+			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, ...(bulk ? { bulk: bulk.offer } : {}) },
+			timeoutMs,
+		);
+		bulk?.enable(init.capabilities?.bulk === true);
+		return init;
+	}
+
+	/** Whether large streams travel through slot files to this host, and if not, why (for logs and tests). */
+	get bulkStreams(): { enabled: true; dir: string } | { enabled: false; reason: string } {
+		const bulk = this.#bulk;
+		if (bulk?.enabled) return { enabled: true, dir: bulk.offer.dir };
+		return { enabled: false, reason: this.#bulkUnavailable ?? (bulk ? 'the host did not take the bulk directory (capabilities.bulk is not true)' : 'not initialized') };
 	}
 
 	/** How the process ended, once `exited` has settled. */
@@ -230,17 +268,22 @@ export class HostProcess {
 		if (pid !== undefined) killProcessGroup(pid);
 	}
 
-	/** Disposes the connection; still-pending vscode-jsonrpc promises reject and are ignored. */
+	/** Disposes the connection (still-pending vscode-jsonrpc promises reject and are ignored) and removes the slot files. */
 	dispose(): void {
 		this.connection.dispose();
+		this.#bulk?.dispose();
 	}
 
 	#connect(encoding: Encoding): MessageConnection {
 		const useMsgpack = encoding === Encoding.msgpack;
 		// The host's framing both ways: each reply decoded as soon as it is in; one tick's requests in one write.
 		const reader = new FrameReader(this.#subprocess.stdout, { decode: useMsgpack ? unpackMessage : undefined });
-		const writer = new FrameWriter(this.#subprocess.stdin, useMsgpack ? packMessage : encodeJsonText, true);
-		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++), writer);
+		const encode = useMsgpack ? packMessage : encodeJsonText;
+		const bulk = this.#bulk;
+		// Large streams leave through the slot files and come back from them (client/bulk-channel.ts).
+		const writer = new FrameWriter(this.#subprocess.stdin, bulk ? (message) => encode(bulk.outgoing(message)) : encode, true);
+		const incoming = bulk ? (message: Message) => bulk.incoming(message) : (message: Message) => message;
+		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++, incoming), writer);
 		// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
 		connection.onError(() => undefined);
 		connection.onNotification(() => {
@@ -431,11 +474,12 @@ function streamClosed(stream: Readable): Promise<void> {
 	});
 }
 
-/** A MessageReader that reports each message it delivers, so the drain can see progress. */
+/** A MessageReader that reports each message it delivers, so the drain can see progress, and hands it over as `transform` makes it. */
 class CountingReader implements MessageReader {
 	constructor(
 		private readonly inner: MessageReader,
 		private readonly onMessage: () => void,
+		private readonly transform: (message: Message) => Message,
 	) {}
 	get onError() {
 		return this.inner.onError;
@@ -449,7 +493,7 @@ class CountingReader implements MessageReader {
 	listen(callback: DataCallback): Disposable {
 		return this.inner.listen((message) => {
 			this.onMessage();
-			callback(message);
+			callback(this.transform(message));
 		});
 	}
 	dispose(): void {

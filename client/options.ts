@@ -4,8 +4,10 @@
  * quarantine); the messages name the option, the expectation and the value received.
  */
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Encoding } from '../protocol/index.js';
+import { DEFAULT_BULK_MIN_BYTES, Encoding } from '../protocol/index.js';
+import { defaultBulkRoot, type BulkSettings } from './bulk-channel.js';
 import { invalidOption, rejectUnknownKeys, validateInteger, validateNonEmptyString, validateObject } from './option-validation.js';
 import { DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-watchdog.js';
 import { DEFAULT_QUARANTINE_AFTER, validateQuarantineAfter } from './quarantine.js';
@@ -114,6 +116,15 @@ export interface MacroHostOptions {
 	 * @default 'macro-host-client'
 	 */
 	readonly clientName?: string;
+	/**
+	 * Bulk streams: token streams of at least `minBytes` bytes (24 per token plus the text) travel
+	 * through a shared file in `dir` instead of inside the message, both ways (the host maps the file
+	 * and hands the records to the library where they lie; see docs/protocol.md). Each host gets a
+	 * private directory under `dir`, removed when the host goes. `false` sends every stream inline.
+	 * When the directory cannot be made, or the host cannot map files, streams go inline.
+	 * @default { minBytes: 32768, dir: '/dev/shm' when writable, else the system's temporary directory }
+	 */
+	readonly bulk?: false | { readonly minBytes?: number; readonly dir?: string };
 }
 
 /** MacroHostOptions with every default applied. */
@@ -135,6 +146,8 @@ export interface NormalizedOptions {
 	readonly onStderr: ((text: string) => void) | undefined;
 	readonly clientName: string;
 	readonly warmStandby: boolean;
+	/** Where bulk streams go; undefined when they are off. */
+	readonly bulk: BulkSettings | undefined;
 }
 
 /**
@@ -176,6 +189,7 @@ const KNOWN_OPTIONS: readonly (keyof MacroHostOptions)[] = [
 	'clientName',
 	'memoryLimitMiB',
 	'warmStandby',
+	'bulk',
 ];
 
 /** Applies every default and checks every option; throws a TypeError naming the first bad one. */
@@ -200,6 +214,7 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		onStderr,
 		clientName = 'macro-host-client',
 		warmStandby = true,
+		bulk = {},
 	} = given as MacroHostOptions;
 
 	const normalized: NormalizedOptions = {
@@ -220,8 +235,20 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		onStderr: validateCallback('onStderr', onStderr),
 		clientName: validateNonEmptyString('clientName', clientName),
 		warmStandby: validateBoolean('warmStandby', warmStandby),
+		bulk: normalizeBulk(bulk),
 	};
 	return Object.freeze(normalized);
+}
+
+function normalizeBulk(value: unknown): BulkSettings | undefined {
+	if (value === false) return undefined;
+	if (value === null || typeof value !== 'object' || Array.isArray(value)) invalidOption('bulk', 'false or an object {minBytes?, dir?}', value);
+	rejectUnknownKeys('bulk', value as Record<string, unknown>, ['minBytes', 'dir']);
+	const { minBytes = DEFAULT_BULK_MIN_BYTES, dir } = value as { minBytes?: unknown; dir?: unknown };
+	return Object.freeze({
+		minBytes: validateInteger('bulk.minBytes', minBytes, 0, 'bytes'),
+		root: dir === undefined ? defaultBulkRoot() : resolve(validateNonEmptyString('bulk.dir', dir)),
+	});
 }
 
 function validateEncoding(value: unknown): Encoding {

@@ -14,9 +14,7 @@
 import { Emitter, ErrorCodes, ResponseError, type Event } from 'vscode-jsonrpc/node';
 import {
 	ExitNotification,
-	InitializeRequest,
 	LoadLibraryRequest,
-	PROTOCOL_VERSION,
 	ShutdownRequest,
 	type Diagnostic,
 	type DiagnosticCode,
@@ -331,11 +329,7 @@ export class Supervisor {
 	async #prepareHost(host: HostProcess, init: InitializeResult | undefined): Promise<{ host: HostProcess; init: InitializeResult }> {
 		const timeoutMs = this.#options.startTimeoutMs;
 		try {
-			init ??= await host.request(
-				InitializeRequest.type,
-				{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: this.#options.clientName } },
-				timeoutMs,
-			);
+			init ??= await host.initialize(this.#options.clientName, timeoutMs);
 			for (const { path, info } of this.#libraries.entries()) {
 				try {
 					this.#libraries.remember(path, await host.request(LoadLibraryRequest.type, { path }, timeoutMs));

@@ -7,7 +7,7 @@
  * The cost is one idle host process per client (about 55 MB resident with a small library loaded,
  * plus what the libraries allocate) and one host start of CPU after each start or crash.
  */
-import { InitializeRequest, LoadLibraryRequest, PROTOCOL_VERSION, type InitializeResult } from '../protocol/index.js';
+import { LoadLibraryRequest, type InitializeResult } from '../protocol/index.js';
 import { MacroHostRequestError } from './errors.js';
 import { HostProcess, type HostExit } from './host-process.js';
 import type { LibraryRegistry } from './library-registry.js';
@@ -51,11 +51,7 @@ export class WarmStandby {
 
 	async #prepare(clientName: string, libraries: LibraryRegistry): Promise<InitializeResult | undefined> {
 		try {
-			const init = await this.host.request(
-				InitializeRequest.type,
-				{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName } },
-				this.#timeoutMs,
-			);
+			const init = await this.host.initialize(clientName, this.#timeoutMs);
 			for (const { path } of libraries.entries()) {
 				try {
 					await this.host.request(LoadLibraryRequest.type, { path }, this.#timeoutMs);

@@ -1,5 +1,6 @@
 /** The handshake and the end of a session: initialize, shutdown, exit (as in LSP). */
 import { NotificationType0, ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { BulkOffer } from './bulk.js';
 
 /** Body encodings the host can speak; chosen at spawn time with `serve --encoding`. */
 export type Encoding = 'json' | 'msgpack';
@@ -20,6 +21,8 @@ export interface InitializeParams {
 	clientInfo?: { name: string; version?: string };
 	/** Limits for wasm macros in this session; absent fields keep the host's settings. @since wasm sandbox */
 	wasm?: WasmLimits;
+	/** A directory of slot files for large token streams (see protocol/bulk.ts); absent: every stream inline. @since bulk streams */
+	bulk?: BulkOffer;
 }
 
 /** Limits the host applies to wasm macros (see docs/wasm.md). */
@@ -38,6 +41,8 @@ export interface ServerCapabilities {
 	sandboxes: string[];
 	/** Whether `postProcess` is served. */
 	postProcess: boolean;
+	/** True when the host took the `bulk` offer: large streams may then travel through its slot files. @since bulk streams */
+	bulk?: boolean;
 }
 
 /** Result of an {@link InitializeRequest}. */

@@ -1,6 +1,7 @@
 /** The wire contract shared by server and client: method constants, types, codecs and error codes. */
 export * from './version.js';
 export * from './token-stream.js';
+export * from './bulk.js';
 export * from './errors.js';
 export * from './handshake.js';
 export * from './library.js';

@@ -74,8 +74,8 @@ export interface RawTokenStream<P = Address> {
 export interface RawRequest {
 	kind: number;
 	name: { ptr: Buffer; len: number };
-	args: RawTokenStream<Uint32Array | Buffer | null>;
-	item: RawTokenStream<Uint32Array | Buffer | null>;
+	args: RawTokenStream<Uint32Array | Uint8Array | null>;
+	item: RawTokenStream<Uint32Array | Uint8Array | null>;
 	call_site: RawSpan;
 }
 /** An mh_diagnostic as koffi decodes it. */

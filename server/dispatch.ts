@@ -22,6 +22,7 @@ import {
 	type MessageWriter,
 	type PartialMessageInfo,
 } from 'vscode-jsonrpc/node';
+import { requestSlot } from '../protocol/bulk.js';
 import { MacroHostErrorCodes } from '../protocol/errors.js';
 import {
 	ExpandAttributeRequest,
@@ -30,13 +31,15 @@ import {
 	PostProcessRequest,
 } from '../protocol/expand.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest, type Encoding, type InitializeResult } from '../protocol/handshake.js';
+import type { BulkOffer } from '../protocol/bulk.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/library.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
-import { Expander } from './expander.js';
+import { BulkSlots } from './bulk-slots.js';
+import { Expander, type Expansion, type TokenSink } from './expander.js';
 import { LibraryLoadError, LibraryLoader } from './library-loader.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
 import { repairStdio } from './stdout-guard.js';
-import { mapMaybe, SandboxRoutes, validateWasmLimits } from './wasm-dispatch.js';
+import { mapMaybe, SandboxRoutes, validateWasmLimits, type MaybePromise } from './wasm-dispatch.js';
 import { WasmSandbox, type WasmOptions } from './wasm-sandbox.js';
 import {
 	InvalidParamsError,
@@ -104,13 +107,14 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			);
 		}
 		sandbox.configure(validateWasmLimits((raw as { wasm?: unknown }).wasm));
+		state.openBulk(params.bulk, log);
 		state.initialized = true;
 		const result: InitializeResult = {
 			protocolVersion: PROTOCOL_VERSION,
 			abiVersion: ABI_VERSION,
 			serverInfo: { name: SERVER_NAME, version: serverVersion() },
 			pid: process.pid,
-			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true },
+			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined },
 		};
 		return result;
 	}));
@@ -136,20 +140,20 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	}));
 	connection.onRequest(ExpandInlineRequest.type, guard(ExpandInlineRequest.method, log, (raw) => {
 		state.requireReady(ExpandInlineRequest.method);
-		const p = validateExpandInlineParams(raw);
-		return routes.expand(registry.resolve('inline', p.name, p.library), p);
+		const p = validateExpandInlineParams(raw, state.bulk);
+		return state.answer(raw, (sink) => routes.expand(registry.resolve('inline', p.name, p.library), p, sink));
 	}));
 	connection.onRequest(ExpandAttributeRequest.type, guard(ExpandAttributeRequest.method, log, (raw) => {
 		state.requireReady(ExpandAttributeRequest.method);
-		const p = validateExpandAttributeParams(raw);
-		return routes.expand(registry.resolve('attribute', p.name, p.library), p);
+		const p = validateExpandAttributeParams(raw, state.bulk);
+		return state.answer(raw, (sink) => routes.expand(registry.resolve('attribute', p.name, p.library), p, sink));
 	}));
 	connection.onRequest(ExpandDeriveRequest.type, guard(ExpandDeriveRequest.method, log, (raw) => {
 		state.requireReady(ExpandDeriveRequest.method);
-		const p = validateExpandDeriveParams(raw);
+		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return routes.expandDerives(targets, p);
+		return state.answer(raw, () => routes.expandDerives(targets, p));
 	}));
 	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
 		state.requireReady(PostProcessRequest.method);
@@ -161,10 +165,34 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	return { connection, exited };
 }
 
-/** Where the session is in its life (LSP's: before initialize, serving, shut down). */
+/** Where the session is in its life (LSP's: before initialize, serving, shut down), and its bulk slots. */
 class SessionState {
 	initialized = false;
 	shutdown = false;
+	/** The client's slot files for large streams, when it offered them and this host can map them. */
+	bulk: BulkSlots | undefined;
+
+	/** Takes (or declines, saying why in the log) the client's bulk offer; a second initialize replaces the first's. */
+	openBulk(offer: BulkOffer | undefined, log: (line: string) => void): void {
+		this.bulk?.dispose();
+		this.bulk = undefined;
+		if (offer === undefined) return;
+		const slots = BulkSlots.open(offer, log);
+		if (typeof slots === 'string') log(`not using the bulk directory: ${slots}; every stream goes inline`);
+		else this.bulk = slots;
+	}
+
+	/**
+	 * An expansion for the wire: large tokens go back through the slot the request came in, when it
+	 * used one. Typed as an Expansion although its tokens may then be a BulkTokenStream: that is the
+	 * wire form, which the client's transport resolves before any caller sees the result.
+	 */
+	answer(params: unknown, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion> {
+		const bulk = this.bulk;
+		const slot = bulk === undefined ? undefined : requestSlot(params);
+		if (bulk === undefined || slot === undefined) return expand(undefined);
+		return mapMaybe(expand(bulk.sink(slot)), (e) => bulk.answer(e, slot) as Expansion);
+	}
 
 	requireReady(method: string): void {
 		if (this.shutdown) {

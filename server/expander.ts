@@ -6,7 +6,9 @@
  * Knows nothing of the wire (no vscode-jsonrpc): dispatch.ts translates. A macro's Bail, and a
  * result the host cannot trust, are answers (outcome "bail" with diagnostics), never exceptions.
  */
+import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
+import type { BulkRef } from '../protocol/bulk.js';
 import type { Diagnostic, DiagnosticCode, Outcome, Severity, Span } from '../protocol/expand.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
 import {
@@ -37,6 +39,12 @@ export interface FlatTokenStream extends TokenStream {
 	records: Uint32Array;
 }
 
+/** A stream whose text is already UTF-8 bytes (a bulk stream read in place): marshalled without encoding `text`. */
+export interface MappedTokenStream extends TokenStream {
+	records: Uint32Array;
+	readonly utf8: Uint8Array;
+}
+
 /** The answer to one expansion (the wire's ExpandResult, with typed records). */
 export interface Expansion {
 	outcome: Outcome;
@@ -45,6 +53,20 @@ export interface Expansion {
 	diagnostics: Diagnostic[];
 	/** Aux data the macro attached; absent when none. */
 	auxData?: unknown;
+	/** Where a {@link TokenSink} wrote the output instead (then `tokens` is absent). */
+	written?: BulkRef;
+}
+
+/**
+ * Takes a large output straight from library memory, before mh_free_result releases it: the host's
+ * bulk slots (bulk-slots.ts) write it into the request's slot file, so it is never copied into the
+ * JS heap. Called only with records and text already checked.
+ */
+export interface TokenSink {
+	/** Outputs smaller than this (records plus text bytes) are copied out as usual. */
+	readonly minBytes: number;
+	/** Writes the output; undefined when it could not, and the output is then copied out as usual. */
+	write(records: Uint32Array, text: Uint8Array): BulkRef | undefined;
 }
 
 /** A macro resolved to the library that provides it. */
@@ -73,14 +95,20 @@ export class Expander {
 	private readonly itemScratch = new StreamScratch();
 	private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
-	/** Expands one inline or attribute macro call. */
-	expand(target: MacroTarget, input: ExpandInput): Expansion {
+	/** Expands one inline or attribute macro call; a large output goes to `sink` when one is given. */
+	expand(target: MacroTarget, input: ExpandInput, sink?: TokenSink): Expansion {
 		const args = input.args ? this.argsScratch.marshal(input.args) : EMPTY_STREAM;
 		const item = input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM;
-		return this.call(target, args, item, input.callSite);
+		return this.call(target, args, item, input.callSite, sink);
 	}
 
-	private call(target: MacroTarget, args: RawRequest['args'], item: RawRequest['item'], callSite: Span | undefined): Expansion {
+	private call(
+		target: MacroTarget,
+		args: RawRequest['args'],
+		item: RawRequest['item'],
+		callSite: Span | undefined,
+		sink?: TokenSink,
+	): Expansion {
 		const request: RawRequest = {
 			kind: target.macro.abiKind,
 			name: { ptr: target.macro.nameBytes, len: target.macro.nameBytes.length },
@@ -89,7 +117,7 @@ export class Expander {
 			call_site: callSite ?? CALL_SITE,
 		};
 		const result = target.library.functions.expand(request);
-		return this.readResult(result, target.library, describeMacro(target));
+		return this.readResult(result, target.library, describeMacro(target), sink);
 	}
 
 	/**
@@ -116,7 +144,7 @@ export class Expander {
 	}
 
 	/** Copies what the host needs out of a result, checks it, and frees it. */
-	private readResult(pointer: Address, library: LoadedLibrary, who: string): Expansion {
+	private readResult(pointer: Address, library: LoadedLibrary, who: string, sink?: TokenSink): Expansion {
 		if (pointer === null) return bail(`${who} returned no result (NULL)`);
 		try {
 			const raw = koffi.decode(pointer, MhResult) as RawResult;
@@ -126,9 +154,10 @@ export class Expander {
 			if (typeof diagnostics === 'string') return bail(diagnostics);
 			const expansion: Expansion = { outcome, diagnostics };
 			if (raw.outcome === MH_OUTCOME_REPLACE) {
-				const tokens = this.readTokens(raw.tokens, who);
+				const tokens = this.readTokens(raw.tokens, who, sink);
 				if (typeof tokens === 'string') return bail(tokens);
-				expansion.tokens = tokens;
+				if ('slot' in tokens) expansion.written = tokens;
+				else expansion.tokens = tokens;
 			}
 			if (raw.aux_data.ptr !== null) {
 				const aux = this.readString(raw.aux_data, `${who} aux data`);
@@ -145,12 +174,16 @@ export class Expander {
 		}
 	}
 
-	private readTokens(raw: RawTokenStream, who: string): FlatTokenStream | string {
+	private readTokens(raw: RawTokenStream, who: string, sink: TokenSink | undefined): FlatTokenStream | BulkRef | string {
 		const len = toNumber(raw.len);
 		const textLen = toNumber(raw.text_len);
 		if (len > 0 && raw.tokens === null) return `${who} returned ${len} output tokens at a NULL pointer`;
 		const tooMany = checkResultSize(`${who} output`, len, 'tokens', MAX_RESULT_TOKENS);
 		if (tooMany !== undefined) return tooMany;
+		if (sink !== undefined && len > 0 && len * TOKEN_RECORD_BYTES + textLen >= sink.minBytes) {
+			const written = this.writeTokens(raw, len, textLen, who, sink);
+			if (written !== undefined) return written;
+		}
 		// One copy of all records out of library memory, which mh_free_result is about to release.
 		const records = len > 0 ? new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES).slice(0)) : new Uint32Array(0);
 		const text = this.readString({ ptr: raw.text, len: textLen }, `${who} output text`);
@@ -158,6 +191,22 @@ export class Expander {
 		const stream: FlatTokenStream = { text: text.text, records };
 		const problem = validateTokenStream(stream, textLen, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
 		return problem ?? stream;
+	}
+
+	/**
+	 * Checks an output where it lies in library memory and hands it to the sink; undefined when the
+	 * sink could not take it (the caller copies it out instead). Same checks as the copying path.
+	 */
+	private writeTokens(raw: RawTokenStream, len: number, textLen: number, who: string, sink: TokenSink): BulkRef | string | undefined {
+		const what = `${who} output text`;
+		if (textLen > 0 && raw.text === null) return `${what} is NULL with length ${textLen}`;
+		const tooLong = checkResultSize(what, textLen, 'bytes', MAX_RESULT_TEXT_BYTES);
+		if (tooLong !== undefined) return tooLong;
+		const records = new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES));
+		const text = textLen > 0 ? new Uint8Array(koffi.view(raw.text, textLen)) : new Uint8Array(0);
+		if (!isUtf8(text)) return `${what} is not valid UTF-8`;
+		const problem = validateTokenStream({ text: '', records }, textLen, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
+		return problem ?? sink.write(records, text);
 	}
 
 	private readDiagnostics(raw: RawResult, who: string): Diagnostic[] | string {
@@ -228,7 +277,7 @@ class StreamScratch {
 	private records = new Uint32Array(1024);
 	private text = Buffer.allocUnsafeSlow(4096);
 
-	marshal(stream: TokenStream): RawTokenStream<Uint32Array | Buffer | null> {
+	marshal(stream: TokenStream): RawTokenStream<Uint32Array | Uint8Array | null> {
 		const count = stream.records.length;
 		let records: Uint32Array | null = null;
 		if (count > 0) {
@@ -239,6 +288,10 @@ class StreamScratch {
 				this.records.set(stream.records);
 				records = this.records;
 			}
+		}
+		const utf8 = (stream as Partial<MappedTokenStream>).utf8;
+		if (utf8 !== undefined) {
+			return { tokens: records, len: count / RECORD_WIDTH, text: utf8.byteLength > 0 ? utf8 : null, text_len: utf8.byteLength };
 		}
 		const bytes = Buffer.byteLength(stream.text, 'utf8');
 		if (bytes > this.text.length) this.text = Buffer.allocUnsafeSlow(Math.max(bytes, this.text.length * 2));

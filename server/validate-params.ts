@@ -12,7 +12,9 @@ import type {
 } from '../protocol/expand.js';
 import type { InitializeParams } from '../protocol/handshake.js';
 import type { LoadLibraryParams } from '../protocol/library.js';
+import { checkBulkRef, isBulkTokenStream } from '../protocol/bulk.js';
 import { validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
+import { BulkReadError, type BulkSlots } from './bulk-slots.js';
 
 /** Params that do not have the shape the method needs. dispatch.ts answers it with InvalidParams. */
 export class InvalidParamsError extends Error {
@@ -21,9 +23,20 @@ export class InvalidParamsError extends Error {
 
 type Fields = Record<string, unknown>;
 
-/** initialize: only the shape; the version itself is compared by dispatch (VersionMismatch). */
+/** initialize: the shape, and the bulk offer's fields; the version itself is compared by dispatch (VersionMismatch). */
 export function validateInitializeParams(params: unknown): InitializeParams {
-	const p = object('initialize', params);
+	const m = 'initialize';
+	const p = object(m, params);
+	if (p.bulk !== undefined) {
+		const bulk = p.bulk;
+		if (bulk === null || typeof bulk !== 'object' || Array.isArray(bulk)) throw invalid(m, 'bulk', 'must be an object {dir, minBytes}', bulk);
+		const b = bulk as Fields;
+		string(m, b, 'dir', 'bulk.dir');
+		const minBytes = b.minBytes;
+		if (typeof minBytes !== 'number' || !Number.isSafeInteger(minBytes) || minBytes < 0) {
+			throw invalid(m, 'bulk.minBytes', 'must be a non-negative integer number of bytes', minBytes);
+		}
+	}
 	return p as unknown as InitializeParams;
 }
 
@@ -32,19 +45,23 @@ export function validateLoadLibraryParams(params: unknown): LoadLibraryParams {
 	return { path: string('loadLibrary', p, 'path') };
 }
 
-export function validateExpandInlineParams(params: unknown): ExpandInlineParams {
+/**
+ * The expand validators take the session's bulk slots (undefined when the client did not offer any):
+ * a stream sent as a slot reference is read from there, and refused when there are none.
+ */
+export function validateExpandInlineParams(params: unknown, bulk?: BulkSlots): ExpandInlineParams {
 	const m = 'expandInline';
 	const p = object(m, params);
-	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args'), ...common(m, p) };
+	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args', bulk), ...common(m, p) };
 }
 
-export function validateExpandAttributeParams(params: unknown): ExpandAttributeParams {
+export function validateExpandAttributeParams(params: unknown, bulk?: BulkSlots): ExpandAttributeParams {
 	const m = 'expandAttribute';
 	const p = object(m, params);
-	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args'), item: tokenStream(m, p, 'item'), ...common(m, p) };
+	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args', bulk), item: tokenStream(m, p, 'item', bulk), ...common(m, p) };
 }
 
-export function validateExpandDeriveParams(params: unknown): ExpandDeriveParams {
+export function validateExpandDeriveParams(params: unknown, bulk?: BulkSlots): ExpandDeriveParams {
 	const m = 'expandDerive';
 	const p = object(m, params);
 	const derives = p.derives;
@@ -54,7 +71,7 @@ export function validateExpandDeriveParams(params: unknown): ExpandDeriveParams 
 	derives.forEach((d, i) => {
 		if (typeof d !== 'string' || d === '') throw invalid(m, `derives[${i}]`, 'must be a non-empty string', d);
 	});
-	return { derives: derives as string[], item: tokenStream(m, p, 'item'), ...common(m, p) };
+	return { derives: derives as string[], item: tokenStream(m, p, 'item', bulk), ...common(m, p) };
 }
 
 export function validatePostProcessParams(params: unknown): PostProcessParams {
@@ -71,9 +88,9 @@ function object(method: string, params: unknown): Fields {
 	return params as Fields;
 }
 
-function string(method: string, p: Fields, field: string): string {
+function string(method: string, p: Fields, field: string, shown = field): string {
 	const value = p[field];
-	if (typeof value !== 'string' || value === '') throw invalid(method, field, 'must be a non-empty string', value);
+	if (typeof value !== 'string' || value === '') throw invalid(method, shown, 'must be a non-empty string', value);
 	return value;
 }
 
@@ -96,11 +113,12 @@ function span(method: string, value: unknown, field: string): Span {
 	return { start, end };
 }
 
-function tokenStream(method: string, p: Fields, field: string): TokenStream {
+function tokenStream(method: string, p: Fields, field: string, bulk: BulkSlots | undefined): TokenStream {
 	const value = p[field];
 	if (value === null || typeof value !== 'object' || Array.isArray(value)) {
 		throw invalid(method, field, 'must be a token stream {text, records}', value);
 	}
+	if (isBulkTokenStream(value)) return bulkTokenStream(method, value, field, bulk);
 	const { text, records } = value as { text?: unknown; records?: unknown };
 	if (typeof text !== 'string') throw invalid(method, `${field}.text`, 'must be a string', text);
 	if (!Array.isArray(records) && !(records instanceof Uint32Array)) {
@@ -109,6 +127,26 @@ function tokenStream(method: string, p: Fields, field: string): TokenStream {
 	const stream: TokenStream = { text, records };
 	const problem = validateTokenStream(stream, Buffer.byteLength(text, 'utf8'), `params.${field}`);
 	if (problem) throw new InvalidParamsError(`${method}: ${problem}`);
+	return stream;
+}
+
+/** A stream the client sent through a slot file: the reference checked, the stream read in place and checked like any other. */
+function bulkTokenStream(method: string, value: object, field: string, bulk: BulkSlots | undefined): TokenStream {
+	if (bulk === undefined) {
+		throw new InvalidParamsError(`${method}: params.${field} is a bulk stream, but this session has no bulk directory (offer one in initialize's bulk field)`);
+	}
+	const problem = checkBulkRef(value, `params.${field}`);
+	if (problem) throw new InvalidParamsError(`${method}: ${problem}`);
+	const ref = (value as { bulk: { textBytes: number } }).bulk;
+	let stream: TokenStream;
+	try {
+		stream = bulk.read(value as Parameters<BulkSlots['read']>[0], `params.${field}`);
+	} catch (error) {
+		if (error instanceof BulkReadError) throw new InvalidParamsError(`${method}: ${error.message}`);
+		throw error;
+	}
+	const bad = validateTokenStream(stream, ref.textBytes, `params.${field}`);
+	if (bad) throw new InvalidParamsError(`${method}: ${bad}`);
 	return stream;
 }
 

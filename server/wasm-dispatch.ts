@@ -6,7 +6,7 @@
  */
 import type { Diagnostic } from '../protocol/expand.js';
 import type { WasmLimits } from '../protocol/handshake.js';
-import { mergeDerives, describeMacro, type ExpandInput, type Expander, type Expansion, type MacroTarget } from './expander.js';
+import { mergeDerives, describeMacro, type ExpandInput, type Expander, type Expansion, type MacroTarget, type TokenSink } from './expander.js';
 import { LibraryLoader, type LoadedLibrary } from './library-loader.js';
 import { InvalidParamsError } from './validate-params.js';
 import type { WasmLibraryLoader } from './wasm-loader.js';
@@ -43,10 +43,10 @@ export class SandboxRoutes {
 		return this.wasmLoader.then((loader) => loader.load(path));
 	}
 
-	/** Expands one inline or attribute call. */
-	expand(target: MacroTarget, input: ExpandInput): MaybePromise<Expansion> {
+	/** Expands one inline or attribute call; a native call's large output goes to `sink` when one is given. */
+	expand(target: MacroTarget, input: ExpandInput, sink?: TokenSink): MaybePromise<Expansion> {
 		const wasm = target.library.wasm;
-		if (!wasm) return this.expander.expand(target, input);
+		if (!wasm) return this.expander.expand(target, input, sink);
 		const request = { kind: target.macro.abiKind, name: target.macro.name, args: input.args, item: input.item, callSite: input.callSite };
 		return this.sandbox.expand(wasm, request, describeMacro(target));
 	}

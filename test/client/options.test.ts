@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_HOST_SCRIPT, normalizeOptions } from '../../dist/client/options.js';
 
@@ -23,7 +24,14 @@ describe('normalizeOptions', () => {
 			warmStandby: true,
 		});
 		expect(options.restart.maxRestarts).toBe(10);
+		// Bulk streams: on, from 32 KiB, in /dev/shm when it is a writable directory.
+		expect(options.bulk).toEqual({ minBytes: 32 * 1024, root: expect.any(String) });
 		expect(Object.isFrozen(options)).toBe(true);
+	});
+
+	it('turns bulk streams off with bulk: false, and resolves a relative bulk.dir', () => {
+		expect(normalizeOptions({ bulk: false }).bulk).toBeUndefined();
+		expect(normalizeOptions({ bulk: { dir: 'rel', minBytes: 0 } }).bulk).toEqual({ root: join(process.cwd(), 'rel'), minBytes: 0 });
 	});
 
 	it('resolves the host script next to the compiled client', () => {
@@ -44,7 +52,12 @@ describe('normalizeOptions', () => {
 		[{ onStderr: 'log' }, "The `onStderr` option must be a function, but received 'log' (string)."],
 		[{ restart: { backoffMaxMs: -5 } }, 'The `restart.backoffMaxMs` option must be an integer 0 or more (milliseconds), but received -5 (number).'],
 		[{ warmStandby: 'yes' }, "The `warmStandby` option must be true or false, but received 'yes' (string)."],
-		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby.'],
+		[{ bulk: 'yes' }, "The `bulk` option must be false or an object {minBytes?, dir?}, but received 'yes' (string)."],
+		[{ bulk: true }, 'The `bulk` option must be false or an object {minBytes?, dir?}, but received true (boolean).'],
+		[{ bulk: { minBytes: -1 } }, 'The `bulk.minBytes` option must be an integer 0 or more (bytes), but received -1 (number).'],
+		[{ bulk: { dir: '' } }, "The `bulk.dir` option must be a non-empty string, but received '' (string)."],
+		[{ bulk: { size: 1 } }, 'Unknown bulk option `size`; known options are: minBytes, dir.'],
+		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby, bulk.'],
 	])('refuses %j', (options, message) => {
 		expect(() => normalizeOptions(options as never)).toThrow(new TypeError(message));
 	});

@@ -1,0 +1,321 @@
+/**
+ * The client's side of bulk streams (protocol/bulk.ts): a private directory of slot files for one
+ * host, large request streams written into a slot instead of the message, and large answers read
+ * back from it.
+ *
+ * A slot belongs to one request from the moment its streams are written until its response is read,
+ * so the host never sees a slot change under it, and a slot is reused afterwards (its pages stay
+ * allocated: writing into a fresh file costs about twice as much). At most {@link MAX_SLOTS} requests
+ * hold one at a time; beyond that, and whenever a write fails (a full /dev/shm, say), a stream goes
+ * inline, as it would without bulk streams. Nothing here throws into the transport.
+ *
+ * The directory is removed when the host is disposed, and on exit; a client killed outright leaves
+ * it behind, and the next client on the machine removes directories whose owner is gone.
+ */
+import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writevSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Message } from 'vscode-jsonrpc';
+import {
+	alignBulk,
+	BULK_RECORD_BYTES,
+	checkBulkRef,
+	isBulkTokenStream,
+	REQUEST_STREAM_FIELDS,
+	RESULT_STREAM_FIELD,
+	slotFileName,
+	type BulkOffer,
+	type BulkRef,
+	type BulkTokenStream,
+} from '../protocol/bulk.js';
+import type { Diagnostic, ExpandResult } from '../protocol/expand.js';
+import { RECORD_WIDTH, type TokenStream } from '../protocol/token-stream.js';
+
+/** Most requests holding a slot at once: each slot is a file in memory as large as the largest stream sent through it. */
+export const MAX_SLOTS = 8;
+
+/** A slot kept after use is cut back to nothing when it grew past this, so one huge call does not pin its memory. */
+const KEEP_SLOT_BYTES = 32 * 1024 * 1024;
+
+/** Directory names: `macro-host-<client pid>-<random>`, so a stale one names its owner. */
+const DIR_PREFIX = 'macro-host-';
+
+/** Where bulk streams go and from what size. */
+export interface BulkSettings {
+	/** The directory the per-host directories are made in. */
+	root: string;
+	/** Streams of at least this many bytes (records plus text) travel through a slot. */
+	minBytes: number;
+}
+
+/** The default root: /dev/shm (memory) when it is a writable directory, else the system's temporary directory. */
+export function defaultBulkRoot(): string {
+	try {
+		if (statSync('/dev/shm').isDirectory()) {
+			accessSync('/dev/shm', constants.W_OK);
+			return '/dev/shm';
+		}
+	} catch {
+		// No /dev/shm (macOS), or not ours to write.
+	}
+	return tmpdir();
+}
+
+interface Slot {
+	readonly n: number;
+	readonly fd: number;
+	/** Bytes the file may hold now (the end of the largest write). */
+	size: number;
+}
+
+/** The slot files of one host. */
+export class BulkChannel {
+	readonly offer: BulkOffer;
+	#enabled = false;
+	#disposed = false;
+	readonly #free: Slot[] = [];
+	readonly #byRequest = new Map<number | string, Slot>();
+	#created = 0;
+	// Reused for text going out and coming back; grows to the largest text seen.
+	#scratch = Buffer.allocUnsafeSlow(64 * 1024);
+
+	private constructor(dir: string, minBytes: number) {
+		this.offer = { dir, minBytes };
+		liveDirs.add(dir);
+	}
+
+	/** A channel in a new private directory under `settings.root`, or why there can be none. */
+	static create(settings: BulkSettings): BulkChannel | string {
+		removeStaleDirs(settings.root);
+		try {
+			return new BulkChannel(mkdtempSync(join(settings.root, `${DIR_PREFIX}${process.pid}-`)), settings.minBytes);
+		} catch (error) {
+			return `cannot make a directory in ${settings.root} (${describeError(error)})`;
+		}
+	}
+
+	/** Turns sending through slots on, once the host said it can read them (capabilities.bulk). */
+	enable(on: boolean): void {
+		this.#enabled = on && !this.#disposed;
+	}
+
+	get enabled(): boolean {
+		return this.#enabled;
+	}
+
+	/** A request with its large streams written into a slot and replaced by references; any other message as it is. */
+	outgoing(message: Message): Message {
+		if (!this.#enabled) return message;
+		const m = message as { id?: number | string; method?: string; params?: unknown };
+		if (m.id === undefined || m.method === undefined || !isObject(m.params)) return message;
+		const params = m.params;
+		let large: (typeof REQUEST_STREAM_FIELDS)[number][] | undefined;
+		for (const field of REQUEST_STREAM_FIELDS) {
+			if (this.#isLarge(params[field])) (large ??= []).push(field);
+		}
+		if (large === undefined) return message;
+		const slot = this.#takeSlot();
+		if (slot === undefined) return message;
+		const copy: Record<string, unknown> = { ...params };
+		let offset = 0;
+		try {
+			for (const field of large) {
+				const ref = this.#write(slot, params[field] as TokenStream, offset);
+				copy[field] = { bulk: ref } satisfies BulkTokenStream;
+				offset = alignBulk(offset + ref.tokens * BULK_RECORD_BYTES + ref.textBytes);
+			}
+		} catch {
+			// A full or vanished directory: this request goes inline, as without bulk streams.
+			this.#release(slot);
+			return message;
+		}
+		this.#byRequest.set(m.id, slot);
+		return { ...message, params: copy } as Message;
+	}
+
+	/** A response with its tokens read back from the request's slot (which is then free again); any other message as it is. */
+	incoming(message: Message): Message {
+		const m = message as { id?: number | string | null; method?: string; result?: unknown };
+		if (m.method !== undefined || m.id === undefined || m.id === null) return message;
+		const slot = this.#byRequest.get(m.id);
+		if (slot === undefined) return message;
+		this.#byRequest.delete(m.id);
+		try {
+			const tokens = isObject(m.result) ? m.result[RESULT_STREAM_FIELD] : undefined;
+			if (!isBulkTokenStream(tokens)) return message;
+			const stream = this.#read(slot, tokens);
+			const result = typeof stream === 'string' ? badAnswer(m.result as unknown as ExpandResult, stream) : { ...(m.result as object), tokens: stream };
+			return { ...message, result } as Message;
+		} finally {
+			this.#release(slot);
+		}
+	}
+
+	/** Forgets every request (the host is gone: they are re-sent to the next one), closes the files and removes the directory. */
+	dispose(): void {
+		if (this.#disposed) return;
+		this.#disposed = true;
+		this.#enabled = false;
+		for (const slot of [...this.#free, ...this.#byRequest.values()]) {
+			try {
+				closeSync(slot.fd);
+			} catch {
+				// Already closed.
+			}
+		}
+		this.#free.length = 0;
+		this.#byRequest.clear();
+		removeDir(this.offer.dir);
+		liveDirs.delete(this.offer.dir);
+	}
+
+	/** True for a token stream of at least minBytes; the exact UTF-8 length is only counted near the line. */
+	#isLarge(value: unknown): boolean {
+		if (!isObject(value) || typeof value.text !== 'string') return false;
+		const records = value.records as ArrayLike<number> | undefined;
+		if (records === undefined || typeof records.length !== 'number') return false;
+		const recordBytes = records.length * 4;
+		const min = this.offer.minBytes;
+		if (recordBytes + value.text.length * 3 < min) return false;
+		return recordBytes + value.text.length >= min || recordBytes + Buffer.byteLength(value.text, 'utf8') >= min;
+	}
+
+	#takeSlot(): Slot | undefined {
+		const free = this.#free.pop();
+		if (free !== undefined) return free;
+		if (this.#created >= MAX_SLOTS) return undefined;
+		const n = this.#created;
+		try {
+			const fd = openSync(join(this.offer.dir, slotFileName(n)), 'w+', 0o600);
+			this.#created++;
+			return { n, fd, size: 0 };
+		} catch {
+			return undefined;
+		}
+	}
+
+	#release(slot: Slot): void {
+		if (this.#disposed) return;
+		if (slot.size > KEEP_SLOT_BYTES) {
+			try {
+				// The host re-checks a slot's size before it maps it again.
+				ftruncateSync(slot.fd, 0);
+				slot.size = 0;
+			} catch {
+				// Keeping the pages is only a waste.
+			}
+		}
+		this.#free.push(slot);
+	}
+
+	/** Writes one stream at `offset` of the slot: its records as they lie in memory, then its text as UTF-8. */
+	#write(slot: Slot, stream: TokenStream, offset: number): BulkRef {
+		const records = stream.records instanceof Uint32Array ? stream.records : Uint32Array.from(stream.records);
+		const textBytes = Buffer.byteLength(stream.text, 'utf8');
+		if (textBytes > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(textBytes, this.#scratch.length * 2));
+		this.#scratch.write(stream.text, 0, textBytes, 'utf8');
+		const parts = [new Uint8Array(records.buffer, records.byteOffset, records.byteLength), this.#scratch.subarray(0, textBytes)];
+		writeAll(slot.fd, parts, offset);
+		const end = offset + records.byteLength + textBytes;
+		if (end > slot.size) slot.size = end;
+		return { slot: slot.n, offset, tokens: records.length / RECORD_WIDTH, textBytes };
+	}
+
+	/** Reads an answer's tokens from the slot; a string says why they could not be read. */
+	#read(slot: Slot, stream: BulkTokenStream): TokenStream | string {
+		const problem = checkBulkRef(stream, 'result.tokens');
+		if (problem !== undefined) return problem;
+		const ref = stream.bulk;
+		if (ref.slot !== slot.n) return `result.tokens.bulk.slot is ${ref.slot}, but the request was sent in slot ${slot.n}`;
+		try {
+			// allocUnsafeSlow: the bytes are overwritten at once, so V8 need not zero them, and the buffer is the array's own.
+			const bytes = Buffer.allocUnsafeSlow(ref.tokens * BULK_RECORD_BYTES);
+			readAll(slot.fd, bytes, ref.offset);
+			const records = new Uint32Array(bytes.buffer, bytes.byteOffset, ref.tokens * RECORD_WIDTH);
+			if (ref.textBytes > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(ref.textBytes, this.#scratch.length * 2));
+			const text = this.#scratch.subarray(0, ref.textBytes);
+			readAll(slot.fd, text, ref.offset + records.byteLength);
+			const end = ref.offset + records.byteLength + ref.textBytes;
+			if (end > slot.size) slot.size = end;
+			return { text: text.toString('utf8'), records };
+		} catch (error) {
+			return `result.tokens could not be read from ${join(this.offer.dir, slotFileName(slot.n))} (${describeError(error)})`;
+		}
+	}
+}
+
+/** The answer as a bail when its tokens could not be read back: the call fails, the client goes on. */
+function badAnswer(result: ExpandResult, problem: string): ExpandResult {
+	const diagnostic: Diagnostic = { severity: 'error', code: 'bad-result', message: `bad result: the host's answer is unreadable: ${problem}` };
+	return { outcome: 'bail', diagnostics: [...(result.diagnostics ?? []), diagnostic] };
+}
+
+function writeAll(fd: number, parts: Uint8Array[], start: number): void {
+	let position = start;
+	for (const part of parts) {
+		for (let done = 0; done < part.byteLength; ) {
+			const n = writevSync(fd, [part.subarray(done)], position);
+			done += n;
+			position += n;
+		}
+	}
+}
+
+function readAll(fd: number, into: Uint8Array, start: number): void {
+	for (let done = 0; done < into.byteLength; ) {
+		const n = readSync(fd, into, done, into.byteLength - done, start + done);
+		if (n === 0) throw new Error(`the file ends ${into.byteLength - done} bytes short`);
+		done += n;
+	}
+}
+
+/** Directories of channels not yet disposed, removed if the client exits first. */
+const liveDirs = new Set<string>();
+process.once('exit', () => {
+	for (const dir of liveDirs) removeDir(dir);
+});
+
+function removeDir(dir: string): void {
+	try {
+		rmSync(dir, { recursive: true, force: true });
+	} catch {
+		// Best effort: the next client removes it as stale.
+	}
+}
+
+const sweptRoots = new Set<string>();
+/** Removes, once per root and process, the directories of clients that are gone (killed before they could). */
+function removeStaleDirs(root: string): void {
+	if (sweptRoots.has(root)) return;
+	sweptRoots.add(root);
+	let names: string[];
+	try {
+		names = readdirSync(root);
+	} catch {
+		return;
+	}
+	for (const name of names) {
+		const match = /^macro-host-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
+		if (match === null || isAlive(Number(match[1]))) continue;
+		const dir = join(root, name);
+		if (existsSync(dir)) removeDir(dir);
+	}
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		// EPERM: alive, someone else's.
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === 'object' && !Array.isArray(value) && !ArrayBuffer.isView(value);
+}
+
+function describeError(error: unknown): string {
+	return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}

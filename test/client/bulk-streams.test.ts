@@ -1,0 +1,189 @@
+/**
+ * Bulk streams through a real host: large streams leave through slot files and come back from them,
+ * small ones stay inline, and every failure (no directory, a full slot pool, a crash, an unreadable
+ * answer, a dead client's leftovers) ends in a correct answer or a clear diagnostic.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BulkChannel, MAX_SLOTS } from '../../dist/client/bulk-channel.js';
+import { MacroHost, RECORD_WIDTH, type ExpandResult, type TokenStream } from '../../dist/client/index.js';
+import { LIBC_BASIC, startHost } from './support.js';
+
+/** `n` identifier tokens `v0 v1 …`, each at its own span; about 30 bytes per token. */
+function bigStream(n: number, prefix = 'v'): { text: string; records: Uint32Array } {
+	const records = new Uint32Array(n * RECORD_WIDTH);
+	let text = '';
+	for (let i = 0; i < n; i++) {
+		const t = `${prefix}${i}`;
+		const at = i * RECORD_WIDTH;
+		records.set([0, 0, text.length, t.length, i * 10, i * 10 + t.length], at);
+		text += t;
+	}
+	return { text, records };
+}
+
+/** Checks a wrap answer for a big stream: `(`, every argument unchanged, `)`. */
+function expectWrappedBig(result: ExpandResult, args: { text: string; records: Uint32Array }): void {
+	expect(result.diagnostics).toEqual([]);
+	expect(result.outcome).toBe('replace');
+	const tokens = result.tokens as TokenStream;
+	expect(tokens.text).toBe(`(${args.text})`);
+	const records = Array.from(tokens.records);
+	expect(records.length).toBe(args.records.length + 2 * RECORD_WIDTH);
+	// The middle records are the arguments' records with text offsets shifted past the "(".
+	const expected = Array.from(args.records).map((v, i) => (i % RECORD_WIDTH === 2 ? v + 1 : v));
+	expect(records.slice(RECORD_WIDTH, -RECORD_WIDTH)).toEqual(expected);
+}
+
+/** The per-host directories under `root`. */
+function hostDirs(root: string): string[] {
+	return readdirSync(root).filter((name) => name.startsWith('macro-host-'));
+}
+
+let root: string;
+beforeEach(() => {
+	root = mkdtempSync(join(tmpdir(), 'macro-host-bulk-root-'));
+});
+afterEach(() => {
+	rmSync(root, { recursive: true, force: true });
+});
+
+describe.each(['json', 'msgpack'] as const)('bulk streams (%s)', (encoding) => {
+	it('send a large stream through a slot file and read the answer back from it', async () => {
+		const { host } = await startHost({ encoding, warmStandby: false, bulk: { dir: root } });
+		await host.loadLibrary(LIBC_BASIC);
+		const args = bigStream(20_000);
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
+		const [dir] = hostDirs(root);
+		expect(readdirSync(join(root, dir))).toEqual(['slot-0']);
+		await host.close();
+		expect(hostDirs(root)).toEqual([]);
+	});
+
+	it('keep a small stream inline', async () => {
+		const { host } = await startHost({ encoding, warmStandby: false, bulk: { dir: root } });
+		await host.loadLibrary(LIBC_BASIC);
+		const args = bigStream(10);
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
+		expect(readdirSync(join(root, hostDirs(root)[0]))).toEqual([]);
+	});
+});
+
+describe('bulk streams', () => {
+	it('are off with bulk: false: no directory, and large streams still work inline', async () => {
+		const { host } = await startHost({ warmStandby: false, bulk: false });
+		await host.loadLibrary(LIBC_BASIC);
+		const args = bigStream(5000);
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
+		expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`macro-host-${process.pid}-`))).toEqual([]);
+	});
+
+	it('go inline when the directory cannot be made', async () => {
+		const { host } = await startHost({ warmStandby: false, bulk: { dir: join(root, 'missing', 'deeper') } });
+		await host.loadLibrary(LIBC_BASIC);
+		const args = bigStream(5000);
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
+		expect(existsSync(join(root, 'missing'))).toBe(false);
+	});
+
+	it('go inline past the slot pool: many large calls in flight are all answered', async () => {
+		const { host } = await startHost({ encoding: 'msgpack', warmStandby: false, bulk: { dir: root } });
+		await host.loadLibrary(LIBC_BASIC);
+		const calls = Array.from({ length: MAX_SLOTS * 3 }, (_, i) => bigStream(3000, `c${i}_`));
+		const results = await Promise.all(calls.map((args) => host.expandInline({ name: 'wrap', args })));
+		results.forEach((result, i) => expectWrappedBig(result, calls[i]));
+		const slots = readdirSync(join(root, hostDirs(root)[0]));
+		expect(slots.length).toBeGreaterThan(1);
+		expect(slots.length).toBeLessThanOrEqual(MAX_SLOTS);
+	});
+
+	it('survive a crash: queued large calls are re-sent to the new host, the crashed call is reported', async () => {
+		const { host } = await startHost({ encoding: 'msgpack', warmStandby: false, bulk: { dir: root } });
+		await host.loadLibrary(LIBC_BASIC);
+		const before = bigStream(4000, 'b');
+		const after = bigStream(4000, 'a');
+		const firstDir = hostDirs(root)[0];
+		const calls = [
+			host.expandInline({ name: 'wrap', args: before }),
+			host.expandInline({ name: 'bang_segv', args: bigStream(4000, 's') }),
+			host.expandInline({ name: 'wrap', args: after }),
+		];
+		const [ok, crashed, resent] = await Promise.all(calls);
+		expectWrappedBig(ok, before);
+		expect(crashed).toMatchObject({ outcome: 'bail', diagnostics: [{ code: 'host-crash' }] });
+		expectWrappedBig(resent, after);
+		// The dead host's directory went with it; the new host has its own.
+		expect(hostDirs(root)).not.toContain(firstDir);
+		expect(hostDirs(root)).toHaveLength(1);
+	});
+
+	it("remove a dead client's directories when a client starts", async () => {
+		const dead = deadPid();
+		const stale = join(root, `macro-host-${dead}-abc123`);
+		mkdirSync(stale);
+		const live = join(root, `macro-host-${process.pid}-xyz789`);
+		mkdirSync(live);
+		const host = await MacroHost.start({ warmStandby: false, bulk: { dir: root } });
+		try {
+			expect(existsSync(stale)).toBe(false);
+			expect(existsSync(live)).toBe(true);
+		} finally {
+			await host.close();
+		}
+	});
+});
+
+describe('BulkChannel', () => {
+	const request = (id: number, args: unknown) => ({ jsonrpc: '2.0', id, method: 'expandInline', params: { name: 'wrap', args } }) as never;
+
+	it('sends a request inline when its slot cannot be written', () => {
+		const channel = BulkChannel.create({ root, minBytes: 0 });
+		if (typeof channel === 'string') throw new Error(channel);
+		channel.enable(true);
+		rmSync(channel.offer.dir, { recursive: true });
+		const message = request(1, bigStream(100));
+		expect(channel.outgoing(message)).toBe(message);
+		channel.dispose();
+	});
+
+	it('turns an answer it cannot read back into a bail with a bad-result diagnostic', () => {
+		const channel = BulkChannel.create({ root, minBytes: 0 });
+		if (typeof channel === 'string') throw new Error(channel);
+		channel.enable(true);
+		const sent = channel.outgoing(request(1, bigStream(100))) as { params: { args: { bulk: { slot: number } } } };
+		expect(sent.params.args.bulk.slot).toBe(0);
+		const response = { jsonrpc: '2.0', id: 1, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot: 0, offset: 0, tokens: 1_000_000, textBytes: 0 } } } };
+		const answer = channel.incoming(response as never) as { result: ExpandResult };
+		expect(answer.result.outcome).toBe('bail');
+		expect(answer.result.diagnostics).toEqual([
+			{
+				severity: 'error',
+				code: 'bad-result',
+				message: expect.stringMatching(/^bad result: the host's answer is unreadable: result\.tokens could not be read from .*slot-0 \(the file ends \d+ bytes short\)$/),
+			},
+		]);
+		channel.dispose();
+		expect(existsSync(channel.offer.dir)).toBe(false);
+	});
+
+	it('sends nothing through slots until enabled', () => {
+		const channel = BulkChannel.create({ root, minBytes: 0 });
+		if (typeof channel === 'string') throw new Error(channel);
+		const message = request(1, bigStream(100));
+		expect(channel.outgoing(message)).toBe(message);
+		channel.dispose();
+	});
+});
+
+/** A process id no process has now. */
+function deadPid(): number {
+	for (let pid = 4_000_000; ; pid--) {
+		try {
+			process.kill(pid, 0);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ESRCH') return pid;
+		}
+	}
+}
