@@ -5,14 +5,15 @@
  *
  * A slot belongs to one request from the moment its streams are written until its response is read,
  * so the host never sees a slot change under it, and a slot is reused afterwards (its pages stay
- * allocated: writing into a fresh file costs about twice as much). At most {@link MAX_SLOTS} requests
+ * allocated and mapped). Streams are copied into the slot's mapping and answers out of it
+ * (protocol/node/mapped-file.ts, loaded with koffi only when a host takes the offer). At most {@link MAX_SLOTS} requests
  * hold one at a time; beyond that, and whenever a write fails (a full /dev/shm, say), a stream goes
  * inline, as it would without bulk streams. Nothing here throws into the transport.
  *
  * The directory is removed when the host is disposed, and on exit; a client killed outright leaves
  * it behind, and the next client on the machine removes directories whose owner is gone.
  */
-import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writevSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'vscode-jsonrpc';
@@ -29,6 +30,7 @@ import {
 	type BulkTokenStream,
 } from '../protocol/bulk.js';
 import type { Diagnostic, ExpandResult } from '../protocol/expand.js';
+import type { MappedFile } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH, type TokenStream } from '../protocol/token-stream.js';
 
 /** Most requests holding a slot at once: each slot is a file in memory as large as the largest stream sent through it. */
@@ -63,10 +65,12 @@ export function defaultBulkRoot(): string {
 
 interface Slot {
 	readonly n: number;
-	readonly fd: number;
-	/** Bytes the file may hold now (the end of the largest write). */
+	readonly file: MappedFile;
+	/** The end of the largest stream written or read, to know when to cut the file back. */
 	size: number;
 }
+
+type MappedFileModule = typeof import('../protocol/node/mapped-file.js');
 
 /** The slot files of one host. */
 export class BulkChannel {
@@ -76,12 +80,17 @@ export class BulkChannel {
 	readonly #free: Slot[] = [];
 	readonly #byRequest = new Map<number | string, Slot>();
 	#created = 0;
-	// Reused for text going out and coming back; grows to the largest text seen.
-	#scratch = Buffer.allocUnsafeSlow(64 * 1024);
+	// koffi and the mapping code, imported in the background from the start, awaited before the offer.
+	readonly #module: Promise<MappedFileModule | string>;
+	#mapping: MappedFileModule | undefined;
 
 	private constructor(dir: string, minBytes: number) {
 		this.offer = { dir, minBytes };
 		liveDirs.add(dir);
+		this.#module = import('../protocol/node/mapped-file.js').then(
+			(module) => (module.CAN_MAP_FILES ? module : `slot files are only mapped on Linux, not on ${process.platform}`),
+			(error: unknown) => `the mapping code failed to load (${describeError(error)})`,
+		);
 	}
 
 	/** A channel in a new private directory under `settings.root`, or why there can be none. */
@@ -94,9 +103,17 @@ export class BulkChannel {
 		}
 	}
 
+	/** Resolves once the channel can map slots; a string says why it cannot (then it offers nothing). */
+	async ready(): Promise<string | undefined> {
+		const module = await this.#module;
+		if (typeof module === 'string') return module;
+		this.#mapping = module;
+		return undefined;
+	}
+
 	/** Turns sending through slots on, once the host said it can read them (capabilities.bulk). */
 	enable(on: boolean): void {
-		this.#enabled = on && !this.#disposed;
+		this.#enabled = on && !this.#disposed && this.#mapping !== undefined;
 	}
 
 	get enabled(): boolean {
@@ -117,13 +134,11 @@ export class BulkChannel {
 		const slot = this.#takeSlot();
 		if (slot === undefined) return message;
 		const copy: Record<string, unknown> = { ...params };
-		let offset = 0;
 		try {
-			for (const field of large) {
-				const ref = this.#write(slot, params[field] as TokenStream, offset);
-				copy[field] = { bulk: ref } satisfies BulkTokenStream;
-				offset = alignBulk(offset + ref.tokens * BULK_RECORD_BYTES + ref.textBytes);
-			}
+			const refs = this.#write(slot, large.map((field) => params[field] as TokenStream));
+			large.forEach((field, i) => {
+				copy[field] = { bulk: refs[i] } satisfies BulkTokenStream;
+			});
 		} catch {
 			// A full or vanished directory: this request goes inline, as without bulk streams.
 			this.#release(slot);
@@ -158,7 +173,8 @@ export class BulkChannel {
 		this.#enabled = false;
 		for (const slot of [...this.#free, ...this.#byRequest.values()]) {
 			try {
-				closeSync(slot.fd);
+				slot.file.unmap();
+				closeSync(slot.file.fd);
 			} catch {
 				// Already closed.
 			}
@@ -169,15 +185,21 @@ export class BulkChannel {
 		liveDirs.delete(this.offer.dir);
 	}
 
-	/** True for a token stream of at least minBytes; the exact UTF-8 length is only counted near the line. */
+	/**
+	 * True for a well-formed token stream of at least minBytes (the exact UTF-8 length is only counted
+	 * near the line). A malformed one stays inline, where the host's checks name what is wrong with it:
+	 * copied into a slot, a number that is not a u32 would silently wrap.
+	 */
 	#isLarge(value: unknown): boolean {
 		if (!isObject(value) || typeof value.text !== 'string') return false;
-		const records = value.records as ArrayLike<number> | undefined;
-		if (records === undefined || typeof records.length !== 'number') return false;
+		const records = value.records;
+		if (!(records instanceof Uint32Array) && !Array.isArray(records)) return false;
+		if (records.length % RECORD_WIDTH !== 0) return false;
 		const recordBytes = records.length * 4;
 		const min = this.offer.minBytes;
 		if (recordBytes + value.text.length * 3 < min) return false;
-		return recordBytes + value.text.length >= min || recordBytes + Buffer.byteLength(value.text, 'utf8') >= min;
+		if (recordBytes + value.text.length < min && recordBytes + Buffer.byteLength(value.text, 'utf8') < min) return false;
+		return records instanceof Uint32Array || allU32(records);
 	}
 
 	#takeSlot(): Slot | undefined {
@@ -188,7 +210,7 @@ export class BulkChannel {
 		try {
 			const fd = openSync(join(this.offer.dir, slotFileName(n)), 'w+', 0o600);
 			this.#created++;
-			return { n, fd, size: 0 };
+			return { n, file: new this.#mapping!.MappedFile(fd, slotFileName(n)), size: 0 };
 		} catch {
 			return undefined;
 		}
@@ -198,8 +220,9 @@ export class BulkChannel {
 		if (this.#disposed) return;
 		if (slot.size > KEEP_SLOT_BYTES) {
 			try {
-				// The host re-checks a slot's size before it maps it again.
-				ftruncateSync(slot.fd, 0);
+				// Unmapped first: no view may reach past the new end. The host re-checks the size before each use.
+				slot.file.unmap();
+				ftruncateSync(slot.file.fd, 0);
 				slot.size = 0;
 			} catch {
 				// Keeping the pages is only a waste.
@@ -208,38 +231,49 @@ export class BulkChannel {
 		this.#free.push(slot);
 	}
 
-	/** Writes one stream at `offset` of the slot: its records as they lie in memory, then its text as UTF-8. */
-	#write(slot: Slot, stream: TokenStream, offset: number): BulkRef {
-		const records = stream.records instanceof Uint32Array ? stream.records : Uint32Array.from(stream.records);
-		const textBytes = Buffer.byteLength(stream.text, 'utf8');
-		if (textBytes > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(textBytes, this.#scratch.length * 2));
-		this.#scratch.write(stream.text, 0, textBytes, 'utf8');
-		const parts = [new Uint8Array(records.buffer, records.byteOffset, records.byteLength), this.#scratch.subarray(0, textBytes)];
-		writeAll(slot.fd, parts, offset);
-		const end = offset + records.byteLength + textBytes;
+	/**
+	 * Copies streams into the slot, back to back from its start (each at a multiple of 8): records as
+	 * u32s, then text as UTF-8. Throws when the slot cannot be grown (the caller sends them inline).
+	 */
+	#write(slot: Slot, streams: readonly TokenStream[]): BulkRef[] {
+		const layout: BulkRef[] = [];
+		let end = 0;
+		for (const stream of streams) {
+			const offset = alignBulk(end);
+			const ref = { slot: slot.n, offset, tokens: stream.records.length / RECORD_WIDTH, textBytes: Buffer.byteLength(stream.text, 'utf8') };
+			layout.push(ref);
+			end = offset + ref.tokens * BULK_RECORD_BYTES + ref.textBytes;
+		}
+		const bytes = slot.file.forWriting(end);
+		const view = Buffer.from(bytes);
+		streams.forEach((stream, i) => {
+			const { offset, tokens, textBytes } = layout[i];
+			// A number array (a JSON client's records) converts in the same copy.
+			new Uint32Array(bytes, offset, tokens * RECORD_WIDTH).set(stream.records);
+			view.write(stream.text, offset + tokens * BULK_RECORD_BYTES, textBytes, 'utf8');
+		});
 		if (end > slot.size) slot.size = end;
-		return { slot: slot.n, offset, tokens: records.length / RECORD_WIDTH, textBytes };
+		return layout;
 	}
 
-	/** Reads an answer's tokens from the slot; a string says why they could not be read. */
+	/** Copies an answer's tokens out of the slot; a string says why they could not be read. */
 	#read(slot: Slot, stream: BulkTokenStream): TokenStream | string {
 		const problem = checkBulkRef(stream, 'result.tokens');
 		if (problem !== undefined) return problem;
 		const ref = stream.bulk;
 		if (ref.slot !== slot.n) return `result.tokens.bulk.slot is ${ref.slot}, but the request was sent in slot ${slot.n}`;
+		const recordBytes = ref.tokens * BULK_RECORD_BYTES;
+		const end = ref.offset + recordBytes + ref.textBytes;
 		try {
-			// allocUnsafeSlow: the bytes are overwritten at once, so V8 need not zero them, and the buffer is the array's own.
-			const bytes = Buffer.allocUnsafeSlow(ref.tokens * BULK_RECORD_BYTES);
-			readAll(slot.fd, bytes, ref.offset);
-			const records = new Uint32Array(bytes.buffer, bytes.byteOffset, ref.tokens * RECORD_WIDTH);
-			if (ref.textBytes > this.#scratch.length) this.#scratch = Buffer.allocUnsafeSlow(Math.max(ref.textBytes, this.#scratch.length * 2));
-			const text = this.#scratch.subarray(0, ref.textBytes);
-			readAll(slot.fd, text, ref.offset + records.byteLength);
-			const end = ref.offset + records.byteLength + ref.textBytes;
+			const bytes = slot.file.forReading(end);
+			// allocUnsafeSlow: overwritten at once, so not zeroed first, and the array's own buffer (it outlives the slot).
+			const records = Buffer.allocUnsafeSlow(recordBytes);
+			records.set(new Uint8Array(bytes, ref.offset, recordBytes));
+			const text = Buffer.from(bytes).toString('utf8', ref.offset + recordBytes, end);
 			if (end > slot.size) slot.size = end;
-			return { text: text.toString('utf8'), records };
+			return { text, records: new Uint32Array(records.buffer, records.byteOffset, ref.tokens * RECORD_WIDTH) };
 		} catch (error) {
-			return `result.tokens could not be read from ${join(this.offer.dir, slotFileName(slot.n))} (${describeError(error)})`;
+			return `result.tokens could not be read from ${join(this.offer.dir, slotFileName(slot.n))} (${error instanceof Error ? error.message : String(error)})`;
 		}
 	}
 }
@@ -248,25 +282,6 @@ export class BulkChannel {
 function badAnswer(result: ExpandResult, problem: string): ExpandResult {
 	const diagnostic: Diagnostic = { severity: 'error', code: 'bad-result', message: `bad result: the host's answer is unreadable: ${problem}` };
 	return { outcome: 'bail', diagnostics: [...(result.diagnostics ?? []), diagnostic] };
-}
-
-function writeAll(fd: number, parts: Uint8Array[], start: number): void {
-	let position = start;
-	for (const part of parts) {
-		for (let done = 0; done < part.byteLength; ) {
-			const n = writevSync(fd, [part.subarray(done)], position);
-			done += n;
-			position += n;
-		}
-	}
-}
-
-function readAll(fd: number, into: Uint8Array, start: number): void {
-	for (let done = 0; done < into.byteLength; ) {
-		const n = readSync(fd, into, done, into.byteLength - done, start + done);
-		if (n === 0) throw new Error(`the file ends ${into.byteLength - done} bytes short`);
-		done += n;
-	}
 }
 
 /** Directories of channels not yet disposed, removed if the client exits first. */
@@ -310,6 +325,14 @@ function isAlive(pid: number): boolean {
 		// EPERM: alive, someone else's.
 		return (error as NodeJS.ErrnoException).code === 'EPERM';
 	}
+}
+
+function allU32(numbers: readonly unknown[]): boolean {
+	for (let i = 0; i < numbers.length; i++) {
+		const n = numbers[i];
+		if (typeof n !== 'number' || n >>> 0 !== n) return false;
+	}
+	return true;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

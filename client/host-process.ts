@@ -119,7 +119,7 @@ export class HostProcess {
 	#progress = 0;
 	// Large streams' slot files (options.bulk), or why there are none.
 	readonly #bulk: BulkChannel | undefined;
-	readonly #bulkUnavailable: string | undefined;
+	#bulkUnavailable: string | undefined;
 
 	private constructor(options: NormalizedOptions) {
 		// The limit goes on the command line only when it is not the host's own default.
@@ -157,7 +157,13 @@ export class HostProcess {
 	 * when the host took it. Settles like {@link request}.
 	 */
 	async initialize(clientName: string, timeoutMs: number): Promise<InitializeResult> {
-		const bulk = this.#bulk;
+		// The mapping code loads while the host starts; without it there is no offer.
+		const unavailable = await this.#bulk?.ready();
+		if (unavailable !== undefined) {
+			this.#bulkUnavailable = unavailable;
+			this.#bulk?.dispose();
+		}
+		const bulk = unavailable === undefined ? this.#bulk : undefined;
 		const init = await this.request(
 			InitializeRequest.type,
 			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, ...(bulk ? { bulk: bulk.offer } : {}) },

@@ -2,34 +2,23 @@
  * The host's side of bulk streams (protocol/bulk.ts): reads a request's large streams from the
  * client's slot files in place, and writes a large answer back into the request's slot.
  *
- * Reading maps each slot file once (read-only, shared) and hands out views of the mapping: a
- * stream's records go to the library at the address they lie at, with no copy. A mapping is only
- * replaced (unmapped) when a later request needs bytes past its end; requests are served one at a
- * time and nothing keeps a view past its request (the wasm worker gets copies), so no view outlives
- * its mapping. Writing uses pwrite, not the mapping: on a full memory file system a write through a
- * mapping is a SIGBUS, a pwrite is an ENOSPC the host can answer inline instead.
+ * Each slot file is mapped once (protocol/node/mapped-file.ts, which also says why stores into it
+ * cannot fault) and views of the mapping are what streams hold: a stream's records go to the library
+ * at the address they lie at, with no copy, and an answer is copied once, from library memory into
+ * the slot. A mapping is only replaced when a later request needs bytes past its end; requests are
+ * served one at a time and nothing keeps a view past its request (the wasm worker gets copies), so no
+ * view outlives its mapping.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, fstatSync, openSync, statSync, writevSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import koffi from 'koffi';
 import { bulkSize, slotFileName, type BulkOffer, type BulkRef, type BulkTokenStream } from '../protocol/bulk.js';
+import { CAN_MAP_FILES, MappedFile, MappedFileError } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH } from '../protocol/token-stream.js';
 import type { Expansion, MappedTokenStream, TokenSink } from './expander.js';
 
 /** An expansion whose tokens travel through a slot. */
 export type WireExpansion = Omit<Expansion, 'tokens' | 'written'> & { tokens: BulkTokenStream };
-import { getLibc, LibcConstants, MAP_FAILED } from './libc.js';
-
-/** One slot file, open and mapped. */
-interface Slot {
-	fd: number;
-	/** The mapping's address and length; length 0 when nothing is mapped yet. */
-	address: number | bigint;
-	length: number;
-	/** The mapping as an ArrayBuffer (koffi.view): views of it are what streams hold. */
-	bytes: ArrayBuffer | undefined;
-}
 
 /** A bulk stream that cannot be read; dispatch answers it with InvalidParams. */
 export class BulkReadError extends Error {
@@ -38,7 +27,7 @@ export class BulkReadError extends Error {
 
 /** The slot files of one session. */
 export class BulkSlots {
-	private readonly slots = new Map<number, Slot>();
+	private readonly slots = new Map<number, MappedFile>();
 
 	private constructor(
 		readonly dir: string,
@@ -48,12 +37,12 @@ export class BulkSlots {
 
 	/** The slots of the directory the client offered, or why the host cannot use it. */
 	static open(offer: BulkOffer, log: (line: string) => void): BulkSlots | string {
-		if (process.platform !== 'linux' && process.platform !== 'darwin') return `mapping files is not supported on ${process.platform}`;
+		if (!CAN_MAP_FILES) return `slot files are only mapped on Linux, not on ${process.platform}`;
 		if (!isAbsolute(offer.dir)) return `${JSON.stringify(offer.dir)} is not an absolute path`;
 		try {
 			if (!statSync(offer.dir).isDirectory()) return `${offer.dir} is not a directory`;
 		} catch (error) {
-			return `${offer.dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+			return `${offer.dir} cannot be read (${describeError(error)})`;
 		}
 		return new BulkSlots(offer.dir, offer.minBytes, log);
 	}
@@ -67,7 +56,13 @@ export class BulkSlots {
 		const ref = stream.bulk;
 		if (ref.tokens === 0 && ref.textBytes === 0) return mappedStream(new Uint32Array(0), new Uint8Array(0));
 		const end = ref.offset + bulkSize(ref.tokens, ref.textBytes);
-		const bytes = this.mapped(ref.slot, end, field);
+		let bytes: ArrayBuffer;
+		try {
+			bytes = this.slot(ref.slot, field).forReading(end);
+		} catch (error) {
+			if (error instanceof MappedFileError) throw new BulkReadError(`${field}: ${error.message}`);
+			throw error;
+		}
 		const recordsEnd = ref.offset + ref.tokens * RECORD_WIDTH * 4;
 		const utf8 = new Uint8Array(bytes, recordsEnd, ref.textBytes);
 		if (!isUtf8(utf8)) throw new BulkReadError(`${field}: the text in ${slotFileName(ref.slot)} (bytes ${recordsEnd}..${end}) is not valid UTF-8`);
@@ -100,46 +95,30 @@ export class BulkSlots {
 		return ref === undefined ? expansion : { ...expansion, tokens: { bulk: ref } };
 	}
 
-	/** Writes records, then text, at the start of `slot`; undefined (and a line in the log) when the write fails. */
+	/** Closes every slot (a new initialize replaced the session's directory). */
+	dispose(): void {
+		for (const slot of this.slots.values()) {
+			slot.unmap();
+			closeSync(slot.fd);
+		}
+		this.slots.clear();
+	}
+
+	/** Copies records, then text, to the start of `slot`; undefined (and a line in the log) when it cannot. */
 	private write(slot: number, records: Uint32Array, text: Uint8Array): BulkRef | undefined {
 		const ref: BulkRef = { slot, offset: 0, tokens: records.length / RECORD_WIDTH, textBytes: text.byteLength };
 		try {
-			const fd = this.slot(slot, 'the answer').fd;
-			writeAll(fd, [new Uint8Array(records.buffer, records.byteOffset, records.byteLength), text]);
+			const bytes = this.slot(slot, 'the answer').forWriting(records.byteLength + text.byteLength);
+			new Uint32Array(bytes, 0, records.length).set(records);
+			new Uint8Array(bytes, records.byteLength, text.byteLength).set(text);
 			return ref;
 		} catch (error) {
-			this.log(`could not write ${bulkSize(ref.tokens, ref.textBytes)} bytes of an answer into ${slotFileName(slot)} (${describeError(error)}); sending it inline`);
+			this.log(`could not write an answer of ${bulkSize(ref.tokens, ref.textBytes)} bytes into ${slotFileName(slot)} (${describeError(error)}); sending it inline`);
 			return undefined;
 		}
 	}
 
-	/** Unmaps and closes every slot (the host is ending, or a test is done with it). */
-	dispose(): void {
-		for (const slot of this.slots.values()) this.unmap(slot);
-		for (const slot of this.slots.values()) closeSync(slot.fd);
-		this.slots.clear();
-	}
-
-	/** The slot's mapping, covering at least `end` bytes; throws BulkReadError when the file is shorter. */
-	private mapped(n: number, end: number, field: string): ArrayBuffer {
-		const slot = this.slot(n, field);
-		if (slot.bytes !== undefined && end <= slot.length) return slot.bytes;
-		const size = fstatSync(slot.fd).size;
-		if (end > size) {
-			throw new BulkReadError(`${field}: the stream ends at byte ${end} of ${slotFileName(n)}, which has only ${size} bytes`);
-		}
-		// The whole file, so a request's other stream in the same slot is covered by the same mapping.
-		this.unmap(slot);
-		const libc = getLibc();
-		const address = libc.mmap(size, LibcConstants.PROT_READ, LibcConstants.MAP_SHARED, slot.fd);
-		if (BigInt(address) === MAP_FAILED) throw new BulkReadError(`${field}: cannot map ${slotFileName(n)}: ${libc.lastError()}`);
-		slot.address = address;
-		slot.length = size;
-		slot.bytes = koffi.view(address, size);
-		return slot.bytes;
-	}
-
-	private slot(n: number, what: string): Slot {
+	private slot(n: number, what: string): MappedFile {
 		let slot = this.slots.get(n);
 		if (slot !== undefined) return slot;
 		const path = join(this.dir, slotFileName(n));
@@ -149,16 +128,9 @@ export class BulkSlots {
 		} catch (error) {
 			throw new BulkReadError(`${what}: cannot open the slot file ${path} (${describeError(error)})`);
 		}
-		slot = { fd, address: 0, length: 0, bytes: undefined };
+		slot = new MappedFile(fd, slotFileName(n));
 		this.slots.set(n, slot);
 		return slot;
-	}
-
-	private unmap(slot: Slot): void {
-		if (slot.bytes === undefined) return;
-		getLibc().munmap(slot.address, slot.length);
-		slot.bytes = undefined;
-		slot.length = 0;
 	}
 }
 
@@ -175,18 +147,7 @@ function mappedStream(records: Uint32Array, utf8: Uint8Array): MappedTokenStream
 	};
 }
 
-/** Writes every part, back to back from byte 0; writev may write less than asked, so it goes on until done or an error. */
-function writeAll(fd: number, parts: Uint8Array[]): void {
-	let position = 0;
-	for (const part of parts) {
-		for (let done = 0; done < part.byteLength; ) {
-			const n = writevSync(fd, [part.subarray(done)], position);
-			done += n;
-			position += n;
-		}
-	}
-}
-
 function describeError(error: unknown): string {
+	if (error instanceof MappedFileError) return error.code;
 	return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }

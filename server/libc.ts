@@ -1,6 +1,6 @@
 /**
  * The few libc calls the host makes about its own process (fd juggling, rlimits, prctl), bound with
- * koffi once and on first use. stdout-guard.ts, process-hygiene.ts and bulk-slots.ts use them.
+ * koffi once and on first use. Only stdout-guard.ts and process-hygiene.ts use them.
  */
 import koffi from 'koffi';
 
@@ -15,9 +15,6 @@ export const LibcConstants = {
 	/** prctl option: the signal this process gets when its parent dies (Linux only). */
 	PR_SET_PDEATHSIG: 1,
 	SIGKILL: 9,
-	/** mmap protection and flags (same values on macOS). */
-	PROT_READ: 1,
-	MAP_SHARED: 1,
 } as const;
 
 /** Typed libc functions. */
@@ -30,15 +27,9 @@ export interface Libc {
 	getppid(): number;
 	/** prctl(option, arg2); undefined where prctl does not exist (not Linux). */
 	prctl?: (option: number, arg2: number) => number;
-	/** mmap(NULL, length, prot, flags, fd, 0): the address (koffi.view takes it), or {@link MAP_FAILED}. */
-	mmap(length: number, prot: number, flags: number, fd: number): number | bigint;
-	munmap(address: number | bigint, length: number): number;
 	/** The C errno of the last failed call, as a readable string. */
 	lastError(): string;
 }
-
-/** What mmap returns on failure: (void *)-1, as koffi gives a uintptr_t too large for a number. */
-export const MAP_FAILED = 2n ** 64n - 1n;
 
 let libc: Libc | undefined;
 
@@ -50,17 +41,12 @@ export function getLibc(): Libc {
 	const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
 	const strerror = lib.func('const char *strerror(int errnum)');
 	const prctl = process.platform === 'linux' ? lib.func('int prctl(int option, ...)') : undefined;
-	// Addresses stay numbers (uintptr_t) so that MAP_FAILED, (void *)-1, is comparable.
-	const mmap = lib.func('uintptr_t mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)');
-	const munmap = lib.func('int munmap(uintptr_t addr, size_t length)');
 	libc = {
 		fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
 		dup2: lib.func('int dup2(int oldfd, int newfd)') as (a: number, b: number) => number,
 		setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
 		getppid: lib.func('int getppid(void)') as () => number,
 		prctl: prctl ? (option, arg2) => prctl(option, 'unsigned long', arg2) as number : undefined,
-		mmap: (length, prot, flags, fd) => mmap(null, length, prot, flags, fd, 0) as number | bigint,
-		munmap: (address, length) => munmap(address, length) as number,
 		lastError: () => {
 			const errno = koffi.errno();
 			return `${strerror(errno) as string} (errno ${errno})`;

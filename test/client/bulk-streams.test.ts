@@ -3,7 +3,7 @@
  * small ones stay inline, and every failure (no directory, a full slot pool, a crash, an unreadable
  * answer, a dead client's leftovers) ends in a correct answer or a clear diagnostic.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -138,20 +138,42 @@ describe('bulk streams', () => {
 describe('BulkChannel', () => {
 	const request = (id: number, args: unknown) => ({ jsonrpc: '2.0', id, method: 'expandInline', params: { name: 'wrap', args } }) as never;
 
-	it('sends a request inline when its slot cannot be written', () => {
+	async function openChannel(): Promise<BulkChannel> {
 		const channel = BulkChannel.create({ root, minBytes: 0 });
 		if (typeof channel === 'string') throw new Error(channel);
+		expect(await channel.ready()).toBeUndefined();
 		channel.enable(true);
+		return channel;
+	}
+
+	it('sends a request inline when its slot file cannot be made', async () => {
+		const channel = await openChannel();
 		rmSync(channel.offer.dir, { recursive: true });
 		const message = request(1, bigStream(100));
 		expect(channel.outgoing(message)).toBe(message);
 		channel.dispose();
 	});
 
-	it('turns an answer it cannot read back into a bail with a bad-result diagnostic', () => {
-		const channel = BulkChannel.create({ root, minBytes: 0 });
-		if (typeof channel === 'string') throw new Error(channel);
-		channel.enable(true);
+	it('sends a request inline when its slot cannot be grown (a full file system)', async () => {
+		const channel = await openChannel();
+		// Every allocation in /dev/full fails, as in a full /dev/shm: posix_fallocate refuses before any store could fault.
+		symlinkSync('/dev/full', join(channel.offer.dir, 'slot-0'));
+		const message = request(1, bigStream(100));
+		expect(channel.outgoing(message)).toBe(message);
+		channel.dispose();
+	});
+
+	it('keeps a JSON stream whose records are not all u32 inline, for the host to name the problem', async () => {
+		const channel = await openChannel();
+		const stream = bigStream(100);
+		const message = request(1, { text: stream.text, records: [...Array.from(stream.records).slice(0, -1), -1] });
+		expect(channel.outgoing(message)).toBe(message);
+		expect(readdirSync(channel.offer.dir)).toEqual([]);
+		channel.dispose();
+	});
+
+	it('turns an answer it cannot read back into a bail with a bad-result diagnostic', async () => {
+		const channel = await openChannel();
 		const sent = channel.outgoing(request(1, bigStream(100))) as { params: { args: { bulk: { slot: number } } } };
 		expect(sent.params.args.bulk.slot).toBe(0);
 		const response = { jsonrpc: '2.0', id: 1, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot: 0, offset: 0, tokens: 1_000_000, textBytes: 0 } } } };
@@ -161,16 +183,19 @@ describe('BulkChannel', () => {
 			{
 				severity: 'error',
 				code: 'bad-result',
-				message: expect.stringMatching(/^bad result: the host's answer is unreadable: result\.tokens could not be read from .*slot-0 \(the file ends \d+ bytes short\)$/),
+				message: expect.stringMatching(
+					/^bad result: the host's answer is unreadable: result\.tokens could not be read from .*slot-0 \(the stream ends at byte 24000000 of slot-0, which has only \d+ bytes\)$/,
+				),
 			},
 		]);
 		channel.dispose();
 		expect(existsSync(channel.offer.dir)).toBe(false);
 	});
 
-	it('sends nothing through slots until enabled', () => {
+	it('sends nothing through slots until enabled', async () => {
 		const channel = BulkChannel.create({ root, minBytes: 0 });
 		if (typeof channel === 'string') throw new Error(channel);
+		await channel.ready();
 		const message = request(1, bigStream(100));
 		expect(channel.outgoing(message)).toBe(message);
 		channel.dispose();
