@@ -2,14 +2,17 @@
  * Protocol fuzzing against the real host process (`node dist/server/main.js`): 10,000 generated
  * inputs (fast-check) in batches through one host. Broken headers, bad Content-Length values,
  * truncated bodies, bodies that are not JSON, valid JSON-RPC with wrong param shapes, types and
- * missing fields, unknown methods and notifications, odd ids, blank lines; then 64 MiB messages.
+ * missing fields, unknown methods and notifications, odd ids, blank lines, bulk-stream references to
+ * slot files that hold a stream, garbage, nothing or do not exist; then 64 MiB messages.
  *
  * After each batch a probe request must be answered, and every request of the batch that carried a
  * usable id must have been answered exactly once (with a result or a JSON-RPC error). The host never
  * exits, its stdout only ever carries well-formed frames, and its resident memory stays flat.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_MAIN, LIBC_BASIC } from './support.js';
@@ -162,8 +165,42 @@ const validStream = fc.array(fc.stringMatching(/^[a-z_][a-z0-9_]{0,6}$/), { maxL
 	return { text, records };
 });
 
+/**
+ * The bulk directory the host is offered: slot-0 holds a sound stream (until an answer overwrites it),
+ * slot-1 holds bytes that are not a stream, slot-2 is empty, and other slots do not exist.
+ */
+const BULK_DIR = mkdtempSync(join(tmpdir(), 'macro-host-fuzz-bulk-'));
+{
+	const text = 'alpha_beta';
+	const records = Uint32Array.from([0, 0, 0, 5, 10, 15, 1, 0, 5, 1, 15, 16, 0, 0, 6, 4, 16, 20]);
+	writeFileSync(join(BULK_DIR, 'slot-0'), Buffer.concat([Buffer.from(records.buffer), Buffer.from(text)]));
+	writeFileSync(join(BULK_DIR, 'slot-1'), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff)));
+	writeFileSync(join(BULK_DIR, 'slot-2'), '');
+}
+const BULK_OFFER = { dir: BULK_DIR, minBytes: 0 };
+
+/** References to slot files: mostly near the real ones, with wrong numbers and shapes mixed in. */
+const bulkStream = fc.record({
+	bulk: fc.oneof(
+		{
+			weight: 4,
+			arbitrary: fc.record(
+				{
+					slot: fc.oneof(fc.nat({ max: 3 }), u32ish),
+					offset: fc.oneof(fc.nat({ max: 8 }).map((n) => n * 8), u32ish),
+					tokens: fc.oneof(fc.nat({ max: 4 }), fc.nat({ max: 200 }), fc.constant(2 ** 40), u32ish),
+					textBytes: fc.oneof(fc.nat({ max: 12 }), fc.nat({ max: 5000 }), u32ish),
+				},
+				{ requiredKeys: [] },
+			),
+		},
+		{ weight: 1, arbitrary: fc.anything() },
+	),
+});
+
 const tokenStream = fc.oneof(
 	{ weight: 4, arbitrary: validStream },
+	{ weight: 2, arbitrary: bulkStream },
 	// Malformed: counts that are not a multiple of six, fields that are not u32, offsets past the text.
 	{ weight: 3, arbitrary: fc.record({ text: fc.string({ maxLength: 20 }), records: fc.array(u32ish, { maxLength: 24 }) }) },
 	{ weight: 1, arbitrary: fc.record({ text: fc.anything(), records: fc.anything() }, { requiredKeys: [] }) },
@@ -180,7 +217,10 @@ const maybe = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb, fc.anything());
 
 /** Params for a method: usually close to the right shape, with wrong types and missing fields mixed in. */
 const paramsFor: Record<string, fc.Arbitrary<unknown>> = {
-	initialize: fc.record({ protocolVersion: fc.oneof(fc.constant(1), fc.integer(), fc.anything()), clientInfo: fc.anything() }, { requiredKeys: [] }),
+	initialize: fc.record(
+		{ protocolVersion: fc.oneof(fc.constant(1), fc.integer(), fc.anything()), clientInfo: fc.anything(), bulk: fc.oneof(fc.constant(BULK_OFFER), fc.anything()) },
+		{ requiredKeys: [] },
+	),
 	loadLibrary: fc.record({ path: fc.oneof(fc.constant(''), fc.string({ maxLength: 20 }).map((s) => `/nonexistent/${s}`), fc.anything()) }, { requiredKeys: [] }),
 	listMacros: fc.anything(),
 	expandInline: fc.record({ name: macroName, args: tokenStream, callSite: span, library: maybe(fc.string({ maxLength: 10 })) }, { requiredKeys: [] }),
@@ -302,12 +342,13 @@ describe('the host under protocol fuzzing', () => {
 
 	beforeAll(async () => {
 		host = new RawHost();
-		expect((await host.request('init', 'initialize', { protocolVersion: 1 })).error).toBeUndefined();
+		expect((await host.request('init', 'initialize', { protocolVersion: 1, bulk: BULK_OFFER })).result).toMatchObject({ capabilities: { bulk: true } });
 		expect((await host.request('load', 'loadLibrary', { path: LIBC_BASIC })).error).toBeUndefined();
 	});
 
 	afterAll(() => {
 		if (host.child.exitCode === null) host.child.kill('SIGKILL');
+		rmSync(BULK_DIR, { recursive: true, force: true });
 	});
 
 	it(`answers or ignores ${BATCHES * BATCH_SIZE} generated inputs, and never stops answering`, async () => {
