@@ -36,16 +36,20 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 	const ra = raTarget(ctx);
 	const json = await MacroHost.start({ encoding: 'json' });
 	const msgpack = await MacroHost.start({ encoding: 'msgpack' });
+	// The same hosts with every stream inside the message (no bulk streams), at the largest size only:
+	// what the shared slot files save.
+	const jsonInline = await MacroHost.start({ encoding: 'json', bulk: false, warmStandby: false });
+	const msgpackInline = await MacroHost.start({ encoding: 'msgpack', bulk: false, warmStandby: false });
 	const raServer = ra ? RaServer.spawn(ra.path) : undefined;
 	// The machine's floor for one request and one reply over pipes, timed in the same interleaving.
 	const pipe = RaServer.spawnEcho();
 	const rows: Row[] = [];
 	try {
-		await json.loadLibrary(library);
-		await msgpack.loadLibrary(library);
+		for (const host of [json, msgpack, jsonInline, msgpackInline]) await host.loadLibrary(library);
 		if (raServer && ra) await raServer.listMacros(ra.dylib);
 		const floor = inProcessFloor(library);
 		const smallest = Math.min(...ctx.sizes.tokenCounts);
+		const largest = Math.max(...ctx.sizes.tokenCounts);
 		for (const n of ctx.sizes.tokenCounts) {
 			const work = makeWorkload(n);
 			const runs = ctx.sizes.roundTripRuns;
@@ -70,6 +74,10 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 					await time(`msgpack/${macro}`, () => expandThroughHost(msgpack, macro, work.typed, n), timed);
 					await time(`floor/${macro}`, () => floor(macro, work), timed);
 				}
+				if (n === largest) {
+					await time('json-inline/echo', () => expandThroughHost(jsonInline, 'echo', work.stream, n), timed);
+					await time('msgpack-inline/echo', () => expandThroughHost(msgpackInline, 'echo', work.typed, n), timed);
+				}
 				if (raServer && ra) await time('ra', () => expandThroughRa(raServer, ra.dylib, work, n), timed);
 				if (echoLine !== undefined) await time('pipe', () => pipe.requestLine(echoLine), timed);
 			}
@@ -79,6 +87,22 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 			};
 			for (const macro of ['noop', 'echo'] as const) {
 				rows.push(makeRow(ctx, macro, n, get(`json/${macro}`)!, get(`msgpack/${macro}`)!, get(`floor/${macro}`)!, get('ra'), ra !== undefined));
+			}
+			const jsonInlineEcho = get('json-inline/echo');
+			const msgpackInlineEcho = get('msgpack-inline/echo');
+			if (jsonInlineEcho && msgpackInlineEcho) {
+				rows.push({
+					id: `round-trip/echo-inline/${n}`,
+					title: `round trip, echo, ${n.toLocaleString('en-US')} tokens, inline (bulk: false)`,
+					unit: 'ms',
+					json: jsonInlineEcho,
+					msgpack: msgpackInlineEcho,
+					floor: get('floor/echo'),
+					floorLabel: 'in-process',
+					theirs: get('ra'),
+					theirsNote: ra ? undefined : raSkipNote(ctx),
+					note: 'the echo row above with bulk streams off: every stream inside the message, as before them',
+				});
 			}
 			const pipeFloor = get('pipe');
 			if (pipeFloor) {
@@ -94,7 +118,7 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 			}
 		}
 	} finally {
-		await Promise.all([json.close(), msgpack.close(), raServer?.close(), pipe.close()]);
+		await Promise.all([json.close(), msgpack.close(), jsonInline.close(), msgpackInline.close(), raServer?.close(), pipe.close()]);
 	}
 	return rows;
 }

@@ -52,6 +52,7 @@ describe('npm run bench -- --quick', () => {
 			'round-trip/pipe-floor/20',
 			'round-trip/noop/2000',
 			'round-trip/echo/2000',
+			'round-trip/echo-inline/2000',
 			'idle-gap/0',
 			'idle-gap/1',
 			'idle-gap/3',
