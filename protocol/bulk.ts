@@ -17,7 +17,7 @@
  * answers with a BulkTokenStream there. Every other stream, and everything when the capability is
  * off, travels inline as before.
  */
-import { RECORD_WIDTH, type TokenStream } from './token-stream.js';
+import { RECORD_WIDTH } from './token-stream.js';
 
 /** Where one stream lies in a slot file. */
 export interface BulkRef {
@@ -56,11 +56,6 @@ export const DEFAULT_BULK_MIN_BYTES = 32 * 1024;
 /** The file name of slot `n` inside the bulk directory. */
 export function slotFileName(slot: number): string {
 	return `slot-${slot}`;
-}
-
-/** The first byte after a stream that starts at `offset`, rounded up for the next one. */
-export function bulkEnd(ref: BulkRef): number {
-	return ref.offset + ref.tokens * BULK_RECORD_BYTES + ref.textBytes;
 }
 
 /** `n` rounded up to a multiple of {@link BULK_ALIGN}. */
@@ -111,6 +106,3 @@ export function requestSlot(params: unknown): number | undefined {
 	}
 	return undefined;
 }
-
-/** A stream in memory, or a reference to one in a slot: what a stream field holds on the wire. */
-export type WireTokenStream = TokenStream | BulkTokenStream;
