@@ -1,12 +1,18 @@
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LIBC_BASIC, runCli } from './run-cli.js';
 
-/** Writes `text` to a fresh temporary file and returns its path. */
+const tempDirs: string[] = [];
+afterAll(() => {
+	for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes `text` to a fresh temporary file (removed after the tests) and returns its path. */
 function tempFile(name: string, text: string): string {
 	const path = join(mkdtempSync(join(tmpdir(), 'macro-host-cli-')), name);
+	tempDirs.push(dirname(path));
 	writeFileSync(path, text);
 	return path;
 }
