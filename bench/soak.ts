@@ -4,16 +4,18 @@
  *
  *   node dist/bench/soak.js [--expansions 100000] [--crash-rate 0.01] [--in-flight 32] [--seed 1] [--json]
  *
- * It counts what must stay zero (lost or wrong answers, host processes left alive after close) and
- * the client's resident memory from warm-up to the end. test/hardening/soak.test.ts runs the same
+ * It counts what must stay zero (lost or wrong answers, host processes or bulk-stream directories left
+ * after close) and the client's resident memory from warm-up to the end. test/hardening/soak.test.ts runs the same
  * workload small; docs/reliability.md quotes a full run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { defaultBulkRoot } from '../client/bulk-channel.js';
 import { MacroHost, type ExpandResult, type MacroHostOptions, type TokenStream } from '../client/index.js';
 
 /** Options of {@link runSoak}. */
@@ -46,6 +48,8 @@ export interface SoakReport {
 	lostExamples: string[];
 	/** Host processes, warm standbys included (or anything in their process groups), still alive after close(). */
 	leakedProcesses: number;
+	/** Bulk-stream directories (one per host process) still present after close(). */
+	leakedBulkDirs: number;
 	/** Host processes that served as the active host, in all (warm standbys not counted until swapped in). */
 	hostsStarted: number;
 	/** Most host processes alive at once, sampled during the run (the one in use, plus one dying). */
@@ -80,11 +84,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	const random = mulberry32(options.seed);
 	const gc = exposeGc();
 	const started = Date.now();
+	// A root of its own for the hosts' bulk-stream directories, so that any left behind are counted.
+	const bulkRoot = mkdtempSync(join(defaultBulkRoot(), 'macro-host-soak-'));
 	const hostOptions: MacroHostOptions = {
 		// A crash storm is the point here, not something to stop: restart at once, quarantine nothing.
 		restart: { maxRestarts: 1_000, windowMs: 1_000, backoffInitialMs: 0, backoffMaxMs: 0 },
 		quarantineAfter: Number.MAX_SAFE_INTEGER,
 		stderrTailBytes: 512,
+		bulk: { dir: bulkRoot },
 	};
 	const host = await MacroHost.start(hostOptions);
 	const pids = new Set<number>([host.pid!]);
@@ -143,6 +150,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	const seconds = (Date.now() - started) / 1000;
 
 	const leakedProcesses = [...new Set([...pids, ...standbyPids])].filter((pid) => isAlive(pid) || groupHasMembers(pid)).length;
+	const leakedBulkDirs = readdirSync(bulkRoot).length;
+	rmSync(bulkRoot, { recursive: true, force: true });
 	return {
 		expansions: options.expansions,
 		crashCalls,
@@ -151,6 +160,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 		lost: lost + (options.expansions - done),
 		lostExamples,
 		leakedProcesses,
+		leakedBulkDirs,
 		hostsStarted: pids.size,
 		maxLiveHosts,
 		clientRssWarmMiB: toMiB(rssWarm),
@@ -373,13 +383,14 @@ async function main(): Promise<void> {
 				`host crashes          ${report.crashes}, restarts ${report.restarts}, hosts started ${report.hostsStarted}`,
 				`lost or wrong answers ${report.lost}${report.lostExamples.length ? `: ${report.lostExamples.join('; ')}` : ''}`,
 				`leaked processes      ${report.leakedProcesses} (most hosts alive at once: ${report.maxLiveHosts})`,
+				`leaked bulk dirs      ${report.leakedBulkDirs}`,
 				`client RSS            ${report.clientRssWarmMiB} MiB after warm-up, ${report.clientRssEndMiB} MiB at the end (${(report.clientRssGrowth * 100).toFixed(1)}%)`,
 				`time                  ${report.seconds.toFixed(1)} s (${report.expansionsPerSecond} expansions/s, crashes included)`,
 				`mix                   ${Object.entries(report.mix).map(([k, v]) => `${k} ${v}`).join(', ')}`,
 			].join('\n'),
 		);
 	}
-	const ok = report.lost === 0 && report.leakedProcesses === 0 && report.clientRssGrowth < 0.1;
+	const ok = report.lost === 0 && report.leakedProcesses === 0 && report.leakedBulkDirs === 0 && report.clientRssGrowth < 0.1;
 	process.exitCode = ok ? 0 : 1;
 }
 

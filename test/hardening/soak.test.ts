@@ -9,11 +9,12 @@ import { runSoak } from '../../dist/bench/soak.js';
 import { LIBC_BASIC } from './support.js';
 
 describe('the soak, short', () => {
-	it('2,000 expansions with ~1% crashes: no answer lost or wrong, no process leaked', async () => {
+	it('2,000 expansions with ~1% crashes: no answer lost or wrong, no process or bulk directory leaked', async () => {
 		const report = await runSoak({ expansions: 2_000, crashRate: 0.01, inFlight: 32, seed: 7, library: LIBC_BASIC });
 		expect(report.lostExamples).toEqual([]);
 		expect(report.lost).toBe(0);
 		expect(report.leakedProcesses).toBe(0);
+		expect(report.leakedBulkDirs).toBe(0);
 		// Every crashing call crashed the host exactly once, and each crash was followed by one restart.
 		expect(report.crashCalls).toBeGreaterThan(5);
 		expect(report.crashes).toBe(report.crashCalls);
