@@ -72,6 +72,33 @@ describe.each(['json', 'msgpack'] as const)('bulk streams (%s)', (encoding) => {
 });
 
 describe('bulk streams', () => {
+	it("take a JSON client's number-array records as they are", async () => {
+		const { host } = await startHost({ encoding: 'json', warmStandby: false, bulk: { dir: root } });
+		await host.loadLibrary(LIBC_BASIC);
+		const args = bigStream(5000);
+		const result = await host.expandInline({ name: 'wrap', args: { text: args.text, records: Array.from(args.records) } });
+		expectWrappedBig(result, args);
+		expect(result.tokens?.records).toBeInstanceOf(Uint32Array);
+		expect(readdirSync(join(root, hostDirs(root)[0]))).toEqual(['slot-0']);
+	});
+
+	it('go on through the warm standby after a crash, in its own directory', async () => {
+		const { host } = await startHost({ encoding: 'msgpack', bulk: { dir: root } });
+		await host.loadLibrary(LIBC_BASIC);
+		// The active host and the standby each have a directory.
+		await host.standbyReady();
+		expect(hostDirs(root)).toHaveLength(2);
+		const before = bigStream(4000, 'b');
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args: before }), before);
+		expect(await host.expandInline({ name: 'bang_segv', args: bigStream(10) })).toMatchObject({ outcome: 'bail' });
+		const after = bigStream(4000, 'a');
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args: after }), after);
+		// The swapped-in standby answered through a slot of its own directory.
+		expect(hostDirs(root).some((dir) => readdirSync(join(root, dir)).includes('slot-0'))).toBe(true);
+		await host.close();
+		expect(hostDirs(root)).toEqual([]);
+	});
+
 	it('are off with bulk: false: no directory, and large streams still work inline', async () => {
 		const { host } = await startHost({ warmStandby: false, bulk: false });
 		await host.loadLibrary(LIBC_BASIC);
