@@ -116,10 +116,6 @@ export class BulkChannel {
 		this.#enabled = on && !this.#disposed && this.#mapping !== undefined;
 	}
 
-	get enabled(): boolean {
-		return this.#enabled;
-	}
-
 	/** A request with its large streams written into a slot and replaced by references; any other message as it is. */
 	outgoing(message: Message): Message {
 		if (!this.#enabled) return message;

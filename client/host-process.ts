@@ -117,9 +117,8 @@ export class HostProcess {
 	#residentAtKill: number | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
 	#progress = 0;
-	// Large streams' slot files (options.bulk), or why there are none.
+	// Large streams' slot files (options.bulk); undefined when off or when the directory could not be made.
 	readonly #bulk: BulkChannel | undefined;
-	#bulkUnavailable: string | undefined;
 
 	private constructor(options: NormalizedOptions) {
 		// The limit goes on the command line only when it is not the host's own default.
@@ -135,9 +134,9 @@ export class HostProcess {
 			this.#watchdog = new MemoryWatchdog(pid, options.memoryLimitMiB, (resident) => this.killForMemory(resident));
 		}
 		this.#forwardStderr(this.#subprocess.stderr, options.onStderr);
-		const bulk = options.bulk === undefined ? 'bulk streams are off (option bulk: false)' : BulkChannel.create(options.bulk);
-		if (typeof bulk === 'string') this.#bulkUnavailable = bulk;
-		else this.#bulk = bulk;
+		// Without a directory every stream goes inline: a slower path, not a failure.
+		const bulk = options.bulk === undefined ? undefined : BulkChannel.create(options.bulk);
+		this.#bulk = typeof bulk === 'string' ? undefined : bulk;
 		this.connection = this.#connect(options.encoding);
 		this.exited = this.#waitForExit();
 	}
@@ -158,11 +157,9 @@ export class HostProcess {
 	 */
 	async initialize(clientName: string, timeoutMs: number): Promise<InitializeResult> {
 		// The mapping code loads while the host starts; without it there is no offer.
+		// Where slot files cannot be mapped (not Linux), the directory goes at once and streams go inline.
 		const unavailable = await this.#bulk?.ready();
-		if (unavailable !== undefined) {
-			this.#bulkUnavailable = unavailable;
-			this.#bulk?.dispose();
-		}
+		if (unavailable !== undefined) this.#bulk?.dispose();
 		const bulk = unavailable === undefined ? this.#bulk : undefined;
 		const init = await this.request(
 			InitializeRequest.type,
@@ -171,13 +168,6 @@ export class HostProcess {
 		);
 		bulk?.enable(init.capabilities?.bulk === true);
 		return init;
-	}
-
-	/** Whether large streams travel through slot files to this host, and if not, why (for logs and tests). */
-	get bulkStreams(): { enabled: true; dir: string } | { enabled: false; reason: string } {
-		const bulk = this.#bulk;
-		if (bulk?.enabled) return { enabled: true, dir: bulk.offer.dir };
-		return { enabled: false, reason: this.#bulkUnavailable ?? (bulk ? 'the host did not take the bulk directory (capabilities.bulk is not true)' : 'not initialized') };
 	}
 
 	/** How the process ended, once `exited` has settled. */

@@ -22,7 +22,7 @@ import {
 	type MessageWriter,
 	type PartialMessageInfo,
 } from 'vscode-jsonrpc/node';
-import { requestSlot } from '../protocol/bulk.js';
+import { requestSlot, type BulkOffer } from '../protocol/bulk.js';
 import { MacroHostErrorCodes } from '../protocol/errors.js';
 import {
 	ExpandAttributeRequest,
@@ -31,7 +31,6 @@ import {
 	PostProcessRequest,
 } from '../protocol/expand.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest, type Encoding, type InitializeResult } from '../protocol/handshake.js';
-import type { BulkOffer } from '../protocol/bulk.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/library.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots } from './bulk-slots.js';

@@ -59,8 +59,8 @@ export interface Expansion {
 
 /**
  * Takes a large output straight from library memory, before mh_free_result releases it: the host's
- * bulk slots (bulk-slots.ts) write it into the request's slot file, so it is never copied into the
- * JS heap. Called only with records and text already checked.
+ * bulk slots (bulk-slots.ts) copy it into the request's slot, so it never passes through the JS heap.
+ * Called only with records and text already checked.
  */
 export interface TokenSink {
 	/** Outputs smaller than this (records plus text bytes) are copied out as usual. */
@@ -188,9 +188,7 @@ export class Expander {
 		const records = len > 0 ? new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES).slice(0)) : new Uint32Array(0);
 		const text = this.readString({ ptr: raw.text, len: textLen }, `${who} output text`);
 		if (text.error !== undefined) return text.error;
-		const stream: FlatTokenStream = { text: text.text, records };
-		const problem = validateTokenStream(stream, textLen, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
-		return problem ?? stream;
+		return checkOutput(records, textLen, who) ?? { text: text.text, records };
 	}
 
 	/**
@@ -205,8 +203,7 @@ export class Expander {
 		const records = new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES));
 		const text = textLen > 0 ? new Uint8Array(koffi.view(raw.text, textLen)) : new Uint8Array(0);
 		if (!isUtf8(text)) return `${what} is not valid UTF-8`;
-		const problem = validateTokenStream({ text: '', records }, textLen, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
-		return problem ?? sink.write(records, text);
+		return checkOutput(records, textLen, who) ?? sink.write(records, text);
 	}
 
 	private readDiagnostics(raw: RawResult, who: string): Diagnostic[] | string {
@@ -315,6 +312,11 @@ function concatStreams(parts: readonly FlatTokenStream[]): FlatTokenStream {
 		textBytes += Buffer.byteLength(p.text, 'utf8');
 	}
 	return { text: parts.map((p) => p.text).join(''), records };
+}
+
+/** What is wrong with a library's output records (kinds, text ranges, spans), or undefined when they are sound. */
+function checkOutput(records: Uint32Array, textBytes: number, who: string): string | undefined {
+	return validateTokenStream({ text: '', records }, textBytes, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
 }
 
 /** A span, or undefined for the call site (MH_SPAN_CALL_SITE) or a range that is not one. */
