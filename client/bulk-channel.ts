@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'vscode-jsonrpc';
 import {
+	ANSWER_SLOT_BASE,
 	alignBulk,
 	BULK_RECORD_BYTES,
 	checkBulkRef,
@@ -149,7 +150,7 @@ export class BulkChannel {
 		const m = message as { id?: number | string | null; method?: string; result?: unknown };
 		if (m.method !== undefined || m.id === undefined || m.id === null) return message;
 		const slot = this.#byRequest.get(m.id);
-		if (slot === undefined) return message;
+		if (slot === undefined) return this.#enabled ? this.#fromAnswerFile(message) : message;
 		this.#byRequest.delete(m.id);
 		try {
 			const tokens = isObject(m.result) ? m.result[RESULT_STREAM_FIELD] : undefined;
@@ -160,6 +161,34 @@ export class BulkChannel {
 		} finally {
 			this.#release(slot);
 		}
+	}
+
+	/** A response to a request that went inline, with large tokens read from the answer file the host made (then deleted). */
+	#fromAnswerFile(message: Message): Message {
+		const result = (message as { result?: unknown }).result;
+		const tokens = isObject(result) ? result[RESULT_STREAM_FIELD] : undefined;
+		if (!isBulkTokenStream(tokens)) return message;
+		const n = (tokens.bulk as { slot?: unknown } | null)?.slot;
+		let stream: TokenStream | string;
+		if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < ANSWER_SLOT_BASE) {
+			stream = `result.tokens.bulk.slot is ${JSON.stringify(n)}, but the request was sent inline, so the answer must be in an answer file (slot ${ANSWER_SLOT_BASE} or above)`;
+		} else {
+			const path = join(this.offer.dir, slotFileName(n));
+			let fd: number | undefined;
+			try {
+				fd = openSync(path, 'r+');
+				const answer: Slot = { n, file: new this.#mapping!.MappedFile(fd, slotFileName(n)), size: 0 };
+				stream = this.#read(answer, tokens);
+				answer.file.unmap();
+			} catch (error) {
+				stream = `result.tokens could not be read from ${path} (${describeError(error)})`;
+			} finally {
+				if (fd !== undefined) closeSync(fd);
+				removeFile(path);
+			}
+		}
+		const answer = typeof stream === 'string' ? badAnswer(result as unknown as ExpandResult, stream) : { ...(result as object), tokens: stream };
+		return { ...message, result: answer } as Message;
 	}
 
 	/** Forgets every request (the host is gone: they are re-sent to the next one), closes the files and removes the directory. */
@@ -285,6 +314,14 @@ const liveDirs = new Set<string>();
 process.once('exit', () => {
 	for (const dir of liveDirs) removeDir(dir);
 });
+
+function removeFile(path: string): void {
+	try {
+		rmSync(path, { force: true });
+	} catch {
+		// The directory goes with the host anyway.
+	}
+}
 
 function removeDir(dir: string): void {
 	try {

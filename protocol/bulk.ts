@@ -14,8 +14,10 @@
  * (little-endian u32s, the layout of the flat stream) at `offset`, then `textBytes` bytes of UTF-8
  * text. The slot belongs to the request until its response arrives: the host reads the request's
  * streams from it and, when the answer's tokens are large too, writes them back into the same slot and
- * answers with a BulkTokenStream there. Every other stream, and everything when the capability is
- * off, travels inline as before.
+ * answers with a BulkTokenStream there. A large answer to a request that came inline goes into an
+ * answer file the host makes for it (`slot-<n>` with n ≥ {@link ANSWER_SLOT_BASE}), which the client
+ * reads once and deletes. Every other stream, and everything when the capability is off, travels
+ * inline as before.
  */
 import { RECORD_WIDTH } from './token-stream.js';
 
@@ -52,6 +54,12 @@ export const BULK_ALIGN = 8;
 
 /** The default threshold: below it a stream is cheaper inline (measured in docs/performance.md). */
 export const DEFAULT_BULK_MIN_BYTES = 32 * 1024;
+
+/**
+ * Slot numbers from here up name answer files the host makes, one per answer, for requests that came
+ * without a slot; the client's own slots are numbered from 0 and stay far below.
+ */
+export const ANSWER_SLOT_BASE = 1 << 20;
 
 /** The file name of slot `n` inside the bulk directory. */
 export function slotFileName(slot: number): string {

@@ -1,6 +1,7 @@
 /**
  * The host's side of bulk streams (protocol/bulk.ts): reads a request's large streams from the
- * client's slot files in place, and writes a large answer back into the request's slot.
+ * client's slot files in place, and writes a large answer back into the request's slot (or, for a
+ * request that came inline, into an answer file of its own).
  *
  * Each slot file is mapped once (protocol/node/mapped-file.ts, which also says why stores into it
  * cannot fault) and views of the mapping are what streams hold: a stream's records go to the library
@@ -10,9 +11,9 @@
  * view outlives its mapping.
  */
 import { isUtf8 } from 'node:buffer';
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { bulkSize, slotFileName, type BulkOffer, type BulkRef, type BulkTokenStream } from '../protocol/bulk.js';
+import { ANSWER_SLOT_BASE, bulkSize, slotFileName, type BulkOffer, type BulkRef, type BulkTokenStream } from '../protocol/bulk.js';
 import { CAN_MAP_FILES, MappedFile, MappedFileError } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH } from '../protocol/token-stream.js';
 import type { Expansion, MappedTokenStream, TokenSink } from './expander.js';
@@ -28,6 +29,8 @@ export class BulkReadError extends Error {
 /** The slot files of one session. */
 export class BulkSlots {
 	private readonly slots = new Map<number, MappedFile>();
+	// Answer files made so far; each gets the next number from ANSWER_SLOT_BASE.
+	private answers = 0;
 
 	private constructor(
 		readonly dir: string,
@@ -69,23 +72,28 @@ export class BulkSlots {
 		return mappedStream(new Uint32Array(bytes, ref.offset, ref.tokens * RECORD_WIDTH), utf8);
 	}
 
-	/** A sink that writes a large output from library memory into `slot` (see Expander's TokenSink). */
-	sink(slot: number): TokenSink {
-		return { minBytes: this.minBytes, write: (records, text) => this.write(slot, records, text) };
+	/**
+	 * The sink of one request: it writes a large output from library memory into `slot`, or into a new
+	 * answer file when the request came without one (see Expander's TokenSink).
+	 */
+	sink(slot: number | undefined): RequestSink {
+		return new RequestSink(this.minBytes, (records, text) => this.write(slot, records, text));
 	}
 
 	/**
 	 * The expansion as the wire carries it: tokens a sink wrote become a BulkTokenStream, and tokens
-	 * still in memory (a derive's merged output, a wasm macro's) are written into `slot` when they are
-	 * at least `minBytes` large; anything else, or a failed write, goes inline.
+	 * still in memory (a derive's merged output, a wasm macro's) are written into `slot` (a new answer
+	 * file when undefined) when they are at least `minBytes` large; anything else, or a failed write,
+	 * goes inline.
 	 */
-	answer(expansion: Expansion, slot: number): Expansion | WireExpansion {
+	answer(expansion: Expansion, slot: number | undefined, sink?: RequestSink): Expansion | WireExpansion {
 		if (expansion.written !== undefined) {
 			const { written, ...rest } = expansion;
 			return { ...rest, tokens: { bulk: written } };
 		}
 		const tokens = expansion.tokens;
-		if (tokens === undefined) return expansion;
+		// A write the sink already tried and gave up on is not tried again: the tokens go inline.
+		if (tokens === undefined || sink?.tried) return expansion;
 		const records = tokens.records;
 		// Text is at most 3 bytes per UTF-16 unit: a cheap upper bound settles most small answers.
 		if (records.byteLength + tokens.text.length * 3 < this.minBytes) return expansion;
@@ -104,17 +112,34 @@ export class BulkSlots {
 		this.slots.clear();
 	}
 
-	/** Copies records, then text, to the start of `slot`; undefined (and a line in the log) when it cannot. */
-	private write(slot: number, records: Uint32Array, text: Uint8Array): BulkRef | undefined {
-		const ref: BulkRef = { slot, offset: 0, tokens: records.length / RECORD_WIDTH, textBytes: text.byteLength };
+	/**
+	 * Copies records, then text, to the start of `slot`, or of a new answer file when it is undefined;
+	 * undefined (and a line in the log) when it cannot.
+	 */
+	private write(slot: number | undefined, records: Uint32Array, text: Uint8Array): BulkRef | undefined {
+		const size = records.byteLength + text.byteLength;
+		let file: MappedFile | undefined;
+		let n = slot;
 		try {
-			const bytes = this.slot(slot, 'the answer').forWriting(records.byteLength + text.byteLength);
+			if (n === undefined) {
+				n = ANSWER_SLOT_BASE + this.answers++;
+				// A file of its own, made here and deleted by the client once read: nothing else may have it.
+				file = new MappedFile(openSync(join(this.dir, slotFileName(n)), 'wx+', 0o600), slotFileName(n));
+			}
+			const bytes = (file ?? this.slot(n, 'the answer')).forWriting(size);
 			new Uint32Array(bytes, 0, records.length).set(records);
 			new Uint8Array(bytes, records.byteLength, text.byteLength).set(text);
-			return ref;
+			return { slot: n, offset: 0, tokens: records.length / RECORD_WIDTH, textBytes: text.byteLength };
 		} catch (error) {
-			this.log(`could not write an answer of ${bulkSize(ref.tokens, ref.textBytes)} bytes into ${slotFileName(slot)} (${describeError(error)}); sending it inline`);
+			this.log(`could not write an answer of ${size} bytes into ${slotFileName(n!)} (${describeError(error)}); sending it inline`);
+			// An answer file that could not be filled is nobody's: the client never hears of it.
+			if (file !== undefined) rmSync(join(this.dir, slotFileName(n!)), { force: true });
 			return undefined;
+		} finally {
+			if (file !== undefined) {
+				file.unmap();
+				closeSync(file.fd);
+			}
 		}
 	}
 
@@ -131,6 +156,21 @@ export class BulkSlots {
 		slot = new MappedFile(fd, slotFileName(n));
 		this.slots.set(n, slot);
 		return slot;
+	}
+}
+
+/** The TokenSink of one request, which remembers whether it was asked to write. */
+export class RequestSink implements TokenSink {
+	tried = false;
+
+	constructor(
+		readonly minBytes: number,
+		private readonly writeTokens: (records: Uint32Array, text: Uint8Array) => BulkRef | undefined,
+	) {}
+
+	write(records: Uint32Array, text: Uint8Array): BulkRef | undefined {
+		this.tried = true;
+		return this.writeTokens(records, text);
 	}
 }
 

@@ -182,15 +182,16 @@ class SessionState {
 	}
 
 	/**
-	 * An expansion for the wire: large tokens go back through the slot the request came in, when it
-	 * used one. Typed as an Expansion although its tokens may then be a BulkTokenStream: that is the
+	 * An expansion for the wire: large tokens go back through the slot the request came in, or through
+	 * an answer file when it came inline. Typed as an Expansion although its tokens may then be a BulkTokenStream: that is the
 	 * wire form, which the client's transport resolves before any caller sees the result.
 	 */
 	answer(params: unknown, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion> {
 		const bulk = this.bulk;
-		const slot = bulk === undefined ? undefined : requestSlot(params);
-		if (bulk === undefined || slot === undefined) return expand(undefined);
-		return mapMaybe(expand(bulk.sink(slot)), (e) => bulk.answer(e, slot) as Expansion);
+		if (bulk === undefined) return expand(undefined);
+		const slot = requestSlot(params);
+		const sink = bulk.sink(slot);
+		return mapMaybe(expand(sink), (e) => bulk.answer(e, slot, sink) as Expansion);
 	}
 
 	requireReady(method: string): void {

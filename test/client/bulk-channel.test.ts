@@ -107,6 +107,18 @@ describe('bulk streams', () => {
 		expect(readdirSync(tmpdir()).filter((name) => name.startsWith(`macro-host-${process.pid}-`))).toEqual([]);
 	});
 
+	it('bring a large answer to a small request back through an answer file, deleted once read', async () => {
+		const args = bigStream(1000);
+		// The request stays one byte under the line; wrap's answer (two more tokens) is over it.
+		const requestBytes = args.records.length * 4 + args.text.length;
+		const { host } = await startHost({ encoding: 'msgpack', warmStandby: false, bulk: { dir: root, minBytes: requestBytes + 1 } });
+		await host.loadLibrary(LIBC_BASIC);
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
+		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
+		// No slot was needed for the requests, and each answer file went once read.
+		expect(readdirSync(join(root, hostDirs(root)[0]))).toEqual([]);
+	});
+
 	it('go inline when the directory cannot be made', async () => {
 		const { host } = await startHost({ warmStandby: false, bulk: { dir: join(root, 'missing', 'deeper') } });
 		await host.loadLibrary(LIBC_BASIC);
@@ -217,6 +229,19 @@ describe('BulkChannel', () => {
 		]);
 		channel.dispose();
 		expect(existsSync(channel.offer.dir)).toBe(false);
+	});
+
+	it('turns an answer file it cannot read, or one in a client slot, into a bail', async () => {
+		const channel = await openChannel();
+		const response = (slot: number) => ({ jsonrpc: '2.0', id: 9, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot, offset: 0, tokens: 1, textBytes: 0 } } } }) as never;
+		const missing = channel.incoming(response(1 << 20)) as { result: ExpandResult };
+		expect(missing.result.outcome).toBe('bail');
+		expect(missing.result.diagnostics[0].message).toMatch(/result\.tokens could not be read from .*slot-1048576 \(ENOENT\)$/);
+		const misplaced = channel.incoming(response(3)) as { result: ExpandResult };
+		expect(misplaced.result.diagnostics[0].message).toBe(
+			"bad result: the host's answer is unreadable: result.tokens.bulk.slot is 3, but the request was sent inline, so the answer must be in an answer file (slot 1048576 or above)",
+		);
+		channel.dispose();
 	});
 
 	it('sends nothing through slots until enabled', async () => {

@@ -149,6 +149,35 @@ describe('expanding through slots', () => {
 		expect(answer.text).toBe(`(${many.text})`);
 	});
 
+	it('answers a request that came inline through an answer file of its own, a new one each time', async () => {
+		const first = await s.client.sendRequest<{ tokens: { bulk: { slot: number; offset: number; tokens: number; textBytes: number } } }>(
+			'expandInline',
+			{ name: 'wrap', args: ARGS },
+		);
+		expect(first.tokens).toEqual({ bulk: { slot: 1 << 20, offset: 0, tokens: 5, textBytes: 5 } });
+		expect(readSlot(dir, first.tokens.bulk).text).toBe('(a,1)');
+		const second = await s.client.sendRequest<{ tokens: { bulk: { slot: number } } }>('expandDerive', { derives: ['Named'], item: ITEM });
+		expect(second.tokens.bulk.slot).toBe((1 << 20) + 1);
+	});
+
+	it('answers inline, and logs why, when it cannot make an answer file', async () => {
+		rmSync(dir, { recursive: true });
+		const result = await s.client.sendRequest<{ tokens: { text: string } }>('expandInline', { name: 'wrap', args: ARGS });
+		expect(result.tokens.text).toBe('(a,1)');
+		// Tried once, from library memory, and not again from the copy.
+		expect(s.log.filter((line) => line.startsWith('could not write'))).toEqual([
+			'could not write an answer of 125 bytes into slot-1048576 (ENOENT); sending it inline',
+		]);
+	});
+
+	it('never writes over a file that is already where its answer file would go', async () => {
+		writeFileSync(join(dir, `slot-${1 << 20}`), 'not yours');
+		const result = await s.client.sendRequest<{ tokens: { text: string } }>('expandInline', { name: 'wrap', args: ARGS });
+		expect(result.tokens.text).toBe('(a,1)');
+		expect(readFileSync(join(dir, `slot-${1 << 20}`), 'utf8')).toBe('not yours');
+		expect(s.log).toContain('could not write an answer of 125 bytes into slot-1048576 (EEXIST); sending it inline');
+	});
+
 	it('answers inline when the answer is below minBytes', async () => {
 		await initialize({ dir, minBytes: 1 << 20 });
 		writeFileSync(join(dir, 'slot-0'), slotBytes(ARGS));
@@ -176,7 +205,9 @@ describe('expanding through slots', () => {
 			item: ITEM,
 		});
 		expect(result.tokens.text).toBe('#[tagged]structFoo{}');
-		expect(s.log.join('\n')).toMatch(/could not write an answer of \d+ bytes into slot-5 \(E[A-Z]+\); sending it inline/);
+		const failures = s.log.filter((line) => line.startsWith('could not write'));
+		expect(failures).toHaveLength(1);
+		expect(failures[0]).toMatch(/^could not write an answer of \d+ bytes into slot-5 \(E[A-Z]+\); sending it inline$/);
 	});
 });
 
