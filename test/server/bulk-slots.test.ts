@@ -2,12 +2,12 @@
  * The host's side of bulk streams, in process: the test plays the client, writing slot files itself
  * and sending references to them, and reads the answers back from the files.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../dist/protocol/version.js';
-import { fixture, IDENT, LITERAL, PUNCT, requestError, serveInProcess, tokens, type InProcessSession } from './harness.js';
+import { connectHost, fixture, IDENT, LITERAL, PUNCT, requestError, serveInProcess, tokens, type InProcessSession } from './harness.js';
 
 const INVALID_PARAMS = -32602;
 const BASIC = fixture('libc_basic.so');
@@ -262,5 +262,26 @@ describe('bad references', () => {
 				'expandInline: params.args: token 0 has unknown kind 7',
 			);
 		});
+	});
+});
+
+describe('an answer file the host cannot fill', () => {
+	it('is removed, and the answer goes inline', async () => {
+		// A host whose files may not grow past 1 KiB (SIGXFSZ ignored, so the allocation fails with EFBIG
+		// instead), as when /dev/shm fills up between creating the answer file and filling it.
+		const host = connectHost('json', { shellPrefix: 'trap "" XFSZ; ulimit -f 2' });
+		try {
+			const init = await host.connection.sendRequest<{ capabilities: { bulk?: boolean } }>('initialize', { protocolVersion: PROTOCOL_VERSION, bulk: { dir, minBytes: 0 } });
+			expect(init.capabilities.bulk).toBe(true);
+			await host.connection.sendRequest('loadLibrary', { path: BASIC });
+			const args = tokens(...Array.from({ length: 100 }, (_, i): [number, string, number] => [IDENT, `v${i}`, i * 8]));
+			const result = await host.connection.sendRequest<{ tokens: { text: string } }>('expandInline', { name: 'wrap', args });
+			expect(result.tokens.text).toBe(`(${args.text})`);
+			expect(host.stderr()).toMatch(/could not write an answer of \d+ bytes into slot-1048576 \(EFBIG\); sending it inline/);
+			expect(readdirSync(dir)).toEqual([]);
+			expect(await host.close()).toEqual({ code: 0, signal: null });
+		} finally {
+			host.child.kill('SIGKILL');
+		}
 	});
 });
