@@ -13,7 +13,7 @@
  * The directory is removed when the host is disposed, and on exit; a client killed outright leaves
  * it behind, and the next client on the machine removes directories whose owner is gone.
  */
-import { accessSync, closeSync, constants, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'vscode-jsonrpc';
@@ -33,6 +33,7 @@ import {
 import type { Diagnostic, ExpandResult } from '../protocol/expand.js';
 import type { MappedFile } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH, type TokenStream } from '../protocol/token-stream.js';
+import { isProcessRunning } from './process-liveness.js';
 
 /** Most requests holding a slot at once: each slot is a file in memory as large as the largest stream sent through it. */
 export const MAX_SLOTS = 8;
@@ -89,7 +90,7 @@ export class BulkChannel {
 		this.offer = { dir, minBytes };
 		liveDirs.add(dir);
 		this.#module = import('../protocol/node/mapped-file.js').then(
-			(module) => (module.CAN_MAP_FILES ? module : `slot files are only mapped on Linux, not on ${process.platform}`),
+			(module) => module.mappingUnsupported() ?? module,
 			(error: unknown) => `the mapping code failed to load (${describeError(error)})`,
 		);
 	}
@@ -155,9 +156,7 @@ export class BulkChannel {
 		try {
 			const tokens = isObject(m.result) ? m.result[RESULT_STREAM_FIELD] : undefined;
 			if (!isBulkTokenStream(tokens)) return message;
-			const stream = this.#read(slot, tokens);
-			const result = typeof stream === 'string' ? badAnswer(m.result as unknown as ExpandResult, stream) : { ...(m.result as object), tokens: stream };
-			return { ...message, result } as Message;
+			return withTokens(message, this.#read(slot, tokens));
 		} finally {
 			this.#release(slot);
 		}
@@ -187,8 +186,7 @@ export class BulkChannel {
 				removeFile(path);
 			}
 		}
-		const answer = typeof stream === 'string' ? badAnswer(result as unknown as ExpandResult, stream) : { ...(result as object), tokens: stream };
-		return { ...message, result: answer } as Message;
+		return withTokens(message, stream);
 	}
 
 	/** Forgets every request (the host is gone: they are re-sent to the next one), closes the files and removes the directory. */
@@ -303,10 +301,15 @@ export class BulkChannel {
 	}
 }
 
-/** The answer as a bail when its tokens could not be read back: the call fails, the client goes on. */
-function badAnswer(result: ExpandResult, problem: string): ExpandResult {
-	const diagnostic: Diagnostic = { severity: 'error', code: 'bad-result', message: `bad result: the host's answer is unreadable: ${problem}` };
-	return { outcome: 'bail', diagnostics: [...(result.diagnostics ?? []), diagnostic] };
+/**
+ * The response with the tokens read back in place of their reference, or, when they could not be
+ * read (`stream` says why), with a bail: the call fails, the client goes on.
+ */
+function withTokens(message: Message, stream: TokenStream | string): Message {
+	const result = (message as unknown as { result: ExpandResult }).result;
+	if (typeof stream !== 'string') return { ...message, result: { ...result, tokens: stream } } as Message;
+	const diagnostic: Diagnostic = { severity: 'error', code: 'bad-result', message: `bad result: the host's answer is unreadable: ${stream}` };
+	return { ...message, result: { outcome: 'bail', diagnostics: [...(result.diagnostics ?? []), diagnostic] } } as Message;
 }
 
 /** Directories of channels not yet disposed, removed if the client exits first. */
@@ -331,6 +334,8 @@ function removeDir(dir: string): void {
 	}
 }
 
+/** A per-host directory's name (mkdtemp adds six characters), with its client's pid. */
+const STALE_DIR_NAME = new RegExp(`^${DIR_PREFIX}(\\d+)-[A-Za-z0-9]{6}$`);
 const sweptRoots = new Set<string>();
 /** Removes, once per root and process, the directories of clients that are gone (killed before they could). */
 function removeStaleDirs(root: string): void {
@@ -343,20 +348,8 @@ function removeStaleDirs(root: string): void {
 		return;
 	}
 	for (const name of names) {
-		const match = /^macro-host-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-		if (match === null || isAlive(Number(match[1]))) continue;
-		const dir = join(root, name);
-		if (existsSync(dir)) removeDir(dir);
-	}
-}
-
-function isAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		// EPERM: alive, someone else's.
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
+		const match = STALE_DIR_NAME.exec(name);
+		if (match !== null && !isProcessRunning(Number(match[1]))) removeDir(join(root, name));
 	}
 }
 

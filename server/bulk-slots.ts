@@ -14,7 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { ANSWER_SLOT_BASE, bulkSize, slotFileName, type BulkOffer, type BulkRef, type BulkTokenStream } from '../protocol/bulk.js';
-import { CAN_MAP_FILES, MappedFile, MappedFileError } from '../protocol/node/mapped-file.js';
+import { MappedFile, MappedFileError, mappingUnsupported } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH } from '../protocol/token-stream.js';
 import type { Expansion, MappedTokenStream, TokenSink } from './expander.js';
 
@@ -40,7 +40,8 @@ export class BulkSlots {
 
 	/** The slots of the directory the client offered, or why the host cannot use it. */
 	static open(offer: BulkOffer, log: (line: string) => void): BulkSlots | string {
-		if (!CAN_MAP_FILES) return `slot files are only mapped on Linux, not on ${process.platform}`;
+		const unsupported = mappingUnsupported();
+		if (unsupported !== undefined) return unsupported;
 		if (!isAbsolute(offer.dir)) return `${JSON.stringify(offer.dir)} is not an absolute path`;
 		try {
 			if (!statSync(offer.dir).isDirectory()) return `${offer.dir} is not a directory`;

@@ -197,12 +197,10 @@ export class Expander {
 	 */
 	private writeTokens(raw: RawTokenStream, len: number, textLen: number, who: string, sink: TokenSink): BulkRef | string | undefined {
 		const what = `${who} output text`;
-		if (textLen > 0 && raw.text === null) return `${what} is NULL with length ${textLen}`;
-		const tooLong = checkResultSize(what, textLen, 'bytes', MAX_RESULT_TEXT_BYTES);
-		if (tooLong !== undefined) return tooLong;
-		const records = new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES));
-		const text = textLen > 0 ? new Uint8Array(koffi.view(raw.text, textLen)) : new Uint8Array(0);
+		const text = stringView({ ptr: raw.text, len: textLen }, what);
+		if (typeof text === 'string') return text;
 		if (!isUtf8(text)) return `${what} is not valid UTF-8`;
+		const records = new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES));
 		return checkOutput(records, textLen, who) ?? sink.write(records, text);
 	}
 
@@ -231,13 +229,10 @@ export class Expander {
 	}
 
 	private readString(raw: RawStr, what: string): { text: string; error?: undefined } | { text?: undefined; error: string } {
-		const len = toNumber(raw.len);
-		if (len === 0) return { text: '' };
-		if (raw.ptr === null) return { error: `${what} is NULL with length ${len}` };
-		const tooLong = checkResultSize(what, len, 'bytes', MAX_RESULT_TEXT_BYTES);
-		if (tooLong !== undefined) return { error: tooLong };
+		const bytes = stringView(raw, what);
+		if (typeof bytes === 'string') return { error: bytes };
 		try {
-			return { text: this.utf8.decode(new Uint8Array(koffi.view(raw.ptr, len))) };
+			return { text: this.utf8.decode(bytes) };
 		} catch {
 			return { error: `${what} is not valid UTF-8` };
 		}
@@ -312,6 +307,14 @@ function concatStreams(parts: readonly FlatTokenStream[]): FlatTokenStream {
 		textBytes += Buffer.byteLength(p.text, 'utf8');
 	}
 	return { text: parts.map((p) => p.text).join(''), records };
+}
+
+/** The bytes of an mh_str in library memory (no copy), or what is wrong with it: NULL with a length, or too long. */
+function stringView(raw: RawStr, what: string): Uint8Array | string {
+	const len = toNumber(raw.len);
+	if (len === 0) return new Uint8Array(0);
+	if (raw.ptr === null) return `${what} is NULL with length ${len}`;
+	return checkResultSize(what, len, 'bytes', MAX_RESULT_TEXT_BYTES) ?? new Uint8Array(koffi.view(raw.ptr, len));
 }
 
 /** What is wrong with a library's output records (kinds, text ranges, spans), or undefined when they are sound. */

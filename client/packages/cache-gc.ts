@@ -18,6 +18,7 @@ import {
 	type CacheEntry,
 	type CacheInventory,
 } from './cache-inventory.js';
+import { isProcessRunning } from '../process-liveness.js';
 
 /** Entries used within this time are never pruned: a build that hit one may be about to load it. */
 export const PRUNE_GRACE_MS = 10 * 60 * 1000;
@@ -231,7 +232,7 @@ function findLeftovers(cacheDir: string, entries: CacheEntry[], graceEnd: number
 	const tempsIn = (dir: string): void => {
 		for (const name of listDir(dir)) {
 			const pid = tempOwner(name);
-			if (pid !== undefined && !isRunning(pid) && isStale(join(dir, name), graceEnd)) leftovers.push(join(dir, name));
+			if (pid !== undefined && !isProcessRunning(pid) && isStale(join(dir, name), graceEnd)) leftovers.push(join(dir, name));
 		}
 	};
 	tempsIn(cacheDir);
@@ -258,15 +259,4 @@ function tempOwner(name: string): number | undefined {
 /** Whether `name` is a temporary name made beside one of `names`. */
 function isLeftoverOf(name: string, names: readonly string[]): boolean {
 	return tempOwner(name) !== undefined && names.some((n) => name.startsWith(`${n}.`));
-}
-
-function isRunning(pid: number): boolean {
-	if (pid === process.pid) return true;
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		// EPERM: it exists, under another user.
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
 }

@@ -62,6 +62,11 @@ function memoryCalls(): MemoryCalls {
 /** True where slot files can be mapped safely (see the module comment). */
 export const CAN_MAP_FILES = process.platform === 'linux';
 
+/** Why slot files are not mapped on this platform, or undefined where they are (both sides say it the same way). */
+export function mappingUnsupported(): string | undefined {
+	return CAN_MAP_FILES ? undefined : `slot files are only mapped on Linux, not on ${process.platform}`;
+}
+
 /** One open slot file and its mapping. */
 export class MappedFile {
 	private address: number | bigint = 0;
