@@ -14,6 +14,7 @@ import {
 	createMessageConnection,
 	ErrorCodes,
 	Message,
+	RequestType,
 	ResponseError,
 	type DataCallback,
 	type Disposable,
@@ -134,17 +135,17 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		state.requireReady(ListMacrosRequest.method);
 		return { libraries: registry.list() };
 	}));
-	connection.onRequest<Expansion | WireExpansion, unknown>(ExpandInlineRequest.method, guard(ExpandInlineRequest.method, log, (raw: unknown) => {
+	connection.onRequest(answeredOnTheWire(ExpandInlineRequest), guard(ExpandInlineRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
 		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
 	}));
-	connection.onRequest<Expansion | WireExpansion, unknown>(ExpandAttributeRequest.method, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
+	connection.onRequest(answeredOnTheWire(ExpandAttributeRequest), guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
 		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
 	}));
-	connection.onRequest<Expansion | WireExpansion, unknown>(ExpandDeriveRequest.method, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
+	connection.onRequest(answeredOnTheWire(ExpandDeriveRequest), guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
@@ -159,6 +160,14 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 
 	connection.listen();
 	return { connection, exited };
+}
+
+/**
+ * An expand method as the host answers it: the same method and parameter structure as the shared
+ * constant, with the wire form of the result (tokens may be a slot reference, see {@link WireExpansion}).
+ */
+function answeredOnTheWire<P>(request: { method: string; type: RequestType<P, unknown, unknown> }): RequestType<unknown, Expansion | WireExpansion, unknown> {
+	return new RequestType<unknown, Expansion | WireExpansion, unknown>(request.method, request.type.parameterStructures);
 }
 
 /** Expands one inline or attribute call in the library that provides it. */
