@@ -7,7 +7,7 @@
  * exists as another kind of macro. Each caller keeps its own record per library and maps the id
  * back to it; each phrases its own error (a wire error in the host, a diagnostic in the driver).
  */
-import type { MacroKind } from './library.js';
+import { MacroKind } from './library.js';
 
 /** One library as the lookup needs it ({@link LibraryInfo} fits). */
 export interface MacroSource {
@@ -75,7 +75,7 @@ export class MacroIndex {
 		if (this.#libraries.length === 0) return ' (no library is loaded)';
 		for (const id of this.#libraries) {
 			if (libraryId !== undefined && id !== libraryId) continue;
-			for (const other of MACRO_KINDS) {
+			for (const other of MacroKind.all) {
 				if (other !== kind && this.#providers.get(macroKey(other, name))?.includes(id)) {
 					return ` (${id} provides ${name} as ${kindWithArticle(other)} macro)`;
 				}
@@ -90,9 +90,7 @@ export function kindWithArticle(kind: MacroKind): string {
 	return kind === 'derive' ? 'a derive' : `an ${kind}`;
 }
 
-// The kinds in the order the hint tries them (MacroKind.all would load vscode-jsonrpc with library.ts).
-const MACRO_KINDS: readonly MacroKind[] = ['inline', 'attribute', 'derive'];
-
-function macroKey(kind: MacroKind, name: string): string {
+/** The key of a macro by kind and name: names are unique per kind within a library. */
+export function macroKey(kind: MacroKind, name: string): string {
 	return `${kind}:${name}`;
 }

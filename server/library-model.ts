@@ -104,10 +104,7 @@ export interface MacroTarget {
 	macro: MacroEntry;
 }
 
-/** The key of a macro in {@link LoadedLibrary.macros}: names are unique per kind. */
-export function macroKey(kind: MacroKind, name: string): string {
-	return `${kind}:${name}`;
-}
+export { macroKey } from '../protocol/macro-lookup.js';
 
 /** "the inline macro add (/path/lib.so)": names a macro of the library `libraryId` in diagnostics. */
 export function describeMacro(macro: Pick<MacroEntry, 'kind' | 'name'>, libraryId: string): string {

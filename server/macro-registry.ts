@@ -1,6 +1,7 @@
 /**
- * The libraries loaded in this session, in load order, and the lookup of a macro call's name:
- * unknown names, names two libraries provide, and unknown library ids are MacroLookupErrors.
+ * The libraries loaded in this session, in load order, and the lookup of a macro call's name
+ * (protocol/macro-lookup.ts, shared with the client): unknown names, names two libraries provide,
+ * and unknown library ids are MacroLookupErrors.
  */
 import {
 	MacroHostErrorCodes,
@@ -9,6 +10,7 @@ import {
 	type UnknownMacroData,
 } from '../protocol/errors.js';
 import type { LibraryInfo, MacroKind } from '../protocol/library.js';
+import { kindWithArticle, MacroIndex } from '../protocol/macro-lookup.js';
 import { macroKey, type LoadedLibrary, type MacroTarget } from './library-model.js';
 
 /** A macro call named something the loaded libraries cannot answer. */
@@ -27,12 +29,14 @@ export class MacroLookupError extends Error {
 /** The session's loaded libraries. */
 export class MacroRegistry {
 	private readonly libraries: LoadedLibrary[] = [];
+	private index = new MacroIndex([]);
 
 	/** Adds a library; a reloaded one (same id) takes the old one's place in the load order. */
 	add(library: LoadedLibrary): void {
 		const at = this.libraries.findIndex((l) => l.id === library.id);
 		if (at === -1) this.libraries.push(library);
 		else this.libraries[at] = library;
+		this.index = new MacroIndex(this.list());
 	}
 
 	/** Every loaded library, in load order. */
@@ -52,43 +56,23 @@ export class MacroRegistry {
 
 	/** Finds the one library that provides `name` as a `kind` macro (only in `libraryId` when given). */
 	resolve(kind: MacroKind, name: string, libraryId?: string): MacroTarget {
-		const candidates = libraryId === undefined ? this.libraries : [this.library(libraryId)];
-		const key = macroKey(kind, name);
-		const found: MacroTarget[] = [];
-		for (const library of candidates) {
-			const macro = library.macros.get(key);
-			if (macro) found.push({ library, macro });
+		if (libraryId !== undefined) this.library(libraryId);
+		const found = this.index.find(kind, name, libraryId);
+		if (found.found === 'one') {
+			const library = this.library(found.library);
+			return { library, macro: library.macros.get(macroKey(kind, name))! };
 		}
-		if (found.length === 1) return found[0];
-		if (found.length > 1) {
-			const ids = found.map((f) => f.library.id);
+		if (found.found === 'many') {
+			const ids = found.libraries;
 			throw new MacroLookupError(
 				`the ${kind} macro ${name} is provided by ${ids.length} libraries: ${ids.join(' and ')}; pass "library" to choose one`,
 				MacroHostErrorCodes.AmbiguousMacro,
-				{ name, libraries: ids },
+				{ name, libraries: [...ids] },
 			);
 		}
 		const where = libraryId === undefined ? 'no loaded library provides' : `the library ${libraryId} does not provide`;
 		const data: UnknownMacroData = { name, kind };
 		if (libraryId !== undefined) data.library = libraryId;
-		throw new MacroLookupError(`${where} ${withArticle(kind)} macro named ${name}${this.hint(kind, name, candidates)}`, MacroHostErrorCodes.UnknownMacro, data);
+		throw new MacroLookupError(`${where} ${kindWithArticle(kind)} macro named ${name}${found.hint}`, MacroHostErrorCodes.UnknownMacro, data);
 	}
-
-	/** Says where the name exists with another kind, or that nothing is loaded. */
-	private hint(kind: MacroKind, name: string, candidates: readonly LoadedLibrary[]): string {
-		if (this.libraries.length === 0) return ' (no library is loaded)';
-		for (const library of candidates) {
-			for (const other of ['inline', 'attribute', 'derive'] as const) {
-				if (other !== kind && library.macros.has(macroKey(other, name))) {
-					return ` (${library.id} provides ${name} as ${withArticle(other)} macro)`;
-				}
-			}
-		}
-		return '';
-	}
-}
-
-/** "an inline", "an attribute", "a derive". */
-function withArticle(kind: MacroKind): string {
-	return kind === 'derive' ? 'a derive' : `an ${kind}`;
 }
