@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BulkChannel, MAX_SLOTS } from '../../dist/client/bulk-channel.js';
+import { unreadableAnswerBail } from '../../dist/client/bail.js';
+import { BulkChannel, MAX_SLOTS, UnreadableAnswer } from '../../dist/client/bulk-channel.js';
 import { MacroHost, RECORD_WIDTH, type ExpandResult, type TokenStream } from '../../dist/client/index.js';
 import { LIBC_BASIC, startHost } from './support.js';
 
@@ -211,14 +212,19 @@ describe('BulkChannel', () => {
 		channel.dispose();
 	});
 
-	it('turns an answer it cannot read back into a bail with a bad-result diagnostic', async () => {
+	it('reports an answer it cannot read back, which the client answers with a bail with a bad-result diagnostic', async () => {
 		const channel = await openChannel();
 		const sent = channel.outgoing(request(1, bigStream(100))) as { params: { args: { bulk: { slot: number } } } };
 		expect(sent.params.args.bulk.slot).toBe(0);
-		const response = { jsonrpc: '2.0', id: 1, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot: 0, offset: 0, tokens: 1_000_000, textBytes: 0 } } } };
-		const answer = channel.incoming(response as never) as { result: ExpandResult };
-		expect(answer.result.outcome).toBe('bail');
-		expect(answer.result.diagnostics).toEqual([
+		const macroSaid = { severity: 'warning', message: 'from the macro' };
+		const response = { jsonrpc: '2.0', id: 1, result: { outcome: 'replace', diagnostics: [macroSaid], tokens: { bulk: { slot: 0, offset: 0, tokens: 1_000_000, textBytes: 0 } } } };
+		const answer = channel.incoming(response as never) as { result: unknown };
+		// The transport only reports it; the supervisor turns it into the bail (client/bail.ts).
+		expect(answer.result).toBeInstanceOf(UnreadableAnswer);
+		const bail = unreadableAnswerBail(answer.result as InstanceType<typeof UnreadableAnswer>);
+		expect(bail.outcome).toBe('bail');
+		expect(bail.diagnostics).toEqual([
+			macroSaid,
 			{
 				severity: 'error',
 				code: 'bad-result',
@@ -234,11 +240,16 @@ describe('BulkChannel', () => {
 	it('turns an answer file it cannot read, or one in a client slot, into a bail', async () => {
 		const channel = await openChannel();
 		const response = (slot: number) => ({ jsonrpc: '2.0', id: 9, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot, offset: 0, tokens: 1, textBytes: 0 } } } }) as never;
-		const missing = channel.incoming(response(1 << 20)) as { result: ExpandResult };
-		expect(missing.result.outcome).toBe('bail');
-		expect(missing.result.diagnostics[0].message).toMatch(/result\.tokens could not be read from .*slot-1048576 \(ENOENT\)$/);
-		const misplaced = channel.incoming(response(3)) as { result: ExpandResult };
-		expect(misplaced.result.diagnostics[0].message).toBe(
+		const bailOf = (message: unknown): ExpandResult => {
+			const result = (message as { result: unknown }).result;
+			expect(result).toBeInstanceOf(UnreadableAnswer);
+			return unreadableAnswerBail(result as InstanceType<typeof UnreadableAnswer>);
+		};
+		const missing = bailOf(channel.incoming(response(1 << 20)));
+		expect(missing.outcome).toBe('bail');
+		expect(missing.diagnostics[0].message).toMatch(/result\.tokens could not be read from .*slot-1048576 \(ENOENT\)$/);
+		const misplaced = bailOf(channel.incoming(response(3)));
+		expect(misplaced.diagnostics[0].message).toBe(
 			"bad result: the host's answer is unreadable: result.tokens.bulk.slot is 3, but the request was sent inline, so the answer must be in an answer file (slot 1048576 or above)",
 		);
 		channel.dispose();
