@@ -3,7 +3,7 @@
  * small ones stay inline, and every failure (no directory, a full slot pool, a crash, an unreadable
  * answer, a dead client's leftovers) ends in a correct answer or a clear diagnostic.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,6 +38,14 @@ function expectWrappedBig(result: ExpandResult, args: { text: string; records: U
 	expect(records.slice(RECORD_WIDTH, -RECORD_WIDTH)).toEqual(expected);
 }
 
+/**
+ * True when `stream`'s text is in the slot file (a request's text is copied there, and wrap's answer
+ * repeats it): the stream really went through that slot, not inline.
+ */
+function wentThroughSlot(slotFile: string, stream: { text: string }): boolean {
+	return existsSync(slotFile) && readFileSync(slotFile).includes(Buffer.from(stream.text, 'utf8'));
+}
+
 /** The per-host directories under `root`. */
 function hostDirs(root: string): string[] {
 	return readdirSync(root).filter((name) => name.startsWith('macro-host-'));
@@ -59,6 +67,7 @@ describe.each(['json', 'msgpack'] as const)('bulk streams (%s)', (encoding) => {
 		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
 		const [dir] = hostDirs(root);
 		expect(readdirSync(join(root, dir))).toEqual(['slot-0']);
+		expect(wentThroughSlot(join(root, dir, 'slot-0'), args)).toBe(true);
 		await host.close();
 		expect(hostDirs(root)).toEqual([]);
 	});
@@ -81,6 +90,7 @@ describe('bulk streams', () => {
 		expectWrappedBig(result, args);
 		expect(result.tokens?.records).toBeInstanceOf(Uint32Array);
 		expect(readdirSync(join(root, hostDirs(root)[0]))).toEqual(['slot-0']);
+		expect(wentThroughSlot(join(root, hostDirs(root)[0], 'slot-0'), args)).toBe(true);
 	});
 
 	it('go on through the warm standby after a crash, in its own directory', async () => {
@@ -95,7 +105,7 @@ describe('bulk streams', () => {
 		const after = bigStream(4000, 'a');
 		expectWrappedBig(await host.expandInline({ name: 'wrap', args: after }), after);
 		// The swapped-in standby answered through a slot of its own directory.
-		expect(hostDirs(root).some((dir) => readdirSync(join(root, dir)).includes('slot-0'))).toBe(true);
+		expect(hostDirs(root).some((dir) => wentThroughSlot(join(root, dir, 'slot-0'), after))).toBe(true);
 		await host.close();
 		expect(hostDirs(root)).toEqual([]);
 	});
@@ -154,9 +164,10 @@ describe('bulk streams', () => {
 		expectWrappedBig(ok, before);
 		expect(crashed).toMatchObject({ outcome: 'bail', diagnostics: [{ code: 'host-crash' }] });
 		expectWrappedBig(resent, after);
-		// The dead host's directory went with it; the new host has its own.
+		// The dead host's directory went with it; the new host has its own, and the re-sent call went through its slot.
 		expect(hostDirs(root)).not.toContain(firstDir);
 		expect(hostDirs(root)).toHaveLength(1);
+		expect(wentThroughSlot(join(root, hostDirs(root)[0], 'slot-0'), after)).toBe(true);
 	});
 
 	it("remove a dead client's directories when a client starts", async () => {
