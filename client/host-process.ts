@@ -19,8 +19,6 @@ import { MemoryWatchdog } from './memory-watchdog.js';
 import type { NormalizedOptions } from './options.js';
 import { OutputTail } from './output-tail.js';
 
-export type { AnyRequestType, HostExit, KillReason };
-
 /** A running (or finished) host process and its connection. */
 export class HostProcess {
 	/** The connection over the host's stdin/stdout; listening from the start. */
