@@ -33,6 +33,7 @@ import {
 import type { Diagnostic, ExpandResult } from '../protocol/expand.js';
 import type { MappedFile } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH, type TokenStream } from '../protocol/token-stream.js';
+import { onClientExit } from './exit-cleanup.js';
 import { isProcessRunning } from './process-liveness.js';
 
 /** Most requests holding a slot at once: each slot is a file in memory as large as the largest stream sent through it. */
@@ -85,10 +86,12 @@ export class BulkChannel {
 	// koffi and the mapping code, imported in the background from the start, awaited before the offer.
 	readonly #module: Promise<MappedFileModule | string>;
 	#mapping: MappedFileModule | undefined;
+	// Removes the directory if the client exits before this channel is disposed.
+	readonly #cancelExitCleanup: () => void;
 
 	private constructor(dir: string, minBytes: number) {
 		this.offer = { dir, minBytes };
-		liveDirs.add(dir);
+		this.#cancelExitCleanup = onClientExit(() => removeDir(dir));
 		this.#module = import('../protocol/node/mapped-file.js').then(
 			(module) => module.mappingUnsupported() ?? module,
 			(error: unknown) => `the mapping code failed to load (${describeError(error)})`,
@@ -205,7 +208,7 @@ export class BulkChannel {
 		this.#free.length = 0;
 		this.#byRequest.clear();
 		removeDir(this.offer.dir);
-		liveDirs.delete(this.offer.dir);
+		this.#cancelExitCleanup();
 	}
 
 	/**
@@ -302,21 +305,24 @@ export class BulkChannel {
 }
 
 /**
- * The response with the tokens read back in place of their reference, or, when they could not be
- * read (`stream` says why), with a bail: the call fails, the client goes on.
+ * The result of a response whose large tokens could not be read back. The transport only reports
+ * it; the supervisor answers the call with a bail that says why (client/messages.ts).
  */
+export class UnreadableAnswer {
+	constructor(
+		/** Why the tokens could not be read. */
+		readonly problem: string,
+		/** The diagnostics the macro gave with its answer. */
+		readonly diagnostics: readonly Diagnostic[],
+	) {}
+}
+
+/** The response with the tokens read back in place of their reference, or an {@link UnreadableAnswer} when `stream` says why they could not be. */
 function withTokens(message: Message, stream: TokenStream | string): Message {
 	const result = (message as unknown as { result: ExpandResult }).result;
 	if (typeof stream !== 'string') return { ...message, result: { ...result, tokens: stream } } as Message;
-	const diagnostic: Diagnostic = { severity: 'error', code: 'bad-result', message: `bad result: the host's answer is unreadable: ${stream}` };
-	return { ...message, result: { outcome: 'bail', diagnostics: [...(result.diagnostics ?? []), diagnostic] } } as Message;
+	return { ...message, result: new UnreadableAnswer(stream, result.diagnostics ?? []) } as unknown as Message;
 }
-
-/** Directories of channels not yet disposed, removed if the client exits first. */
-const liveDirs = new Set<string>();
-process.once('exit', () => {
-	for (const dir of liveDirs) removeDir(dir);
-});
 
 function removeFile(path: string): void {
 	try {

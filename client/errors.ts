@@ -4,21 +4,10 @@
  * branch on fields and flags (`timedOut`, `signal`, `code`), never on message text.
  */
 import type { MacroKind, Span } from '../protocol/index.js';
-import type { HostExit } from './host-process.js';
+import type { HostExit } from './host-exit.js';
+import { closedMessage, crashMessage, sendFailureMessage, startMessage, unavailableMessage, type CrashedCall } from './messages.js';
 
-/** The request a crash interrupted, when the client knows it. */
-export interface CrashedCall {
-	/** The JSON-RPC method that was running. */
-	readonly method: string;
-	/** For expand calls: the macro's kind. */
-	readonly macroKind?: MacroKind;
-	/** For expand calls: the macro's name (derive calls: the derive names joined by ", "). */
-	readonly macroName?: string;
-	/** For expand calls: the library id the macro came from, when known. */
-	readonly library?: string;
-	/** For expand calls: the call-site span given with the call. */
-	readonly callSite?: Span;
-}
+export type { CrashedCall };
 
 /**
  * The host process died (by a signal, an exit code, or a kill after a request timed out) while a
@@ -26,24 +15,8 @@ export interface CrashedCall {
  */
 export class HostCrashError extends Error {
 	override readonly name = 'HostCrashError';
-	/** Process id of the host that died. */
-	readonly pid: number | undefined;
-	/** The host's exit code; undefined when a signal ended it. */
-	readonly exitCode: number | undefined;
-	/** The signal that ended the host (e.g. "SIGSEGV"); undefined when it exited. */
-	readonly signal: string | undefined;
-	/** What the signal means (e.g. "Segmentation fault"). */
-	readonly signalDescription: string | undefined;
-	/** True when the client killed the host because a request ran longer than `requestTimeoutMs`. */
-	readonly timedOut: boolean;
-	/** The timeout that expired, when `timedOut`. */
-	readonly timeoutMs: number | undefined;
-	/** True when the host went over `memoryLimitMiB` (killed at the limit, or an allocation failed). */
-	readonly memoryLimitExceeded: boolean;
-	/** The memory limit, in MiB, when `memoryLimitExceeded`. */
-	readonly memoryLimitMiB: number | undefined;
-	/** The last bytes the host wrote to stderr (a macro's own output lands there too). */
-	readonly stderrTail: string;
+	/** How the host ended (its exit code or signal, why the client killed it, its stderr tail). */
+	readonly exit: HostExit;
 	/** The request that was running; undefined when the host died while idle. */
 	readonly method: string | undefined;
 	/** The macro that was running, for expand calls. */
@@ -57,20 +30,49 @@ export class HostCrashError extends Error {
 
 	constructor(exit: HostExit, call?: CrashedCall) {
 		super(crashMessage(exit, call));
-		this.pid = exit.pid;
-		this.exitCode = exit.exitCode;
-		this.signal = exit.signal;
-		this.signalDescription = exit.signalDescription;
-		this.timedOut = exit.timedOut;
-		this.timeoutMs = exit.timeoutMs;
-		this.memoryLimitExceeded = exit.memoryLimitExceeded;
-		this.memoryLimitMiB = exit.memoryLimitMiB;
-		this.stderrTail = exit.stderrTail;
+		this.exit = exit;
 		this.method = call?.method;
 		this.macroName = call?.macroName;
 		this.macroKind = call?.macroKind;
 		this.library = call?.library;
 		this.callSite = call?.callSite;
+	}
+
+	/** Process id of the host that died. */
+	get pid(): number | undefined {
+		return this.exit.pid;
+	}
+	/** The host's exit code; undefined when a signal ended it. */
+	get exitCode(): number | undefined {
+		return this.exit.exitCode;
+	}
+	/** The signal that ended the host (e.g. "SIGSEGV"); undefined when it exited. */
+	get signal(): string | undefined {
+		return this.exit.signal;
+	}
+	/** What the signal means (e.g. "Segmentation fault"). */
+	get signalDescription(): string | undefined {
+		return this.exit.signalDescription;
+	}
+	/** True when the client killed the host because a request ran longer than `requestTimeoutMs`. */
+	get timedOut(): boolean {
+		return this.exit.timedOut;
+	}
+	/** The timeout that expired, when `timedOut`. */
+	get timeoutMs(): number | undefined {
+		return this.exit.timeoutMs;
+	}
+	/** True when the host went over `memoryLimitMiB` (killed at the limit, or an allocation failed). */
+	get memoryLimitExceeded(): boolean {
+		return this.exit.memoryLimitExceeded;
+	}
+	/** The memory limit, in MiB, when `memoryLimitExceeded`. */
+	get memoryLimitMiB(): number | undefined {
+		return this.exit.memoryLimitMiB;
+	}
+	/** The last bytes the host wrote to stderr (a macro's own output lands there too). */
+	get stderrTail(): string {
+		return this.exit.stderrTail;
 	}
 }
 
@@ -83,7 +85,7 @@ export class HostStartError extends Error {
 	readonly exit: HostExit | undefined;
 
 	constructor(command: string, reason: string, exit: HostExit | undefined, options?: { cause?: unknown }) {
-		super(`The macro host could not start: \`${command}\` ${reason}.${exit ? stderrSection(exit) : ''}`, options);
+		super(startMessage(command, reason, exit), options);
 		this.command = command;
 		this.exit = exit;
 	}
@@ -100,7 +102,7 @@ export class HostUnavailableError extends Error {
 
 	/** @param lastFailure the crash (or failed start) that made the policy give up. */
 	constructor(reason: string, lastFailure: Error | undefined) {
-		super(`The macro host is unavailable: ${reason}; no more restarts are attempted.`, { cause: lastFailure });
+		super(unavailableMessage(reason), { cause: lastFailure });
 		this.reason = reason;
 	}
 }
@@ -109,7 +111,7 @@ export class HostUnavailableError extends Error {
 export class HostClosedError extends Error {
 	override readonly name = 'HostClosedError';
 	constructor(method: string) {
-		super(`The macro host is closed; the ${method} call was not run.`);
+		super(closedMessage(method));
 	}
 }
 
@@ -122,7 +124,7 @@ export class RequestSendError extends Error {
 	/** The method that could not be sent. */
 	readonly method: string;
 	constructor(method: string, reason: string, options?: { cause?: unknown }) {
-		super(`The ${method} request could not be sent to the macro host: ${reason}`, options);
+		super(sendFailureMessage(method, reason), options);
 		this.method = method;
 	}
 }
@@ -146,47 +148,4 @@ export class MacroHostRequestError<D = unknown> extends Error {
 		this.code = code;
 		this.data = data;
 	}
-}
-
-/** "inline macro `wrap` from library /l.so (call site bytes 3..9)": names a call for messages. */
-export function describeCall(call: CrashedCall): string {
-	if (call.macroName === undefined) return `the ${call.method} request`;
-	const kind = call.macroKind === 'derive' ? 'derive' : `${call.macroKind ?? 'inline'} macro`;
-	const library = call.library === undefined ? 'an unresolved library' : `library ${call.library}`;
-	const site = call.callSite === undefined ? 'no call site given' : `call site bytes ${call.callSite.start}..${call.callSite.end}`;
-	return `${kind} \`${call.macroName}\` from ${library} (${site})`;
-}
-
-/** How the host ended, as the end of a sentence ("the host was killed by SIGSEGV (Segmentation fault)"). */
-export function describeExit(exit: HostExit): string {
-	if (exit.spawnError !== undefined) return `the host could not be spawned: ${exit.spawnError}`;
-	if (exit.timedOut || exit.residentMiB !== undefined) return `the host was killed with SIGKILL`;
-	if (exit.signal !== undefined) {
-		const what = exit.signalDescription ? ` (${exit.signalDescription})` : '';
-		return `the host was killed by ${exit.signal}${what}`;
-	}
-	if (exit.exitCode !== undefined) return `the host exited with code ${exit.exitCode}`;
-	return 'the host ended for an unknown reason';
-}
-
-/** The stderr part of a message: the tail on its own lines, or a sentence saying there was none. */
-export function stderrSection(exit: HostExit): string {
-	const tail = exit.stderrTail.trimEnd();
-	if (tail === '') return exit.stderrTruncated ? '\nThe host wrote to stderr, but stderrTailBytes is 0.' : '\nThe host wrote nothing to stderr.';
-	return `\nHost stderr${exit.stderrTruncated ? ` (last ${Buffer.byteLength(exit.stderrTail)} bytes)` : ''}:\n${tail}`;
-}
-
-/** "exceeded the memory limit of 256 MiB (resident memory reached 262 MiB)". */
-function describeMemory(exit: HostExit): string {
-	const how = exit.residentMiB !== undefined ? `the host's resident memory reached ${exit.residentMiB} MiB` : 'an allocation failed';
-	return `exceeded the memory limit of ${exit.memoryLimitMiB} MiB (${how})`;
-}
-
-function crashMessage(exit: HostExit, call: CrashedCall | undefined): string {
-	let head: string;
-	if (call === undefined) head = `The macro host died while idle: ${describeExit(exit)}.`;
-	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
-	else if (exit.memoryLimitExceeded) head = `${describeCall(call)} ${describeMemory(exit)}; ${describeExit(exit)}.`;
-	else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
-	return head.charAt(0).toUpperCase() + head.slice(1) + stderrSection(exit);
 }

@@ -1,102 +1,23 @@
 /**
- * One host process: spawned with execa, its stdin/stdout carrying a vscode-jsonrpc connection, its
- * stderr kept as a bounded tail. How it ended (exit code or signal, whether the client killed it for
- * a timeout, the stderr tail) is latched once into {@link HostExit}, so every caller gets the same
- * answer. `exited` settles only after the child is reaped and every response it wrote before dying
- * has been dispatched, so "the oldest unanswered request" is exact when the supervisor asks.
- *
- * The host leads a process group of its own (spawned detached), so that whatever a macro forks
- * dies with it: once the host has exited, the client kills the group. Waiting for the host's pipes
- * to close is bounded, since a child that left the group may still hold them.
+ * One host process: spawned (host-spawn.ts), its stdin/stdout carrying a vscode-jsonrpc connection
+ * (host-connection.ts), its stderr kept as a bounded tail (host-stderr.ts), its memory watched while
+ * a request runs (memory-watchdog.ts). How it ended (exit code or signal, why the client killed it,
+ * the stderr tail) is latched once into a {@link HostExit} (host-exit.ts), so every caller gets the
+ * same answer. `exited` settles only after the child is reaped and every response it wrote before
+ * dying has been dispatched, so "the oldest unanswered request" is exact when the supervisor asks.
  */
-import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
-import { execa } from 'execa';
-import {
-	ConnectionError,
-	createMessageConnection,
-	ErrorCodes,
-	ResponseError,
-	type DataCallback,
-	type Disposable,
-	type Message,
-	type MessageConnection,
-	type MessageReader,
-	type RequestType,
-	type RequestType0,
-} from 'vscode-jsonrpc/node';
-import {
-	Encoding,
-	encodeJsonText,
-	InitializeRequest,
-	packMessage,
-	PROTOCOL_VERSION,
-	unpackMessage,
-	type InitializeResult,
-} from '../protocol/index.js';
-import { FrameReader } from '../protocol/node/frame-reader.js';
-import { FrameWriter } from '../protocol/node/frame-writer.js';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { InitializeRequest, PROTOCOL_VERSION, type InitializeResult } from '../protocol/index.js';
 import { BulkChannel } from './bulk-channel.js';
-import { HostCrashError, MacroHostRequestError } from './errors.js';
-import { DEFAULT_MEMORY_LIMIT_MIB, isAllocationFailure, MemoryWatchdog, toMiB } from './memory-watchdog.js';
+import { HostCrashError } from './errors.js';
+import { onClientExit } from './exit-cleanup.js';
+import { connectHost, toRequestError, type AnyRequestType } from './host-connection.js';
+import { createHostExit, type HostExit, type KillReason, type ProcessEnd } from './host-exit.js';
+import { hostCommandLine, killProcessGroup, processExited, releasePipes, spawnHost, type HostSubprocess } from './host-spawn.js';
+import { forwardStderr } from './host-stderr.js';
+import { MemoryWatchdog } from './memory-watchdog.js';
 import type { NormalizedOptions } from './options.js';
 import { OutputTail } from './output-tail.js';
-
-/** How a host process ended; latched once. */
-export interface HostExit {
-	/** The process id (undefined when it could not be spawned). */
-	readonly pid: number | undefined;
-	/** The exit code; undefined when a signal ended it. */
-	readonly exitCode: number | undefined;
-	/** The signal that ended it, e.g. "SIGSEGV". */
-	readonly signal: string | undefined;
-	/** What the signal means, e.g. "Segmentation fault". */
-	readonly signalDescription: string | undefined;
-	/** True when the client killed it because a request ran past its timeout. */
-	readonly timedOut: boolean;
-	/** The timeout that expired, when `timedOut`. */
-	readonly timeoutMs: number | undefined;
-	/** True when the client asked it to die (close(), a timeout, the memory limit, a failed start). */
-	readonly killedByClient: boolean;
-	/**
-	 * True when the host went over its memory limit: the client killed it at the limit, or an
-	 * allocation failed under the host's data ceiling and the allocator said so on stderr.
-	 */
-	readonly memoryLimitExceeded: boolean;
-	/** The limit, in MiB, when `memoryLimitExceeded`. */
-	readonly memoryLimitMiB: number | undefined;
-	/** The resident memory, in MiB, that crossed the limit; undefined when an allocation failed instead. */
-	readonly residentMiB: number | undefined;
-	/** Why it could not be spawned at all (e.g. "spawn /no/node ENOENT"); undefined when it ran. */
-	readonly spawnError: string | undefined;
-	/** The last `stderrTailBytes` bytes of its stderr, as text. */
-	readonly stderrTail: string;
-	/** True when older stderr bytes were dropped from `stderrTail`. */
-	readonly stderrTruncated: boolean;
-}
-
-/** A request type with or without params, as the protocol declares them. */
-export type AnyRequestType<P, R> = RequestType<P, R, unknown> | RequestType0<R, unknown>;
-
-/** vscode-jsonrpc's own codes for a transport that failed; the host never answers with these. */
-const TRANSPORT_ERROR_CODES: ReadonlySet<number> = new Set([
-	ErrorCodes.MessageWriteError,
-	ErrorCodes.MessageReadError,
-	ErrorCodes.PendingResponseRejected,
-	ErrorCodes.ConnectionInactive,
-]);
-
-/**
- * The host's JSON-RPC error as a MacroHostRequestError; undefined when `error` is a local transport
- * failure (the connection broke because the host is going away), which the exit path handles.
- */
-export function toRequestError(method: string, error: unknown): MacroHostRequestError | undefined {
-	if (error instanceof ConnectionError) return undefined;
-	if (error instanceof ResponseError && !TRANSPORT_ERROR_CODES.has(error.code)) {
-		return new MacroHostRequestError(method, error.code, error.message, error.data);
-	}
-	return undefined;
-}
 
 /** A running (or finished) host process and its connection. */
 export class HostProcess {
@@ -110,34 +31,36 @@ export class HostProcess {
 	readonly #subprocess: HostSubprocess;
 	readonly #stderr: OutputTail;
 	#exit: HostExit | undefined;
-	#timeoutMs: number | undefined;
 	#killedByClient = false;
+	// The timeout or memory kill that came first: what the exit reports.
+	#killCause: Extract<KillReason, { kind: 'timeout' | 'memory' }> | undefined;
 	readonly #memoryLimitMiB: number;
 	readonly #watchdog: MemoryWatchdog | undefined;
-	#residentAtKill: number | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
 	#progress = 0;
 	// Large streams' slot files (options.bulk); undefined when off or when the directory could not be made.
 	readonly #bulk: BulkChannel | undefined;
+	// Kills the process group if the client exits while the host runs.
+	readonly #cancelExitCleanup: (() => void) | undefined;
 
 	private constructor(options: NormalizedOptions) {
-		// The limit goes on the command line only when it is not the host's own default.
-		const memoryArgs = options.memoryLimitMiB === DEFAULT_MEMORY_LIMIT_MIB ? [] : ['--memory-limit-mib', String(options.memoryLimitMiB)];
-		const args = [options.hostScript, '--encoding', options.encoding, ...memoryArgs, ...options.hostArgs];
-		this.command = [options.nodePath, ...args].join(' ');
+		const { file, args, command } = hostCommandLine(options);
+		this.command = command;
 		this.#stderr = new OutputTail(options.stderrTailBytes);
-		this.#subprocess = spawnHost(options, args);
+		this.#subprocess = spawnHost(options, file, args);
 		this.#memoryLimitMiB = options.memoryLimitMiB;
 		const pid = this.#subprocess.pid;
 		if (pid !== undefined) {
-			liveGroups.add(pid);
-			this.#watchdog = new MemoryWatchdog(pid, options.memoryLimitMiB, (resident) => this.killForMemory(resident));
+			this.#cancelExitCleanup = onClientExit(() => killProcessGroup(pid));
+			this.#watchdog = new MemoryWatchdog(pid, options.memoryLimitMiB, (residentBytes) => this.kill({ kind: 'memory', residentBytes }));
 		}
-		this.#forwardStderr(this.#subprocess.stderr, options.onStderr);
+		forwardStderr(this.#subprocess.stderr, this.#stderr, options.onStderr);
 		// Without a directory every stream goes inline: a slower path, not a failure.
 		const bulk = options.bulk === undefined ? undefined : BulkChannel.create(options.bulk);
 		this.#bulk = typeof bulk === 'string' ? undefined : bulk;
-		this.connection = this.#connect(options.encoding);
+		this.connection = connectHost(this.#subprocess.stdout, this.#subprocess.stdin, options.encoding, this.#bulk, () => {
+			this.#progress++;
+		});
 		this.exited = this.#waitForExit();
 	}
 
@@ -202,7 +125,7 @@ export class HostProcess {
 	 */
 	async request<P, R>(type: AnyRequestType<P, R>, params: P | undefined, timeoutMs: number): Promise<R> {
 		const method = type.method;
-		const timer = setTimeout(() => this.killForTimeout(timeoutMs), timeoutMs);
+		const timer = setTimeout(() => this.kill({ kind: 'timeout', timeoutMs }), timeoutMs);
 		const died = async (): Promise<never> => {
 			throw new HostCrashError(await this.exited, { method });
 		};
@@ -234,25 +157,19 @@ export class HostProcess {
 		this.connection.sendNotification(method).catch(() => undefined);
 	}
 
-	/** Asks the host to die: SIGTERM, then SIGKILL after `forceKillAfterMs`. */
-	kill(): void {
-		this.#killedByClient = true;
-		this.#subprocess.kill('SIGTERM');
-	}
-
-	/** Kills the host at once with SIGKILL because a request ran for `timeoutMs`; the first reason wins. */
-	killForTimeout(timeoutMs: number): void {
+	/**
+	 * Kills the host for `reason` (see {@link KillReason}): `stop` asks it to die with SIGTERM (SIGKILL
+	 * after `forceKillAfterMs`); `timeout` and `memory` SIGKILL it and its process group at once, unless
+	 * it has already ended, and the first of them is the one its exit reports.
+	 */
+	kill(reason: KillReason = { kind: 'stop' }): void {
+		if (reason.kind === 'stop') {
+			this.#killedByClient = true;
+			this.#subprocess.kill('SIGTERM');
+			return;
+		}
 		if (this.#exit !== undefined) return;
-		if (this.#residentAtKill === undefined) this.#timeoutMs ??= timeoutMs;
-		this.#killedByClient = true;
-		this.#subprocess.kill('SIGKILL');
-		this.#killGroup();
-	}
-
-	/** Kills the host at once with SIGKILL because its resident memory crossed the limit; the first reason wins. */
-	killForMemory(residentBytes: number): void {
-		if (this.#exit !== undefined) return;
-		if (this.#timeoutMs === undefined) this.#residentAtKill ??= residentBytes;
+		this.#killCause ??= reason;
 		this.#killedByClient = true;
 		this.#subprocess.kill('SIGKILL');
 		this.#killGroup();
@@ -270,43 +187,9 @@ export class HostProcess {
 		this.#bulk?.dispose();
 	}
 
-	#connect(encoding: Encoding): MessageConnection {
-		const useMsgpack = encoding === Encoding.msgpack;
-		// The host's framing both ways: each reply decoded as soon as it is in; one tick's requests in one write.
-		const reader = new FrameReader(this.#subprocess.stdout, { decode: useMsgpack ? unpackMessage : undefined });
-		const encode = useMsgpack ? packMessage : encodeJsonText;
-		const bulk = this.#bulk;
-		// Large streams leave through the slot files and come back from them (client/bulk-channel.ts).
-		const writer = new FrameWriter(this.#subprocess.stdin, bulk ? (message) => encode(bulk.outgoing(message)) : encode, true);
-		const incoming = bulk ? (message: Message) => bulk.incoming(message) : (message: Message) => message;
-		const connection = createMessageConnection(new CountingReader(reader, () => this.#progress++, incoming), writer);
-		// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
-		connection.onError(() => undefined);
-		connection.onNotification(() => {
-			this.#progress++;
-		});
-		connection.listen();
-		return connection;
-	}
-
-	#forwardStderr(stderr: Readable, onStderr: ((text: string) => void) | undefined): void {
-		const decoder = new StringDecoder('utf8');
-		stderr.on('data', (chunk: Buffer) => {
-			this.#stderr.push(chunk);
-			if (onStderr === undefined) return;
-			const text = decoder.write(chunk);
-			try {
-				if (text !== '') onStderr(text);
-			} catch {
-				// A faulty listener must not break the pipe we read crash reports from.
-			}
-		});
-	}
-
 	async #waitForExit(): Promise<HostExit> {
-		type Result = { exitCode?: number; signal?: string; signalDescription?: string; originalMessage?: string; shortMessage?: string };
 		// reject:false makes execa report failures in the result instead of throwing.
-		const settled: Promise<Result> = this.#subprocess.then(
+		const settled: Promise<ProcessEnd> = this.#subprocess.then(
 			(result) => result,
 			(error: unknown) => ({ originalMessage: error instanceof Error ? error.message : String(error) }),
 		);
@@ -316,33 +199,16 @@ export class HostProcess {
 		this.#watchdog?.dispose();
 		// Children a macro forked hold copies of the host's pipes: they go with the host.
 		this.#killGroup();
-		const pid = this.#subprocess.pid;
-		if (pid !== undefined) liveGroups.delete(pid);
-		const streams = [this.#subprocess.stdout, this.#subprocess.stderr];
-		if (!(await closedWithin(streams, PIPE_CLOSE_GRACE_MS))) {
-			// A child that left the process group (setsid) still holds a pipe: stop waiting for it.
-			for (const stream of streams) stream.destroy();
-		}
-		const result = await settled;
+		this.#cancelExitCleanup?.();
+		await releasePipes([this.#subprocess.stdout, this.#subprocess.stderr]);
+		const end = await settled;
 		await this.#drain();
-		const spawned = result.exitCode !== undefined || result.signal !== undefined;
-		const stderrTail = this.#stderr.text();
-		const abnormal = result.signal !== undefined || (result.exitCode !== undefined && result.exitCode !== 0);
-		const allocationFailed = !this.#killedByClient && abnormal && isAllocationFailure(stderrTail);
-		const memoryLimitExceeded = this.#residentAtKill !== undefined || allocationFailed;
-		this.#exit = Object.freeze({
+		this.#exit = createHostExit(end, {
 			pid: this.#subprocess.pid,
-			exitCode: result.exitCode,
-			signal: result.signal,
-			signalDescription: result.signalDescription,
-			timedOut: this.#timeoutMs !== undefined,
-			timeoutMs: this.#timeoutMs,
 			killedByClient: this.#killedByClient,
-			memoryLimitExceeded,
-			memoryLimitMiB: memoryLimitExceeded ? this.#memoryLimitMiB : undefined,
-			residentMiB: this.#residentAtKill === undefined ? undefined : toMiB(this.#residentAtKill),
-			spawnError: spawned ? undefined : (result.originalMessage ?? result.shortMessage ?? 'unknown error'),
-			stderrTail,
+			cause: this.#killCause,
+			memoryLimitMiB: this.#memoryLimitMiB,
+			stderrTail: this.#stderr.text(),
 			stderrTruncated: this.#stderr.isTruncated,
 		});
 		return this.#exit;
@@ -364,135 +230,5 @@ export class HostProcess {
 				seen = this.#progress;
 			}
 		}
-	}
-}
-
-/** Spawns the host with piped stdio, collecting nothing: stdout feeds the connection, stderr the tail. */
-function spawnHost(options: NormalizedOptions, args: string[]) {
-	return execa(options.nodePath, args, {
-		stdin: 'pipe',
-		stdout: 'pipe',
-		stderr: 'pipe',
-		buffer: false,
-		reject: false,
-		encoding: 'buffer',
-		cwd: options.cwd,
-		env: options.env,
-		extendEnv: true,
-		// execa escalates our SIGTERM to SIGKILL after this delay.
-		forceKillAfterDelay: options.forceKillAfterMs,
-		// Its own process group, killed as a whole (see killProcessGroup). execa's cleanup skips detached
-		// children, so the 'exit' hook below kills live groups when the client exits; when the client is
-		// killed outright, the host's PR_SET_PDEATHSIG does.
-		detached: true,
-	});
-}
-
-/** How long the host's pipes may stay open after it exited and its group was killed. */
-const PIPE_CLOSE_GRACE_MS = 1000;
-
-/** Process groups of hosts that have not been seen to exit, killed if the client exits first. */
-const liveGroups = new Set<number>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-	if (exitHookInstalled) return;
-	exitHookInstalled = true;
-	process.once('exit', () => {
-		for (const pgid of liveGroups) killProcessGroup(pgid);
-	});
-}
-installExitHook();
-
-/** SIGKILLs a process group; a group that is already empty is fine. */
-function killProcessGroup(pgid: number): void {
-	try {
-		process.kill(-pgid, 'SIGKILL');
-	} catch {
-		// ESRCH: nothing left in the group.
-	}
-}
-
-/** Resolves when the process has exited (at once if it already has); never, when it was never spawned. */
-function processExited(child: HostSubprocess): Promise<void> {
-	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-	return new Promise((resolve) => {
-		child.once('exit', () => resolve());
-	});
-}
-
-/**
- * Resolves true when every stream has closed, false once `ms` passed with nothing read from the
- * first one, the replies (or {@link MAX_GRACE_PERIODS} periods in all, for a child that keeps
- * writing). An expired timer looks again after the reads already waiting have run: a client stalled
- * for longer than `ms` (a loaded machine) runs its timers before its reads when it wakes, and would
- * otherwise give up on replies sitting in the pipe, and blame the wrong call for the crash.
- */
-async function closedWithin(streams: readonly Readable[], ms: number): Promise<boolean> {
-	let reads = 0;
-	const onData = (): void => {
-		reads++;
-	};
-	const replies = streams[0];
-	replies?.on('data', onData);
-	let timer: NodeJS.Timeout | undefined;
-	const timedOut = new Promise<false>((resolve) => {
-		let seen = reads;
-		let periods = 1;
-		const check = (): void => {
-			// setImmediate runs after this turn's poll phase, so pending reads are counted first.
-			setImmediate(() => {
-				if (reads === seen || ++periods >= MAX_GRACE_PERIODS) return resolve(false);
-				seen = reads;
-				timer = setTimeout(check, ms);
-			});
-		};
-		timer = setTimeout(check, ms);
-	});
-	const closed = Promise.all(streams.map(streamClosed)).then(() => true as const);
-	try {
-		return await Promise.race([closed, timedOut]);
-	} finally {
-		clearTimeout(timer);
-		replies?.off('data', onData);
-	}
-}
-
-/** Grace periods in all that a dead host's replies pipe may keep delivering data before the client stops waiting. */
-const MAX_GRACE_PERIODS = 5;
-
-type HostSubprocess = ReturnType<typeof spawnHost>;
-
-/** Resolves when a stream has closed (at once if it already has). */
-function streamClosed(stream: Readable): Promise<void> {
-	if (stream.closed || stream.destroyed) return Promise.resolve();
-	return new Promise((resolve) => {
-		stream.once('close', () => resolve());
-	});
-}
-
-/** A MessageReader that reports each message it delivers, so the drain can see progress, and hands it over as `transform` makes it. */
-class CountingReader implements MessageReader {
-	constructor(
-		private readonly inner: MessageReader,
-		private readonly onMessage: () => void,
-		private readonly transform: (message: Message) => Message,
-	) {}
-	get onError() {
-		return this.inner.onError;
-	}
-	get onClose() {
-		return this.inner.onClose;
-	}
-	get onPartialMessage() {
-		return this.inner.onPartialMessage;
-	}
-	listen(callback: DataCallback): Disposable {
-		return this.inner.listen((message) => {
-			this.onMessage();
-			callback(this.transform(message));
-		});
-	}
-	dispose(): void {
-		this.inner.dispose();
 	}
 }

@@ -12,7 +12,7 @@ export { DEFAULT_RESTART_POLICY, decideRestart, normalizeRestartPolicy } from '.
 export { DEFAULT_QUARANTINE_AFTER } from './quarantine.js';
 export { DEFAULT_MEMORY_LIMIT_MIB } from './memory-watchdog.js';
 export type { RestartEvent } from './supervisor.js';
-export type { HostExit } from './host-process.js';
+export type { HostExit } from './host-exit.js';
 export {
 	HostClosedError,
 	HostCrashError,

@@ -19,6 +19,11 @@ export const MEMORY_POLL_MS = 20;
 
 const MIB = 1024 * 1024;
 
+/** The host's command-line flag for a limit: none for the host's own default, so the command line stays short. */
+export function memoryLimitArgs(limitMiB: number): string[] {
+	return limitMiB === DEFAULT_MEMORY_LIMIT_MIB ? [] : ['--memory-limit-mib', String(limitMiB)];
+}
+
 /**
  * What allocators print when an allocation fails, just before they abort: Rust's default handler,
  * C++'s uncaught std::bad_alloc, V8 and Go running out of memory, and strerror(ENOMEM).

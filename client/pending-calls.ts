@@ -7,16 +7,26 @@
  * (4% of a pipelining client's profile). A linked list behind a Map has no such walk.
  */
 
-interface Node<T> {
+/** One call's place in the list. */
+export interface PendingNode<T> {
 	readonly item: T;
-	prev: Node<T> | undefined;
-	next: Node<T> | undefined;
+	prev: PendingNode<T> | undefined;
+	next: PendingNode<T> | undefined;
 }
 
+/** Unanswered calls, oldest first; every operation is O(1) whatever came before. */
 export class PendingCalls<T> implements Iterable<T> {
-	readonly #nodes = new Map<T, Node<T>>();
-	#first: Node<T> | undefined;
-	#last: Node<T> | undefined;
+	readonly #nodes: Map<T, PendingNode<T>>;
+	#first: PendingNode<T> | undefined;
+	#last: PendingNode<T> | undefined;
+
+	/**
+	 * @param index the map from a call to its node; a new Map unless given (tests pass one that
+	 * counts its operations, to show that no operation walks the calls).
+	 */
+	constructor(index: Map<T, PendingNode<T>> = new Map()) {
+		this.#nodes = index;
+	}
 
 	get size(): number {
 		return this.#nodes.size;
@@ -25,7 +35,7 @@ export class PendingCalls<T> implements Iterable<T> {
 	/** Appends `item`; an item already present keeps its place. */
 	add(item: T): void {
 		if (this.#nodes.has(item)) return;
-		const node: Node<T> = { item, prev: this.#last, next: undefined };
+		const node: PendingNode<T> = { item, prev: this.#last, next: undefined };
 		if (this.#last) this.#last.next = node;
 		else this.#first = node;
 		this.#last = node;

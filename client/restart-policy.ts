@@ -8,6 +8,7 @@
  *   within `healthyAfterMs` of the previous one doubles the wait, from `backoffInitialMs` up to
  *   `backoffMaxMs`. A host that stays up for `healthyAfterMs` resets the streak.
  */
+import { giveUpReason } from './messages.js';
 import { rejectUnknownKeys, validateInteger, validateObject } from './option-validation.js';
 
 /** How the client restarts a host that died. Every field is optional. */
@@ -92,12 +93,7 @@ export function normalizeRestartPolicy(options: unknown, name = 'restart'): Rest
 export function decideRestart(policy: RestartPolicy, crashTimes: readonly number[], now: number): RestartDecision {
 	const recent = crashTimes.filter((t) => now - t < policy.windowMs).length;
 	if (recent > policy.maxRestarts) {
-		const reason =
-			policy.maxRestarts === 0
-				? 'the macro host crashed and restarts are disabled (restart.maxRestarts is 0)'
-				: `the macro host crashed ${recent} times within ${policy.windowMs} ms, ` +
-					`more than the ${policy.maxRestarts} restart${policy.maxRestarts === 1 ? '' : 's'} allowed in that time (restart.maxRestarts)`;
-		return { restart: false, reason };
+		return { restart: false, reason: giveUpReason(policy.maxRestarts, policy.windowMs, recent) };
 	}
 	const streak = crashStreak(policy, crashTimes);
 	const delayMs = streak <= 1 ? 0 : Math.min(policy.backoffInitialMs * 2 ** (streak - 2), policy.backoffMaxMs);

@@ -11,12 +11,11 @@
  * in its original order. When the policy gives up, expand calls answer bail with a
  * `host-unavailable` diagnostic and other calls reject with HostUnavailableError, now and later.
  */
-import { Emitter, ErrorCodes, ResponseError, type Event } from 'vscode-jsonrpc/node';
+import { Emitter, type Event } from 'vscode-jsonrpc/node';
 import {
 	ExitNotification,
 	LoadLibraryRequest,
 	ShutdownRequest,
-	type Diagnostic,
 	type DiagnosticCode,
 	type ExpandResult,
 	type InitializeResult,
@@ -24,23 +23,28 @@ import {
 	type MacroKind,
 	type Span,
 } from '../protocol/index.js';
-import {
-	describeCall,
-	describeExit,
-	HostClosedError,
-	HostCrashError,
-	HostStartError,
-	HostUnavailableError,
-	MacroHostRequestError,
-	RequestSendError,
-	type CrashedCall,
-} from './errors.js';
-import { HostProcess, toRequestError, type AnyRequestType, type HostExit } from './host-process.js';
+import { bailResult, unreadableAnswerBail } from './bail.js';
+import { UnreadableAnswer } from './bulk-channel.js';
+import { HostClosedError, HostCrashError, HostStartError, HostUnavailableError, MacroHostRequestError, RequestSendError } from './errors.js';
+import { isWriteFailure, toRequestError, type AnyRequestType } from './host-connection.js';
+import type { HostExit } from './host-exit.js';
+import { HostProcess } from './host-process.js';
 import { LibraryRegistry } from './library-registry.js';
+import {
+	clientFailureReason,
+	describeStartFailure,
+	notRunMessage,
+	quarantinedMessage,
+	quarantinedNote,
+	type CrashedCall,
+	type StartFailure,
+} from './messages.js';
 import type { NormalizedOptions } from './options.js';
 import { PendingCalls } from './pending-calls.js';
 import { Quarantine, quarantineKey } from './quarantine.js';
+import { RequestClock } from './request-clock.js';
 import { decideRestart, pruneCrashTimes } from './restart-policy.js';
+import { replaySession } from './session-replay.js';
 import { WarmStandby } from './warm-standby.js';
 
 /** The macro an expand call runs, as the supervisor needs it for quarantine and crash reports. */
@@ -99,9 +103,8 @@ export class Supervisor {
 	#closing = false;
 	#closed: Promise<void> | undefined;
 	#unavailable: HostUnavailableError | undefined;
-	// The call whose run is being timed (see #armHeadTimer), and the one timer that times it.
-	#timed: { call: Call; host: HostProcess; since: number } | undefined;
-	#clock: NodeJS.Timeout | undefined;
+	// Times the call the host is running now (see #armHeadTimer).
+	readonly #clock: RequestClock<Call, HostProcess>;
 	#backoff: NodeJS.Timeout | undefined;
 	#idleWaiters: (() => void)[] = [];
 	// The warm standby (options.warmStandby), and how many in a row died before they were ready.
@@ -113,6 +116,7 @@ export class Supervisor {
 	private constructor(options: NormalizedOptions) {
 		this.#options = options;
 		this.#quarantine = new Quarantine(options.quarantineAfter);
+		this.#clock = new RequestClock(options.requestTimeoutMs, (call, host, timeoutMs) => this.#onTimeout(call, host, timeoutMs));
 	}
 
 	/** Starts a host and initializes it; rejects with HostStartError when it cannot. */
@@ -239,6 +243,8 @@ export class Supervisor {
 
 	#onAnswer(call: Call, host: HostProcess, value: unknown): void {
 		if (call.settled || call.host !== host) return;
+		// The transport could not read the answer's tokens back: the call fails, the client goes on.
+		if (value instanceof UnreadableAnswer) value = unreadableAnswerBail(value);
 		this.#settle(call, value, undefined);
 	}
 
@@ -248,7 +254,7 @@ export class Supervisor {
 		if (refused) return this.#settle(call, undefined, refused);
 		// A write that failed while the pipe is fine never reached the host: the params could not be
 		// encoded. Otherwise the host is going away, and the exit path answers or re-sends the call.
-		if (error instanceof ResponseError && error.code === ErrorCodes.MessageWriteError && host.isWritable) {
+		if (isWriteFailure(error) && host.isWritable) {
 			this.#settle(call, undefined, new RequestSendError(call.type.method, error.message, { cause: error }));
 		}
 	}
@@ -267,41 +273,19 @@ export class Supervisor {
 		this.#checkIdle();
 	}
 
-	/**
-	 * Times the request the host is running now: the oldest unanswered one. Only it gets a clock, as
-	 * the ones behind it have not started yet. One timer serves every call: when the head changes it
-	 * only notes the new head and when it started, and the timer re-arms itself for the remainder, so
-	 * an answer costs no timer churn (with thousands of calls in flight that churn was measurable).
-	 */
+	/** Times the request the host is running now: the oldest unanswered one (see request-clock.ts). */
 	#armHeadTimer(): void {
 		const head = this.#head();
 		const host = this.#host;
-		const timed = this.#timed;
-		if (timed !== undefined && timed.call === head && timed.host === host && head.host === host) return;
-		if (head === undefined || host === undefined || this.#state !== 'running' || head.host !== host) {
-			this.#timed = undefined;
-			// Idle: the timer may fire and find nothing to time, but it must not keep the client alive.
-			this.#clock?.unref();
-			return;
-		}
-		this.#timed = { call: head, host, since: performance.now() };
-		if (this.#clock === undefined) this.#startClock(this.#options.requestTimeoutMs);
-		else this.#clock.ref();
+		if (head === undefined || host === undefined || this.#state !== 'running' || head.host !== host) this.#clock.stop();
+		else this.#clock.time(head, host);
 	}
 
-	#startClock(delayMs: number): void {
-		this.#clock = setTimeout(() => {
-			this.#clock = undefined;
-			const timed = this.#timed;
-			if (timed === undefined) return;
-			const timeoutMs = this.#options.requestTimeoutMs;
-			const remaining = timed.since + timeoutMs - performance.now();
-			if (remaining > 0) return this.#startClock(Math.ceil(remaining));
-			const { call: head, host } = timed;
-			if (head.settled || this.#head() !== head || head.host !== host) return;
-			this.#timedOutCall.set(host, head);
-			host.killForTimeout(timeoutMs);
-		}, delayMs);
+	/** The clock ran out for `call`: the host is killed, unless the call was answered or the host changed meanwhile. */
+	#onTimeout(call: Call, host: HostProcess, timeoutMs: number): void {
+		if (call.settled || this.#head() !== call || call.host !== host) return;
+		this.#timedOutCall.set(host, call);
+		host.kill({ kind: 'timeout', timeoutMs });
 	}
 
 	/** The oldest unanswered call. */
@@ -328,23 +312,19 @@ export class Supervisor {
 	 */
 	async #prepareHost(host: HostProcess, init: InitializeResult | undefined): Promise<{ host: HostProcess; init: InitializeResult }> {
 		const timeoutMs = this.#options.startTimeoutMs;
+		const libraries = this.#libraries;
 		try {
-			init ??= await host.initialize(this.#options.clientName, timeoutMs);
-			for (const { path, info } of this.#libraries.entries()) {
-				try {
-					this.#libraries.remember(path, await host.request(LoadLibraryRequest.type, { path }, timeoutMs));
-				} catch (error) {
-					// The file changed or vanished since it was loaded: calls to its macros now get the host's own errors.
-					if (!(error instanceof MacroHostRequestError)) throw error;
-					this.#libraries.forget(info.library);
-				}
-			}
+			init = await replaySession(host, { clientName: this.#options.clientName, timeoutMs, init }, libraries, {
+				loaded: (path, info) => libraries.remember(path, info),
+				// The file changed or vanished since it was loaded: calls to its macros now get the host's own errors.
+				refused: (library) => libraries.forget(library.info.library),
+			});
 			return { host, init };
 		} catch (error) {
 			host.kill();
 			const exit = await host.exited;
 			host.dispose();
-			throw new HostStartError(host.command, startFailure(error, exit), exit, { cause: error });
+			throw new HostStartError(host.command, describeStartFailure(startFailure(error, exit)), exit, { cause: error });
 		}
 	}
 
@@ -486,7 +466,7 @@ export class Supervisor {
 	#fail(bug: unknown): void {
 		const error = bug instanceof Error ? bug : new Error(String(bug));
 		this.#state = 'unavailable';
-		this.#unavailable = new HostUnavailableError(`the client failed: ${error.message}`, error);
+		this.#unavailable = new HostUnavailableError(clientFailureReason(error), error);
 		for (const call of [...this.#pending]) this.#settle(call, undefined, error);
 		this.#dropStandby();
 		const host = this.#host;
@@ -503,32 +483,24 @@ export class Supervisor {
 	#answerCrashed(call: Call, crash: HostCrashError): void {
 		if (call.macro === undefined) return this.#settle(call, undefined, crash);
 		const { crashes, isQuarantined } = this.#quarantine.recordCrash(this.#quarantineKey(call.macro));
-		const quarantined = isQuarantined
-			? `\nIt has crashed or hung the host ${crashes} times and is now quarantined: later calls to it are not run.`
-			: '';
+		const quarantined = isQuarantined ? quarantinedNote(crashes) : '';
 		const code: DiagnosticCode = crash.timedOut ? 'timeout' : crash.memoryLimitExceeded ? 'memory-limit' : 'host-crash';
 		this.#bail(call, code, crash.message + quarantined);
 	}
 
 	#answerQuarantined(call: Call, macro: MacroCall): void {
 		const crashes = this.#quarantine.crashes(this.#quarantineKey(macro));
-		const message =
-			`${capitalize(describeCall(this.#describe(call)))} is quarantined: it crashed or hung the macro host ` +
-			`${crashes} times (quarantineAfter is ${this.#quarantine.limit}), so it is not run again.`;
-		this.#bail(call, 'quarantined', message);
+		this.#bail(call, 'quarantined', quarantinedMessage(this.#describe(call), crashes, this.#quarantine.limit));
 	}
 
 	#answerUnavailable(call: Call): void {
 		const error = this.#unavailable!;
 		if (call.macro === undefined) return this.#settle(call, undefined, error);
-		this.#bail(call, 'host-unavailable', `${capitalize(describeCall(this.#describe(call)))} was not run. ${error.message}`);
+		this.#bail(call, 'host-unavailable', notRunMessage(this.#describe(call), error.message));
 	}
 
 	#bail(call: Call, code: DiagnosticCode, message: string): void {
-		const diagnostic: Diagnostic = { severity: 'error', code, message };
-		if (call.macro?.callSite !== undefined) diagnostic.span = call.macro.callSite;
-		const result: ExpandResult = { outcome: 'bail', diagnostics: [diagnostic] };
-		this.#settle(call, result, undefined);
+		this.#settle(call, bailResult(code, message, call.macro?.callSite), undefined);
 	}
 
 	#describe(call: Call): CrashedCall {
@@ -573,7 +545,7 @@ export class Supervisor {
 		}
 		await Promise.all(this.#dying);
 		if (this.#backoff !== undefined) clearTimeout(this.#backoff);
-		if (this.#clock !== undefined) clearTimeout(this.#clock);
+		this.#clock.dispose();
 		this.#state = 'closed';
 		this.#restartEmitter.dispose();
 		this.#crashEmitter.dispose();
@@ -590,18 +562,14 @@ export class Supervisor {
 /** After this many standbys in a row die before they are ready, the client stops starting them (crashes then restart cold). */
 const MAX_STANDBY_FAILURES = 3;
 
-/** Why a start failed, as the end of "`node main.js …` …". */
-function startFailure(error: unknown, exit: HostExit): string {
-	if (exit.spawnError !== undefined) return `could not be spawned: ${exit.spawnError}`;
-	if (error instanceof MacroHostRequestError) return `refused ${error.method}: ${error.message}`;
+/** Why a start failed, as a fact for messages.ts to phrase. */
+function startFailure(error: unknown, exit: HostExit): StartFailure {
+	if (exit.spawnError !== undefined) return { kind: 'spawn', spawnError: exit.spawnError };
+	if (error instanceof MacroHostRequestError) return { kind: 'refused', method: error.method, message: error.message };
 	if (error instanceof HostCrashError) {
 		const step = error.method ?? 'initialize';
-		if (error.timedOut) return `did not answer ${step} within ${error.timeoutMs} ms`;
-		return `ended before answering ${step}: ${describeExit(exit)}`;
+		if (error.timedOut) return { kind: 'timeout', step, timeoutMs: error.timeoutMs };
+		return { kind: 'ended', step, exit };
 	}
-	return `failed: ${error instanceof Error ? error.message : String(error)}`;
-}
-
-function capitalize(text: string): string {
-	return text.charAt(0).toUpperCase() + text.slice(1);
+	return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
 }

@@ -8,10 +8,11 @@
  * plus what the libraries allocate) and one host start of CPU after each start or crash.
  */
 import { LoadLibraryRequest, type InitializeResult } from '../protocol/index.js';
-import { MacroHostRequestError } from './errors.js';
-import { HostProcess, type HostExit } from './host-process.js';
+import type { HostExit } from './host-exit.js';
+import { HostProcess } from './host-process.js';
 import type { LibraryRegistry } from './library-registry.js';
 import type { NormalizedOptions } from './options.js';
+import { replaySession } from './session-replay.js';
 
 /** A host started ahead of need. */
 export class WarmStandby {
@@ -51,16 +52,8 @@ export class WarmStandby {
 
 	async #prepare(clientName: string, libraries: LibraryRegistry): Promise<InitializeResult | undefined> {
 		try {
-			const init = await this.host.initialize(clientName, this.#timeoutMs);
-			for (const { path } of libraries.entries()) {
-				try {
-					await this.host.request(LoadLibraryRequest.type, { path }, this.#timeoutMs);
-				} catch (error) {
-					// A library that no longer loads is the swap's business: it reloads every library and reports.
-					if (!(error instanceof MacroHostRequestError)) throw error;
-				}
-			}
-			return init;
+			// A library that no longer loads is the swap's business: it replays the session again and reports.
+			return await replaySession(this.host, { clientName, timeoutMs: this.#timeoutMs }, libraries);
 		} catch {
 			// It died or did not answer in time: the supervisor replaces it, or restarts cold on a crash.
 			return undefined;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { MacroHostErrorCodes } from '../../protocol/errors.js';
 import type { Diagnostic, ExpandResult, Span } from '../../protocol/expand.js';
 import type { LibraryInfo } from '../../protocol/library.js';
+import { kindWithArticle } from '../../protocol/macro-lookup.js';
 import { emptyTokenStream, type TokenStream } from '../../protocol/token-stream.js';
 import type { MacroHost } from '../index.js';
 import { printTokens } from '../../tokens/token-printer.js';
@@ -224,7 +225,7 @@ function hintFor(call: Call, info: LibraryInfo): string {
 	for (const name of names) {
 		const other = info.macros.find((m) => m.name === name && m.kind !== call.kind);
 		if (other !== undefined) {
-			return `hint: '${name}' is ${other.kind === 'derive' ? 'a' : 'an'} ${other.kind} macro: use --${other.kind} ${name}\n`;
+			return `hint: '${name}' is ${kindWithArticle(other.kind)} macro: use --${other.kind} ${name}\n`;
 		}
 	}
 	const same = info.macros.filter((m) => m.kind === call.kind).map((m) => m.name);

@@ -35,6 +35,14 @@ export interface MacroOrigin {
 	readonly package: string;
 }
 
+/**
+ * How messages name a macro call, the one way: "`add!`", "`#[trace]`", "derive `ToValue`" (for a
+ * derive call, `name` is the names sent together, joined by ", ").
+ */
+export function macroLabel(kind: MacroKind, name: string): string {
+	return kind === 'inline' ? `\`${name}!\`` : kind === 'attribute' ? `\`#[${name}]\`` : `derive \`${name}\``;
+}
+
 /** A diagnostic of the run, ready to render. */
 export interface DriverDiagnostic {
 	readonly severity: Severity;

@@ -22,7 +22,7 @@ import type { MacroKind } from '../../protocol/library.js';
 import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite } from './call-sites.js';
-import { fromMacroDiagnostic, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
+import { fromMacroDiagnostic, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';
 import { spliceSource, type Edit } from './splice.js';
 import { TokenStreamBuilder } from './token-builder.js';
@@ -157,22 +157,19 @@ class Engine {
 	private async expandInline(cursor: TokenCursor, site: InlineSite, level: Level): Promise<Expanded> {
 		const log = new Log();
 		const callSite = cursor.rangeSpan(site.start, site.end) ?? level.callSite!;
-		const provider = this.provider('inline', site.name, `\`${site.name}!\``, callSite, log);
+		const provider = this.provider('inline', site.name, callSite, log);
 		if (provider === undefined) return this.keepAndScan(cursor, site.argsFrom, site.argsTo, level, log);
-		if (this.isTooDeep(level, `\`${site.name}!\``, callSite, log)) return { edits: [], log };
+		if (this.isTooDeep(level, macroLabel('inline', site.name), callSite, log)) return { edits: [], log };
 
-		const origin: MacroOrigin = { kind: 'inline', name: site.name, package: provider.package };
 		const args = compact(cursor.stream, site.argsFrom, site.argsTo);
-		const result = await this.call(log, origin, callSite, () =>
+		const run = await this.runMacro(log, 'inline', site.name, provider, callSite, level, () =>
 			this.caller.expandInline({ name: site.name, args, callSite, library: provider.library }),
 		);
-		if (result === undefined) return { edits: [], log };
-		this.record(log, result, provider, origin, callSite);
-		switch (result.outcome) {
+		if (run === undefined) return { edits: [], log };
+		switch (run.outcome) {
 			case 'replace': {
-				const out = await this.expandOutput(result.tokens ?? emptyTokenStream(), { depth: level.depth + 1, callSite });
-				log.absorb(out.log);
-				const tokens = isOperand(cursor, site) ? parenthesize(out.stream) : out.stream;
+				const stream = run.tokens ?? emptyTokenStream();
+				const tokens = isOperand(cursor, site) ? parenthesize(stream) : stream;
 				return { edits: [{ from: site.start, to: site.end, tokens, layout: true }], log };
 			}
 			case 'remove':
@@ -232,23 +229,17 @@ class Engine {
 		log: Log,
 	): Promise<Edit | undefined> {
 		const callSite = cursor.rangeSpan(attribute.start, attribute.end) ?? level.callSite!;
-		const provider = this.provider('attribute', attribute.name, `\`#[${attribute.name}]\``, callSite, log);
+		const provider = this.provider('attribute', attribute.name, callSite, log);
 		if (provider === undefined) return undefined;
-		const origin: MacroOrigin = { kind: 'attribute', name: attribute.name, package: provider.package };
 		const args = compact(cursor.stream, attribute.argsFrom, attribute.argsTo);
 		const item = compact(cursor.stream, attribute.end, site.end);
-		const result = await this.call(log, origin, callSite, () =>
+		const run = await this.runMacro(log, 'attribute', attribute.name, provider, callSite, level, () =>
 			this.caller.expandAttribute({ name: attribute.name, args, item, callSite, library: provider.library }),
 		);
-		if (result === undefined) return undefined;
-		this.record(log, result, provider, origin, callSite);
-		if (result.outcome === 'replace') {
-			const out = await this.expandOutput(result.tokens ?? emptyTokenStream(), { depth: level.depth + 1, callSite });
-			log.absorb(out.log);
-			return { from: attribute.start, to: site.end, tokens: out.stream, layout: true };
-		}
+		if (run === undefined) return undefined;
+		if (run.outcome === 'replace') return { from: attribute.start, to: site.end, tokens: run.tokens ?? emptyTokenStream(), layout: true };
 		// The whole item goes, attributes above this one included: they would otherwise attach to the next item.
-		if (result.outcome === 'remove') return { from: site.start, to: site.end, tokens: undefined, layout: false };
+		if (run.outcome === 'remove') return { from: site.start, to: site.end, tokens: undefined, layout: false };
 		return undefined;
 	}
 
@@ -265,7 +256,7 @@ class Engine {
 		for (const entry of attribute.entries) {
 			if (!entry.isProvided) continue;
 			const span = cursor.rangeSpan(entry.from, entry.to) ?? attributeSpan;
-			const provider = this.provider('derive', entry.name!, `derive \`${entry.name}\``, span, log);
+			const provider = this.provider('derive', entry.name!, span, log);
 			if (provider === undefined) continue;
 			const group = groups.get(provider.library) ?? { provider, entries: [] };
 			group.entries.push(entry);
@@ -277,20 +268,13 @@ class Engine {
 		for (const { provider, entries } of groups.values()) {
 			const names = entries.map((e) => e.name!);
 			const callSite = entries.length === 1 ? (cursor.rangeSpan(entries[0].from, entries[0].to) ?? attributeSpan) : attributeSpan;
-			const origin: MacroOrigin = { kind: 'derive', name: names.join(', '), package: provider.package };
-			const result = await this.call(log, origin, callSite, () =>
+			const run = await this.runMacro(log, 'derive', names.join(', '), provider, callSite, level, () =>
 				this.caller.expandDerive({ derives: names, item, callSite, library: provider.library }),
 			);
-			if (result === undefined) continue;
-			this.record(log, result, provider, origin, callSite);
 			// A derive that bailed keeps its name in the attribute, as written.
-			if (result.outcome === 'bail') continue;
+			if (run === undefined || run.outcome === 'bail') continue;
 			for (const e of entries) expanded.add(e);
-			if (result.outcome === 'replace' && result.tokens !== undefined) {
-				const out = await this.expandOutput(result.tokens, { depth: level.depth + 1, callSite });
-				log.absorb(out.log);
-				outputs.push(out.stream);
-			}
+			if (run.tokens !== undefined) outputs.push(run.tokens);
 		}
 		if (expanded.size === 0) return { rewrite: undefined, outputs };
 		const kept = attribute.entries.filter((e) => !expanded.has(e));
@@ -307,13 +291,38 @@ class Engine {
 		return { edits: inner.edits, log };
 	}
 
+	/**
+	 * The core step of every expansion (inline, attribute, derive): sends the call to its provider,
+	 * keeps the result's diagnostics and aux data, and expands REPLACE output one level deeper.
+	 * Undefined when the request failed (reported); `tokens` is the expanded output of a REPLACE that
+	 * gave tokens, else undefined.
+	 */
+	private async runMacro(
+		log: Log,
+		kind: MacroKind,
+		name: string,
+		provider: MacroProvider,
+		callSite: Span,
+		level: Level,
+		send: () => Promise<ExpandResult>,
+	): Promise<{ outcome: ExpandResult['outcome']; tokens: TokenStream | undefined } | undefined> {
+		const origin: MacroOrigin = { kind, name, package: provider.package };
+		const result = await this.call(log, origin, callSite, send);
+		if (result === undefined) return undefined;
+		this.record(log, result, provider, origin, callSite);
+		if (result.outcome !== 'replace' || result.tokens === undefined) return { outcome: result.outcome, tokens: undefined };
+		const out = await this.expandOutput(result.tokens, { depth: level.depth + 1, callSite });
+		log.absorb(out.log);
+		return { outcome: result.outcome, tokens: out.stream };
+	}
+
 	/** The one provider of a macro; reports an ambiguity (and returns undefined) when two packages provide it. */
-	private provider(kind: MacroKind, name: string, shown: string, callSite: Span, log: Log): MacroProvider | undefined {
+	private provider(kind: MacroKind, name: string, callSite: Span, log: Log): MacroProvider | undefined {
 		const lookup = this.registry.lookup(kind, name);
 		if (lookup.found === 'one') return lookup.provider;
 		if (lookup.found === 'many') {
 			const packages = lookup.providers.map((p) => `\`${p.package}\``).join(' and ');
-			this.report(log, 'error', `${shown} is ambiguous: packages ${packages} both provide ${kind} macro \`${name}\`, so it is not expanded`, 'ambiguous-macro', callSite);
+			this.report(log, 'error', `${macroLabel(kind, name)} is ambiguous: packages ${packages} both provide ${kind} macro \`${name}\`, so it is not expanded`, 'ambiguous-macro', callSite);
 		}
 		return undefined;
 	}
@@ -337,11 +346,10 @@ class Engine {
 		try {
 			return await send();
 		} catch (error) {
-			const shown = origin.kind === 'inline' ? `\`${origin.name}!\`` : origin.kind === 'attribute' ? `\`#[${origin.name}]\`` : `derive \`${origin.name}\``;
 			log.diagnostics.push({
 				severity: 'error',
 				code: 'request-failed',
-				message: `${shown} (package \`${origin.package}\`) could not be expanded: ${(error as Error)?.message ?? String(error)}`,
+				message: `${macroLabel(origin.kind, origin.name)} (package \`${origin.package}\`) could not be expanded: ${(error as Error)?.message ?? String(error)}`,
 				span: callSite,
 				macro: origin,
 			});

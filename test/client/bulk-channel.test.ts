@@ -3,11 +3,12 @@
  * small ones stay inline, and every failure (no directory, a full slot pool, a crash, an unreadable
  * answer, a dead client's leftovers) ends in a correct answer or a clear diagnostic.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BulkChannel, MAX_SLOTS } from '../../dist/client/bulk-channel.js';
+import { unreadableAnswerBail } from '../../dist/client/bail.js';
+import { BulkChannel, MAX_SLOTS, UnreadableAnswer } from '../../dist/client/bulk-channel.js';
 import { MacroHost, RECORD_WIDTH, type ExpandResult, type TokenStream } from '../../dist/client/index.js';
 import { LIBC_BASIC, startHost } from './support.js';
 
@@ -37,6 +38,14 @@ function expectWrappedBig(result: ExpandResult, args: { text: string; records: U
 	expect(records.slice(RECORD_WIDTH, -RECORD_WIDTH)).toEqual(expected);
 }
 
+/**
+ * True when `stream`'s text is in the slot file (a request's text is copied there, and wrap's answer
+ * repeats it): the stream really went through that slot, not inline.
+ */
+function wentThroughSlot(slotFile: string, stream: { text: string }): boolean {
+	return existsSync(slotFile) && readFileSync(slotFile).includes(Buffer.from(stream.text, 'utf8'));
+}
+
 /** The per-host directories under `root`. */
 function hostDirs(root: string): string[] {
 	return readdirSync(root).filter((name) => name.startsWith('macro-host-'));
@@ -58,6 +67,7 @@ describe.each(['json', 'msgpack'] as const)('bulk streams (%s)', (encoding) => {
 		expectWrappedBig(await host.expandInline({ name: 'wrap', args }), args);
 		const [dir] = hostDirs(root);
 		expect(readdirSync(join(root, dir))).toEqual(['slot-0']);
+		expect(wentThroughSlot(join(root, dir, 'slot-0'), args)).toBe(true);
 		await host.close();
 		expect(hostDirs(root)).toEqual([]);
 	});
@@ -80,6 +90,7 @@ describe('bulk streams', () => {
 		expectWrappedBig(result, args);
 		expect(result.tokens?.records).toBeInstanceOf(Uint32Array);
 		expect(readdirSync(join(root, hostDirs(root)[0]))).toEqual(['slot-0']);
+		expect(wentThroughSlot(join(root, hostDirs(root)[0], 'slot-0'), args)).toBe(true);
 	});
 
 	it('go on through the warm standby after a crash, in its own directory', async () => {
@@ -94,7 +105,7 @@ describe('bulk streams', () => {
 		const after = bigStream(4000, 'a');
 		expectWrappedBig(await host.expandInline({ name: 'wrap', args: after }), after);
 		// The swapped-in standby answered through a slot of its own directory.
-		expect(hostDirs(root).some((dir) => readdirSync(join(root, dir)).includes('slot-0'))).toBe(true);
+		expect(hostDirs(root).some((dir) => wentThroughSlot(join(root, dir, 'slot-0'), after))).toBe(true);
 		await host.close();
 		expect(hostDirs(root)).toEqual([]);
 	});
@@ -153,9 +164,10 @@ describe('bulk streams', () => {
 		expectWrappedBig(ok, before);
 		expect(crashed).toMatchObject({ outcome: 'bail', diagnostics: [{ code: 'host-crash' }] });
 		expectWrappedBig(resent, after);
-		// The dead host's directory went with it; the new host has its own.
+		// The dead host's directory went with it; the new host has its own, and the re-sent call went through its slot.
 		expect(hostDirs(root)).not.toContain(firstDir);
 		expect(hostDirs(root)).toHaveLength(1);
+		expect(wentThroughSlot(join(root, hostDirs(root)[0], 'slot-0'), after)).toBe(true);
 	});
 
 	it("remove a dead client's directories when a client starts", async () => {
@@ -211,14 +223,19 @@ describe('BulkChannel', () => {
 		channel.dispose();
 	});
 
-	it('turns an answer it cannot read back into a bail with a bad-result diagnostic', async () => {
+	it('reports an answer it cannot read back, which the client answers with a bail with a bad-result diagnostic', async () => {
 		const channel = await openChannel();
 		const sent = channel.outgoing(request(1, bigStream(100))) as { params: { args: { bulk: { slot: number } } } };
 		expect(sent.params.args.bulk.slot).toBe(0);
-		const response = { jsonrpc: '2.0', id: 1, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot: 0, offset: 0, tokens: 1_000_000, textBytes: 0 } } } };
-		const answer = channel.incoming(response as never) as { result: ExpandResult };
-		expect(answer.result.outcome).toBe('bail');
-		expect(answer.result.diagnostics).toEqual([
+		const macroSaid = { severity: 'warning', message: 'from the macro' };
+		const response = { jsonrpc: '2.0', id: 1, result: { outcome: 'replace', diagnostics: [macroSaid], tokens: { bulk: { slot: 0, offset: 0, tokens: 1_000_000, textBytes: 0 } } } };
+		const answer = channel.incoming(response as never) as { result: unknown };
+		// The transport only reports it; the supervisor turns it into the bail (client/bail.ts).
+		expect(answer.result).toBeInstanceOf(UnreadableAnswer);
+		const bail = unreadableAnswerBail(answer.result as InstanceType<typeof UnreadableAnswer>);
+		expect(bail.outcome).toBe('bail');
+		expect(bail.diagnostics).toEqual([
+			macroSaid,
 			{
 				severity: 'error',
 				code: 'bad-result',
@@ -234,11 +251,16 @@ describe('BulkChannel', () => {
 	it('turns an answer file it cannot read, or one in a client slot, into a bail', async () => {
 		const channel = await openChannel();
 		const response = (slot: number) => ({ jsonrpc: '2.0', id: 9, result: { outcome: 'replace', diagnostics: [], tokens: { bulk: { slot, offset: 0, tokens: 1, textBytes: 0 } } } }) as never;
-		const missing = channel.incoming(response(1 << 20)) as { result: ExpandResult };
-		expect(missing.result.outcome).toBe('bail');
-		expect(missing.result.diagnostics[0].message).toMatch(/result\.tokens could not be read from .*slot-1048576 \(ENOENT\)$/);
-		const misplaced = channel.incoming(response(3)) as { result: ExpandResult };
-		expect(misplaced.result.diagnostics[0].message).toBe(
+		const bailOf = (message: unknown): ExpandResult => {
+			const result = (message as { result: unknown }).result;
+			expect(result).toBeInstanceOf(UnreadableAnswer);
+			return unreadableAnswerBail(result as InstanceType<typeof UnreadableAnswer>);
+		};
+		const missing = bailOf(channel.incoming(response(1 << 20)));
+		expect(missing.outcome).toBe('bail');
+		expect(missing.diagnostics[0].message).toMatch(/result\.tokens could not be read from .*slot-1048576 \(ENOENT\)$/);
+		const misplaced = bailOf(channel.incoming(response(3)));
+		expect(misplaced.diagnostics[0].message).toBe(
 			"bad result: the host's answer is unreadable: result.tokens.bulk.slot is 3, but the request was sent inline, so the answer must be in an answer file (slot 1048576 or above)",
 		);
 		channel.dispose();

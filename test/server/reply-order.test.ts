@@ -26,8 +26,10 @@ describe('reply order before a crash', () => {
 		);
 		host.connection.sendRequest('expandInline', { name: 'bang_exit3', args: tokens() }).catch(() => undefined);
 		expect(await host.exited).toEqual({ code: 3, signal: null });
-		// Replies that reached the pipe are dispatched asynchronously: give them a moment.
-		await Promise.race([Promise.all(innocent), new Promise((resolve) => setTimeout(resolve, 1000))]);
+		// Replies that reached the pipe are dispatched asynchronously: wait until all three are in (a
+		// reply the host never wrote fails the poll at its deadline), then check their order.
+		await expect.poll(() => answered.length, { timeout: 20_000, interval: 10 }).toBe(3);
+		await Promise.all(innocent);
 		expect(answered).toEqual(['a', 'b', 'c']);
 	});
 });
