@@ -1,5 +1,4 @@
 /** Expanding macro calls, and the post-processing pass over aux data. */
-import { ParameterStructures, RequestType } from 'vscode-jsonrpc';
 import type { TokenStream } from './token-stream.js';
 
 /** A byte range of the source file, end exclusive (UTF-8 bytes). */
@@ -115,28 +114,6 @@ export interface ExpandResult {
 	auxData?: unknown;
 }
 
-/** Expands an inline macro. Params: ExpandInlineParams; result: ExpandResult. */
-export namespace ExpandInlineRequest {
-	export const method = 'expandInline' as const;
-	export const type = new RequestType<ExpandInlineParams, ExpandResult, unknown>(method, ParameterStructures.byName);
-}
-
-/** Expands an attribute macro. Params: ExpandAttributeParams; result: ExpandResult. */
-export namespace ExpandAttributeRequest {
-	export const method = 'expandAttribute' as const;
-	export const type = new RequestType<ExpandAttributeParams, ExpandResult, unknown>(method, ParameterStructures.byName);
-}
-
-/**
- * Expands derives on one item. The outputs of all derives are concatenated in order and their
- * diagnostics merged, as Scarb does; outcome is "replace" when any derive produced tokens.
- * Params: ExpandDeriveParams; result: ExpandResult.
- */
-export namespace ExpandDeriveRequest {
-	export const method = 'expandDerive' as const;
-	export const type = new RequestType<ExpandDeriveParams, ExpandResult, unknown>(method, ParameterStructures.byName);
-}
-
 /** Parameters for a {@link PostProcessRequest}. */
 export interface PostProcessParams {
 	/** The library id. */
@@ -148,10 +125,4 @@ export interface PostProcessParams {
 /** Result of a {@link PostProcessRequest}. */
 export interface PostProcessResult {
 	diagnostics: Diagnostic[];
-}
-
-/** Calls a library's mh_post_process once, at the end of a run. Params: PostProcessParams; result: PostProcessResult. */
-export namespace PostProcessRequest {
-	export const method = 'postProcess' as const;
-	export const type = new RequestType<PostProcessParams, PostProcessResult, unknown>(method, ParameterStructures.byName);
 }

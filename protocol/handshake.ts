@@ -1,5 +1,4 @@
 /** The handshake and the end of a session: initialize, shutdown, exit (as in LSP). */
-import { NotificationType0, ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { BulkOffer } from './bulk.js';
 
 /** Body encodings the host can speak; chosen at spawn time with `serve --encoding`. */
@@ -56,22 +55,4 @@ export interface InitializeResult {
 	/** Process id of the host, for diagnostics. */
 	pid: number;
 	capabilities: ServerCapabilities;
-}
-
-/** The first request of a session: agree on the protocol version. Params: InitializeParams; result: InitializeResult. */
-export namespace InitializeRequest {
-	export const method = 'initialize' as const;
-	export const type = new RequestType<InitializeParams, InitializeResult, void>(method, ParameterStructures.byName);
-}
-
-/** Asks the host to stop accepting work; answered with null once in-flight work is done. */
-export namespace ShutdownRequest {
-	export const method = 'shutdown' as const;
-	export const type = new RequestType0<null, void>(method);
-}
-
-/** Tells the host to exit: code 0 after a shutdown, 1 without one (as in LSP). */
-export namespace ExitNotification {
-	export const method = 'exit' as const;
-	export const type = new NotificationType0(method);
 }

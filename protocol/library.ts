@@ -1,6 +1,4 @@
 /** Loading macro libraries and listing what they provide. */
-import { ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { LibraryLoadErrorData } from './errors.js';
 
 /** The three kinds of procedural macro. */
 export type MacroKind = 'inline' | 'attribute' | 'derive';
@@ -25,6 +23,8 @@ export interface MacroInfo {
 	kind: MacroKind;
 	/** Free text from the author; empty when none. */
 	doc: string;
+	/** Set on a Scarb executable attribute (`__exec_attr_` in the library): it marks an item and leaves it as it is. */
+	executable?: boolean;
 }
 
 /** Parameters for a {@link LoadLibraryRequest}. */
@@ -33,11 +33,21 @@ export interface LoadLibraryParams {
 	path: string;
 }
 
+/** The ABI a library speaks: ours (sdk/c/macro_host.h), or Scarb's stable ABI v1 or v2 (cairo-lang-macro 0.1 / 0.2). */
+export type LibraryAbi = 'macro-host' | 'scarb-v1' | 'scarb-v2';
+export namespace LibraryAbi {
+	export const macroHost: LibraryAbi = 'macro-host';
+	export const scarbV1: LibraryAbi = 'scarb-v1';
+	export const scarbV2: LibraryAbi = 'scarb-v2';
+}
+
 /** A loaded library, as {@link LoadLibraryRequest} and {@link ListMacrosRequest} return it. */
 export interface LibraryInfo {
 	/** The library's id: its canonical absolute path, stable across host restarts. */
 	library: string;
-	/** The ABI version the library reports (always ABI_VERSION once loaded). */
+	/** The ABI the library speaks. @since protocol version 1 (added with Scarb libraries; absent from older hosts) */
+	abi: LibraryAbi;
+	/** The version the library reports within its ABI (ABI_VERSION for ours; 1 or 2 for Scarb's). */
 	abiVersion: number;
 	/** "native" for a shared object, "wasm" for a WebAssembly module run in the host's sandbox. */
 	sandbox: string;
@@ -45,25 +55,15 @@ export interface LibraryInfo {
 	hasPostProcess: boolean;
 	/** Every macro it provides. */
 	macros: MacroInfo[];
-}
-
-/**
- * Loads a library, or returns the one already loaded from that path (reloaded when the file changed).
- * Params: LoadLibraryParams; result: LibraryInfo; errors: LibraryLoadFailed, AbiMismatch.
- */
-export namespace LoadLibraryRequest {
-	export const method = 'loadLibrary' as const;
-	export const type = new RequestType<LoadLibraryParams, LibraryInfo, LibraryLoadErrorData>(method, ParameterStructures.byName);
+	/**
+	 * What the library says of the outside inputs its output depends on (Scarb v2's `fingerprint_v2`), a
+	 * u64 as a decimal string; absent when the library has none.
+	 */
+	fingerprint?: string;
 }
 
 /** Result of a {@link ListMacrosRequest}. */
 export interface ListMacrosResult {
 	/** Every loaded library, in load order. */
 	libraries: LibraryInfo[];
-}
-
-/** Lists everything loaded. No params; result: ListMacrosResult. */
-export namespace ListMacrosRequest {
-	export const method = 'listMacros' as const;
-	export const type = new RequestType0<ListMacrosResult, void>(method);
 }

@@ -16,7 +16,7 @@
 //   those dynamic imports into module initialisers that run on first use, within the one file. Node
 //   modules the host rarely needs are required on first use too (lazyBuiltinsPlugin).
 // - The bundle sits in dist/server beside main.js, so the paths the host makes from import.meta.url
-//   (package.json, the wasm worker script dist/server/wasm-worker.js) are the same; in CommonJS,
+//   (package.json, the wasm worker script dist/server/wasm/worker.js) are the same; in CommonJS,
 //   import.meta.url is defined from __filename (the loader's, which is in the same directory).
 // - The bundle's first line carries a hash of its content: V8 checks a code cache against the
 //   source's length only, so the loader keys its cache on this id.

@@ -16,7 +16,7 @@ import { isAbsolute, join } from 'node:path';
 import { ANSWER_SLOT_BASE, bulkSize, slotFileName, type BulkOffer, type BulkRef, type BulkTokenStream } from '../protocol/bulk.js';
 import { MappedFile, MappedFileError, mappingUnsupported } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH } from '../protocol/token-stream.js';
-import type { Expansion, MappedTokenStream, TokenSink } from './expander.js';
+import type { Expansion, MappedTokenStream, TokenSink } from './library-model.js';
 
 /** An expansion whose tokens travel through a slot. */
 export type WireExpansion = Omit<Expansion, 'tokens' | 'written'> & { tokens: BulkTokenStream };

@@ -1,6 +1,7 @@
 /**
  * The request loop: registers every protocol method on a vscode-jsonrpc connection and maps each
- * to the registry, loader or expander. The only module that knows both the wire and the expander.
+ * to the registry, the loader or a library's backend. The only module that knows both the wire and the
+ * library model (server/library-model.ts).
  *
  * Params are checked here, at the edge (InvalidParams names the field). Requests are served one at a
  * time in arrival order, and the next one starts only once the previous reply has been written to the
@@ -24,22 +25,20 @@ import {
 } from 'vscode-jsonrpc/node';
 import { requestSlot, type BulkOffer } from '../protocol/bulk.js';
 import { MacroHostErrorCodes } from '../protocol/errors.js';
-import {
-	ExpandAttributeRequest,
-	ExpandDeriveRequest,
-	ExpandInlineRequest,
-	PostProcessRequest,
-} from '../protocol/expand.js';
-import { ExitNotification, InitializeRequest, ShutdownRequest, type Encoding, type InitializeResult } from '../protocol/handshake.js';
-import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/library.js';
+import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, PostProcessRequest } from '../protocol/methods.js';
+import { type Encoding, type InitializeResult } from '../protocol/handshake.js';
+import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protocol/methods.js';
+import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots } from './bulk-slots.js';
-import { Expander, type Expansion, type TokenSink } from './expander.js';
-import { LibraryLoadError, LibraryLoader } from './library-loader.js';
+import { expandDerives } from './derives.js';
+import { LibraryLoader } from './library-loader.js';
+import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
+import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
 import { repairStdio } from './stdout-guard.js';
-import { mapMaybe, SandboxRoutes, validateWasmLimits, type MaybePromise } from './wasm-dispatch.js';
-import { WasmSandbox, type WasmOptions } from './wasm-sandbox.js';
+import { validateWasmLimits } from './wasm/limits.js';
+import { WasmSandbox, type WasmOptions } from './wasm/sandbox.js';
 import {
 	InvalidParamsError,
 	validateExpandAttributeParams,
@@ -89,12 +88,10 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	connection.onUnhandledNotification((n) => log(`ignored unknown notification ${n.method}`));
 
 	const state = new SessionState();
-	const loader = new LibraryLoader();
 	const registry = new MacroRegistry();
-	const expander = new Expander();
 	// Wasm calls are asynchronous (the wasm worker); maxParallelism 1 keeps them in arrival order too.
 	const sandbox = new WasmSandbox(options.wasm, log);
-	const routes = new SandboxRoutes(loader, expander, sandbox);
+	const loader = new LibraryLoader({ sandbox });
 
 	connection.onRequest(InitializeRequest.type, guard(InitializeRequest.method, log, (raw) => {
 		const params = validateInitializeParams(raw);
@@ -128,7 +125,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 
 	connection.onRequest(LoadLibraryRequest.type, guard(LoadLibraryRequest.method, log, (raw) => {
 		state.requireReady(LoadLibraryRequest.method);
-		return mapMaybe(routes.load(validateLoadLibraryParams(raw).path), (library) => {
+		return mapMaybe(loader.load(validateLoadLibraryParams(raw).path), (library) => {
 			registry.add(library);
 			return library.info;
 		});
@@ -140,28 +137,33 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	connection.onRequest(ExpandInlineRequest.type, guard(ExpandInlineRequest.method, log, (raw) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
-		return state.answer(raw, (sink) => routes.expand(registry.resolve('inline', p.name, p.library), p, sink));
+		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
 	}));
 	connection.onRequest(ExpandAttributeRequest.type, guard(ExpandAttributeRequest.method, log, (raw) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
-		return state.answer(raw, (sink) => routes.expand(registry.resolve('attribute', p.name, p.library), p, sink));
+		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
 	}));
 	connection.onRequest(ExpandDeriveRequest.type, guard(ExpandDeriveRequest.method, log, (raw) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return state.answer(raw, () => routes.expandDerives(targets, p));
+		return state.answer(raw, () => expandDerives(targets, p));
 	}));
 	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
 		state.requireReady(PostProcessRequest.method);
 		const p = validatePostProcessParams(raw);
-		return mapMaybe(routes.postProcess(registry.library(p.library), p.auxData), (diagnostics) => ({ diagnostics }));
+		return mapMaybe(registry.library(p.library).backend.postProcess(p.auxData), (diagnostics) => ({ diagnostics }));
 	}));
 
 	connection.listen();
 	return { connection, exited };
+}
+
+/** Expands one inline or attribute call in the library that provides it. */
+function expandOne(target: MacroTarget, input: ExpandInput, sink: TokenSink | undefined): MaybePromise<Expansion> {
+	return target.library.backend.expand(target.macro, input, sink);
 }
 
 /** Where the session is in its life (LSP's: before initialize, serving, shut down), and its bulk slots. */

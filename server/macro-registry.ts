@@ -9,8 +9,7 @@ import {
 	type UnknownMacroData,
 } from '../protocol/errors.js';
 import type { LibraryInfo, MacroKind } from '../protocol/library.js';
-import type { MacroTarget } from './expander.js';
-import { macroKey, type LoadedLibrary } from './library-loader.js';
+import { macroKey, type LoadedLibrary, type MacroTarget } from './library-model.js';
 
 /** A macro call named something the loaded libraries cannot answer. */
 export class MacroLookupError extends Error {

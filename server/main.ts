@@ -10,8 +10,8 @@ import { applyProcessHygiene, configureMacroStack, onEndOfInput } from './proces
 import { guardStdio } from './stdout-guard.js';
 import { applyMemoryLimit, DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-limit.js';
 import { createFramedTransport, loadCodec } from './framing.js';
-import { checkPages, checkTimeout } from './wasm-dispatch.js';
-import type { WasmOptions } from './wasm-sandbox.js';
+import { checkPages, checkTimeout } from './wasm/limits.js';
+import type { WasmOptions } from './wasm/sandbox.js';
 
 /** Help text of `macro-host serve`. */
 export const SERVE_USAGE = `Usage: macro-host serve [--encoding json|msgpack] [options]

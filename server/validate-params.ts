@@ -13,6 +13,14 @@ import type {
 import type { InitializeParams } from '../protocol/handshake.js';
 import type { LoadLibraryParams } from '../protocol/library.js';
 import { checkBulkRef, isBulkTokenStream } from '../protocol/bulk.js';
+import {
+	ExpandAttributeRequest,
+	ExpandDeriveRequest,
+	ExpandInlineRequest,
+	InitializeRequest,
+	LoadLibraryRequest,
+	PostProcessRequest,
+} from '../protocol/methods.js';
 import { validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
 import { BulkReadError, type BulkSlots } from './bulk-slots.js';
 
@@ -25,7 +33,7 @@ type Fields = Record<string, unknown>;
 
 /** initialize: the shape, and the bulk offer's fields; the version itself is compared by dispatch (VersionMismatch). */
 export function validateInitializeParams(params: unknown): InitializeParams {
-	const m = 'initialize';
+	const m = InitializeRequest.method;
 	const p = object(m, params);
 	if (p.bulk !== undefined) {
 		const bulk = p.bulk;
@@ -41,8 +49,9 @@ export function validateInitializeParams(params: unknown): InitializeParams {
 }
 
 export function validateLoadLibraryParams(params: unknown): LoadLibraryParams {
-	const p = object('loadLibrary', params);
-	return { path: string('loadLibrary', p, 'path') };
+	const m = LoadLibraryRequest.method;
+	const p = object(m, params);
+	return { path: string(m, p, 'path') };
 }
 
 /**
@@ -50,19 +59,19 @@ export function validateLoadLibraryParams(params: unknown): LoadLibraryParams {
  * a stream sent as a slot reference is read from there, and refused when there are none.
  */
 export function validateExpandInlineParams(params: unknown, bulk?: BulkSlots): ExpandInlineParams {
-	const m = 'expandInline';
+	const m = ExpandInlineRequest.method;
 	const p = object(m, params);
 	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args', bulk), ...common(m, p) };
 }
 
 export function validateExpandAttributeParams(params: unknown, bulk?: BulkSlots): ExpandAttributeParams {
-	const m = 'expandAttribute';
+	const m = ExpandAttributeRequest.method;
 	const p = object(m, params);
 	return { name: string(m, p, 'name'), args: tokenStream(m, p, 'args', bulk), item: tokenStream(m, p, 'item', bulk), ...common(m, p) };
 }
 
 export function validateExpandDeriveParams(params: unknown, bulk?: BulkSlots): ExpandDeriveParams {
-	const m = 'expandDerive';
+	const m = ExpandDeriveRequest.method;
 	const p = object(m, params);
 	const derives = p.derives;
 	if (!Array.isArray(derives) || derives.length === 0) {
@@ -75,7 +84,7 @@ export function validateExpandDeriveParams(params: unknown, bulk?: BulkSlots): E
 }
 
 export function validatePostProcessParams(params: unknown): PostProcessParams {
-	const m = 'postProcess';
+	const m = PostProcessRequest.method;
 	const p = object(m, params);
 	if (!Array.isArray(p.auxData)) throw invalid(m, 'auxData', 'must be an array of aux data values', p.auxData);
 	return { library: string(m, p, 'library'), auxData: p.auxData };

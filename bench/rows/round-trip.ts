@@ -13,8 +13,10 @@
  * answered 35-40% slower than after 3,000).
  */
 import { MacroHost } from '../../client/index.js';
-import { Expander, type MacroTarget } from '../../server/expander.js';
-import { LibraryLoader, macroKey } from '../../server/library-loader.js';
+import { macroKey, type Expansion, type LibraryBackend, type MacroEntry } from '../../server/library-model.js';
+import { loadFailure } from '../../server/load-errors.js';
+import { macroHostAbi } from '../../server/native/library.js';
+import { openSharedObject } from '../../server/native/open-library.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
 import { expandMacroRequest, identityRequestLine, parseExpandReply, RaServer } from '../ra-server.js';
 import type { Row } from '../report.js';
@@ -178,14 +180,16 @@ async function expandThroughRa(server: RaServer, dylib: string, work: Workload, 
 	if (leaves !== n) throw new Error(`rust-analyzer's identity returned ${leaves} tokens, not ${n}`);
 }
 
-/** The floor: the host's own LibraryLoader and Expander in this process, fed typed records (the cheapest input). */
+/** The floor: the host's own loader and native backend in this process, fed typed records (the cheapest input). */
 function inProcessFloor(library: string): (macro: Macro, work: Workload) => void {
-	const loaded = new LibraryLoader().load(library);
-	const expander = new Expander();
-	const targets = new Map<Macro, MacroTarget>();
-	for (const macro of ['noop', 'echo'] as const) targets.set(macro, { library: loaded, macro: loaded.macros.get(macroKey('inline', macro))! });
+	const fail = loadFailure(library);
+	const loaded = macroHostAbi.probe(openSharedObject(library, fail), { id: library, fingerprint: '', fail });
+	if (typeof loaded === 'string') throw new Error(`${library} is not a macro-host library (${loaded})`);
+	const backend: LibraryBackend = loaded.backend;
+	const macros = new Map<Macro, MacroEntry>();
+	for (const macro of ['noop', 'echo'] as const) macros.set(macro, loaded.macros.get(macroKey('inline', macro))!);
 	return (macro, work) => {
-		const result = expander.expand(targets.get(macro)!, { args: work.typed });
+		const result = backend.expand(macros.get(macro)!, { args: work.typed }) as Expansion;
 		if (macro === 'echo' && result.tokens!.records.length !== work.tokens * 6) throw new Error('the in-process echo lost tokens');
 	};
 }

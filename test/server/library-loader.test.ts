@@ -3,11 +3,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MacroHostErrorCodes } from '../../dist/protocol/errors.js';
-import { LibraryLoader, LibraryLoadError } from '../../dist/server/library-loader.js';
+import { LibraryLoader } from '../../dist/server/library-loader.js';
+import type { LoadedLibrary } from '../../dist/server/library-model.js';
+import { LibraryLoadError } from '../../dist/server/load-errors.js';
+import { WasmSandbox } from '../../dist/server/wasm/sandbox.js';
 import { fixture } from './harness.js';
 
+/** A loader of a session of its own (its wasm sandbox starts no worker until a module is loaded). */
+function newLoader(): LibraryLoader {
+	return new LibraryLoader({ sandbox: new WasmSandbox() });
+}
+
+/** Loads a native library, which loads at once. */
+function loadNow(loader: LibraryLoader, path: string): LoadedLibrary {
+	return loader.load(path) as LoadedLibrary;
+}
+
 /** Loads `path` with a fresh loader and returns the error it must fail with. */
-function loadError(path: string, loader = new LibraryLoader()): LibraryLoadError {
+function loadError(path: string, loader = newLoader()): LibraryLoadError {
 	try {
 		loader.load(path);
 	} catch (error) {
@@ -51,6 +64,14 @@ describe('LibraryLoader load checks', () => {
 		expect(error.data).toEqual({ path, reason: 'missingSymbol', symbol: 'mh_expand' });
 	});
 
+	it('names what each ABI it knows was missing when a shared object speaks none of them', () => {
+		const path = fixture('libc_no_abi.so');
+		const error = loadError(path);
+		expect(error.message).toMatch(new RegExp(`^cannot load macro library ${path.replace(/[.]/g, '\\.')}: it speaks no macro ABI this host knows \\(.*macro-host: no mh_abi_version.*\\)$`));
+		expect(error.code).toBe(LOAD_FAILED);
+		expect(error.data).toEqual({ path, reason: 'missingSymbol' });
+	});
+
 	it('refuses another ABI version, naming both versions', () => {
 		const path = fixture('libc_abi_v2.so');
 		const error = loadError(path);
@@ -90,8 +111,9 @@ describe('LibraryLoader loading', () => {
 	afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 	it('loads a library: id is the canonical path, macros in manifest order', () => {
-		const library = new LibraryLoader().load(fixture('libc_basic.so'));
+		const library = loadNow(newLoader(), fixture('libc_basic.so'));
 		expect(library.id).toBe(realpathSync(fixture('libc_basic.so')));
+		expect(library.info.abi).toBe('macro-host');
 		expect(library.info.abiVersion).toBe(1);
 		expect(library.info.sandbox).toBe('native');
 		expect(library.info.hasPostProcess).toBe(true);
@@ -115,24 +137,24 @@ describe('LibraryLoader loading', () => {
 	});
 
 	it('reports a library without mh_post_process', () => {
-		expect(new LibraryLoader().load(fixture('libc_edge.so')).info.hasPostProcess).toBe(false);
+		expect(loadNow(newLoader(), fixture('libc_edge.so')).info.hasPostProcess).toBe(false);
 	});
 
 	it('resolves relative paths against the working directory, and returns the cached copy for an unchanged file', () => {
-		const loader = new LibraryLoader();
-		const first = loader.load(fixture('libc_basic.so'));
+		const loader = newLoader();
+		const first = loadNow(loader, fixture('libc_basic.so'));
 		const relative = join('test', 'fixtures', 'build', 'libc_basic.so');
 		const previous = process.cwd();
 		process.chdir(fileRoot());
 		try {
-			expect(loader.load(relative)).toBe(first);
+			expect(loadNow(loader, relative)).toBe(first);
 		} finally {
 			process.chdir(previous);
 		}
 	});
 
 	it('loads a fresh copy when the file changed, and refuses a changed file that no longer passes', () => {
-		const loader = new LibraryLoader();
+		const loader = newLoader();
 		const path = join(scratch, 'libchanging.so');
 		const replaceWith = (name: string): void => {
 			// Replace by rename, as a compiler does: the old mapping stays intact.
@@ -140,11 +162,11 @@ describe('LibraryLoader loading', () => {
 			renameSync(`${path}.tmp`, path);
 		};
 		replaceWith('libc_basic.so');
-		const first = loader.load(path);
+		const first = loadNow(loader, path);
 		expect(first.info.macros[0].name).toBe('noop');
 
 		replaceWith('libc_edge.so');
-		const second = loader.load(path);
+		const second = loadNow(loader, path);
 		expect(second).not.toBe(first);
 		expect(second.id).toBe(first.id);
 		expect(second.info.macros[0].name).toBe('edge_null_result');

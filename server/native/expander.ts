@@ -1,22 +1,33 @@
 /**
- * Calls into macro libraries: marshals a request, calls mh_expand (or mh_post_process), copies the
- * result out, checks it, and frees it. Token streams stay flat both ways: records go in as one
- * Uint32Array, text as one UTF-8 buffer, and come back as one copied Uint32Array plus one string.
+ * Calls into a library of our own ABI: marshals a request, calls mh_expand (or mh_post_process),
+ * copies the result out, checks it, and frees it. Token streams stay flat both ways: records go in as
+ * one Uint32Array, text as one UTF-8 buffer, and come back as one copied Uint32Array plus one string.
  *
  * Knows nothing of the wire (no vscode-jsonrpc): dispatch.ts translates. A macro's Bail, and a
  * result the host cannot trust, are answers (outcome "bail" with diagnostics), never exceptions.
  */
 import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
-import type { BulkRef } from '../protocol/bulk.js';
-import type { Diagnostic, DiagnosticCode, Outcome, Severity, Span } from '../protocol/expand.js';
-import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
+import type { BulkRef } from '../../protocol/bulk.js';
+import { Outcome, Severity, type Diagnostic, type Span } from '../../protocol/expand.js';
+import { RECORD_WIDTH, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
+import type { ExpandInput, Expansion, FlatTokenStream, MacroEntry, MappedTokenStream, TokenSink } from '../library-model.js';
+import {
+	bail,
+	checkOutput,
+	checkResultSize,
+	checkSpan,
+	MAX_RESULT_DIAGNOSTICS,
+	MAX_RESULT_TEXT_BYTES,
+	MAX_RESULT_TOKENS,
+} from '../result-checks.js';
 import {
 	MhDiagnostic,
 	MhResult,
 	TOKEN_RECORD_BYTES,
 	toNumber,
 	type Address,
+	type LibraryFunctions,
 	type RawDiagnostic,
 	type RawRequest,
 	type RawResult,
@@ -24,67 +35,7 @@ import {
 	type RawStr,
 	type RawTokenStream,
 } from './abi.js';
-import type { LoadedLibrary, MacroEntry } from './library-loader.js';
-import {
-	checkResultSize,
-	checkSpan,
-	checkTokenSpans,
-	MAX_RESULT_DIAGNOSTICS,
-	MAX_RESULT_TEXT_BYTES,
-	MAX_RESULT_TOKENS,
-} from './result-limits.js';
 
-/** A token stream as the expander returns it: records always a Uint32Array. */
-export interface FlatTokenStream extends TokenStream {
-	records: Uint32Array;
-}
-
-/** A stream whose text is already UTF-8 bytes (a bulk stream read in place): marshalled without encoding `text`. */
-export interface MappedTokenStream extends TokenStream {
-	records: Uint32Array;
-	readonly utf8: Uint8Array;
-}
-
-/** The answer to one expansion (the wire's ExpandResult, with typed records). */
-export interface Expansion {
-	outcome: Outcome;
-	/** The output, for outcome "replace". */
-	tokens?: FlatTokenStream;
-	diagnostics: Diagnostic[];
-	/** Aux data the macro attached; absent when none. */
-	auxData?: unknown;
-	/** Where a {@link TokenSink} wrote the output instead (then `tokens` is absent). */
-	written?: BulkRef;
-}
-
-/**
- * Takes a large output straight from library memory, before mh_free_result releases it: the host's
- * bulk slots (bulk-slots.ts) copy it into the request's slot, so it never passes through the JS heap.
- * Called only with records and text already checked.
- */
-export interface TokenSink {
-	/** Outputs smaller than this (records plus text bytes) are copied out as usual. */
-	readonly minBytes: number;
-	/** Writes the output; undefined when it could not, and the output is then copied out as usual. */
-	write(records: Uint32Array, text: Uint8Array): BulkRef | undefined;
-}
-
-/** A macro resolved to the library that provides it. */
-export interface MacroTarget {
-	library: LoadedLibrary;
-	macro: MacroEntry;
-}
-
-/** The inputs of one call. Absent streams are empty. */
-export interface ExpandInput {
-	args?: TokenStream;
-	item?: TokenStream;
-	callSite?: Span;
-}
-
-// Outcomes and severities in MH_* order (kept here so this module never loads vscode-jsonrpc).
-const OUTCOMES: readonly Outcome[] = ['leave', 'replace', 'remove', 'bail'];
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
 const MH_OUTCOME_REPLACE = 1;
 const EMPTY_STREAM: RawTokenStream<null> = { tokens: null, len: 0, text: null, text_len: 0 };
 const CALL_SITE: RawSpan = { start: SPAN_CALL_SITE, end: SPAN_CALL_SITE };
@@ -95,60 +46,36 @@ export class Expander {
 	private readonly itemScratch = new StreamScratch();
 	private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
-	/** Expands one inline or attribute macro call; a large output goes to `sink` when one is given. */
-	expand(target: MacroTarget, input: ExpandInput, sink?: TokenSink): Expansion {
-		const args = input.args ? this.argsScratch.marshal(input.args) : EMPTY_STREAM;
-		const item = input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM;
-		return this.call(target, args, item, input.callSite, sink);
-	}
-
-	private call(
-		target: MacroTarget,
-		args: RawRequest['args'],
-		item: RawRequest['item'],
-		callSite: Span | undefined,
-		sink?: TokenSink,
-	): Expansion {
-		const request: RawRequest = {
-			kind: target.macro.abiKind,
-			name: { ptr: target.macro.nameBytes, len: target.macro.nameBytes.length },
-			args,
-			item,
-			call_site: callSite ?? CALL_SITE,
-		};
-		const result = target.library.functions.expand(request);
-		return this.readResult(result, target.library, describeMacro(target), sink);
-	}
-
 	/**
-	 * Expands derives on one item, one mh_expand per derive in order. The rule, as Scarb does it:
-	 * - outputs of the derives that replaced are concatenated (text appended, offsets shifted);
-	 * - diagnostics of all derives are merged in order;
-	 * - outcome is "replace" when any derive replaced, else "bail" when any bailed, else "leave";
-	 * - a derive cannot remove the item it is applied to: "remove" counts as "leave", with a warning;
-	 * - auxData is an array with one entry per derive that attached aux data (absent when none).
+	 * Expands one call of `macro` in the library `functions` belong to; a large output goes to `sink`
+	 * when one is given. `who` names the macro in diagnostics.
 	 */
-	expandDerives(targets: readonly MacroTarget[], input: ExpandInput): Expansion {
-		// The item is marshalled once and handed to every derive.
-		const item = input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM;
-		return mergeDerives(targets.map((target) => ({ target, expansion: this.call(target, EMPTY_STREAM, item, input.callSite) })));
+	expand(functions: LibraryFunctions, macro: MacroEntry, input: ExpandInput, who: string, sink?: TokenSink): Expansion {
+		const request: RawRequest = {
+			kind: macro.abiKind,
+			name: { ptr: macro.nameBytes, len: macro.nameBytes.length },
+			args: input.args ? this.argsScratch.marshal(input.args) : EMPTY_STREAM,
+			item: input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM,
+			call_site: input.callSite ?? CALL_SITE,
+		};
+		return this.readResult(functions.expand(request), functions, who, sink);
 	}
 
 	/** Calls the library's mh_post_process with the JSON array of aux data; returns its diagnostics. */
-	postProcess(library: LoadedLibrary, auxData: readonly unknown[]): Diagnostic[] {
-		const fn = library.functions.postProcess;
+	postProcess(functions: LibraryFunctions, auxData: readonly unknown[], who: string): Diagnostic[] {
+		const fn = functions.postProcess;
 		if (!fn) return [];
 		const json = Buffer.from(JSON.stringify(auxData), 'utf8');
 		const result = fn({ ptr: json.length ? json : null, len: json.length });
-		return this.readResult(result, library, `mh_post_process of ${library.id}`).diagnostics;
+		return this.readResult(result, functions, who).diagnostics;
 	}
 
 	/** Copies what the host needs out of a result, checks it, and frees it. */
-	private readResult(pointer: Address, library: LoadedLibrary, who: string, sink?: TokenSink): Expansion {
+	private readResult(pointer: Address, functions: LibraryFunctions, who: string, sink?: TokenSink): Expansion {
 		if (pointer === null) return bail(`${who} returned no result (NULL)`);
 		try {
 			const raw = koffi.decode(pointer, MhResult) as RawResult;
-			const outcome = OUTCOMES[raw.outcome];
+			const outcome = Outcome.fromAbi[raw.outcome];
 			if (outcome === undefined) return bail(`${who} returned unknown outcome ${raw.outcome}`);
 			const diagnostics = this.readDiagnostics(raw, who);
 			if (typeof diagnostics === 'string') return bail(diagnostics);
@@ -170,7 +97,7 @@ export class Expander {
 			}
 			return expansion;
 		} finally {
-			library.functions.freeResult(pointer);
+			functions.freeResult(pointer);
 		}
 	}
 
@@ -214,7 +141,7 @@ export class Expander {
 		const diagnostics: Diagnostic[] = [];
 		for (let i = 0; i < decoded.length; i++) {
 			const d = decoded[i];
-			const severity = SEVERITIES[d.severity];
+			const severity = Severity.fromAbi[d.severity];
 			if (severity === undefined) return `${who} returned diagnostic ${i} with unknown severity ${d.severity}`;
 			const message = this.readString(d.message, `${who} diagnostic ${i} message`);
 			if (message.error !== undefined) return message.error;
@@ -237,31 +164,6 @@ export class Expander {
 			return { error: `${what} is not valid UTF-8` };
 		}
 	}
-}
-
-/**
- * Merges the answers of the derives on one item, by the rule of {@link Expander.expandDerives}.
- * Exported so that derives answered elsewhere (the wasm sandbox) merge the same way.
- */
-export function mergeDerives(answers: readonly { target: MacroTarget; expansion: Expansion }[]): Expansion {
-	const parts: FlatTokenStream[] = [];
-	const diagnostics: Diagnostic[] = [];
-	const auxData: unknown[] = [];
-	let anyBail = false;
-	for (const { target, expansion: one } of answers) {
-		diagnostics.push(...one.diagnostics);
-		if ('auxData' in one) auxData.push(one.auxData);
-		if (one.outcome === 'replace' && one.tokens) parts.push(one.tokens);
-		else if (one.outcome === 'bail') anyBail = true;
-		else if (one.outcome === 'remove') {
-			diagnostics.push(badResult(`${describeMacro(target)} returned "remove"; a derive only adds code, so the item is kept`, 'warning'));
-		}
-	}
-	const result: Expansion = parts.length
-		? { outcome: 'replace', tokens: concatStreams(parts), diagnostics }
-		: { outcome: anyBail ? 'bail' : 'leave', diagnostics };
-	if (auxData.length) result.auxData = auxData;
-	return result;
 }
 
 /** Reusable input buffers for one stream slot (args or item): after warm-up a call allocates nothing for its input. */
@@ -292,23 +194,6 @@ class StreamScratch {
 	}
 }
 
-/** Appends streams: text back to back, each stream's text offsets shifted by the bytes before it. */
-function concatStreams(parts: readonly FlatTokenStream[]): FlatTokenStream {
-	if (parts.length === 1) return parts[0];
-	let total = 0;
-	for (const p of parts) total += p.records.length;
-	const records = new Uint32Array(total);
-	let at = 0;
-	let textBytes = 0;
-	for (const p of parts) {
-		records.set(p.records, at);
-		for (let i = at + RecordField.textOffset; i < at + p.records.length; i += RECORD_WIDTH) records[i] += textBytes;
-		at += p.records.length;
-		textBytes += Buffer.byteLength(p.text, 'utf8');
-	}
-	return { text: parts.map((p) => p.text).join(''), records };
-}
-
 /** The bytes of an mh_str in library memory (no copy), or what is wrong with it: NULL with a length, or too long. */
 function stringView(raw: RawStr, what: string): Uint8Array | string {
 	const len = toNumber(raw.len);
@@ -317,26 +202,8 @@ function stringView(raw: RawStr, what: string): Uint8Array | string {
 	return checkResultSize(what, len, 'bytes', MAX_RESULT_TEXT_BYTES) ?? new Uint8Array(koffi.view(raw.ptr, len));
 }
 
-/** What is wrong with a library's output records (kinds, text ranges, spans), or undefined when they are sound. */
-function checkOutput(records: Uint32Array, textBytes: number, who: string): string | undefined {
-	return validateTokenStream({ text: '', records }, textBytes, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
-}
-
 /** A span, or undefined for the call site (MH_SPAN_CALL_SITE) or a range that is not one. */
 function toSpan(raw: RawSpan): Span | undefined {
 	if (raw.start === SPAN_CALL_SITE || raw.end === SPAN_CALL_SITE || raw.start > raw.end) return undefined;
 	return { start: raw.start, end: raw.end };
-}
-
-/** "the inline macro add (/path/lib.so)": names a macro in diagnostics. */
-export function describeMacro(target: MacroTarget): string {
-	return `the ${target.macro.kind} macro ${target.macro.name} (${target.library.id})`;
-}
-
-function badResult(message: string, severity: Severity = 'error', code: DiagnosticCode = 'bad-result'): Diagnostic {
-	return { severity, message, code };
-}
-
-function bail(problem: string): Expansion {
-	return { outcome: 'bail', diagnostics: [badResult(`bad result: ${problem}`)] };
 }

@@ -4,11 +4,11 @@
  * with a diagnostic), so only a timeout needs the host to stop this thread (wasm-sandbox.ts).
  */
 import { parentPort } from 'node:worker_threads';
-import type { Diagnostic, DiagnosticCode } from '../protocol/expand.js';
-import type { Expansion } from './expander.js';
-import { callExpand, callManifest, callPostProcess, recordedPanic, WasmBadResult, type WasmExports, type WasmExpandRequest } from './wasm-abi.js';
-import { ModuleInstances, type ModuleSpec } from './wasm-instances.js';
-import { WebAssemblyApi } from './wasm-runtime.js';
+import type { Diagnostic, DiagnosticCode } from '../../protocol/expand.js';
+import type { Expansion } from '../library-model.js';
+import { callExpand, callManifest, callPostProcess, recordedPanic, WasmBadResult, type WasmExports, type WasmExpandRequest } from './abi.js';
+import { ModuleInstances, type ModuleSpec } from './instances.js';
+import { WebAssemblyApi } from './runtime.js';
 
 /** Messages the host sends to the worker. */
 export type ToWorker =

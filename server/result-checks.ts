@@ -1,10 +1,13 @@
 /**
- * How big a library's result may be, and the span checks the token-stream validator does not make.
+ * The checks of a library's result, for every kind of library: how big it may be, the span checks the
+ * token-stream validator does not make, and the `bad-result` answer when a check fails.
  * Sizes come from library memory the host cannot trust: they are checked before anything is read,
  * so a garbage length (2^40 tokens at a 24-byte buffer) is a bad result, never a read past the end
  * of the library's memory or an allocation that takes the host down.
  */
-import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE } from '../protocol/token-stream.js';
+import type { Diagnostic, DiagnosticCode, Severity } from '../protocol/expand.js';
+import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, validateTokenStream } from '../protocol/token-stream.js';
+import type { Expansion } from './library-model.js';
 
 /**
  * The most output text, aux data or diagnostic message one result may hold, in bytes: 64 MiB.
@@ -58,4 +61,19 @@ export function checkTokenSpans(records: Uint32Array, what: string): string | un
 
 function spanText(n: number): string {
 	return n === SPAN_CALL_SITE ? 'call-site' : String(n);
+}
+
+/** What is wrong with a library's output records (kinds, text ranges, spans), or undefined when they are sound. */
+export function checkOutput(records: Uint32Array, textBytes: number, who: string): string | undefined {
+	return validateTokenStream({ text: '', records }, textBytes, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
+}
+
+/** A diagnostic the host makes about a result (code `bad-result` unless told). */
+export function badResult(message: string, severity: Severity = 'error', code: DiagnosticCode = 'bad-result'): Diagnostic {
+	return { severity, message, code };
+}
+
+/** The answer to a call whose result the host cannot use: outcome "bail", saying why. */
+export function bail(problem: string): Expansion {
+	return { outcome: 'bail', diagnostics: [badResult(`bad result: ${problem}`)] };
 }

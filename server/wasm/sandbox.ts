@@ -3,15 +3,15 @@
  * a time and times each call out. A timeout stops the worker (never the host) and answers the call
  * with a diagnostic; the next call starts a new worker, which instantiates its modules again.
  */
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Diagnostic } from '../protocol/expand.js';
-import type { Expansion } from './expander.js';
-import type { WasmExpandRequest } from './wasm-abi.js';
-import type { WasmInstancing } from './wasm-instances.js';
-import type { WasmModule } from './wasm-runtime.js';
-import type { FromWorker, ToWorker } from './wasm-worker.js';
+import type { Diagnostic } from '../../protocol/expand.js';
+import type { Expansion } from '../library-model.js';
+import type { WasmExpandRequest } from './abi.js';
+import type { WasmInstancing } from './instances.js';
+import type { WasmModule } from './runtime.js';
+import type { FromWorker, ToWorker } from './worker.js';
 
 /** Limits and strategy of the wasm sandbox (docs/wasm.md). */
 export interface WasmOptions {
@@ -41,7 +41,10 @@ export interface WasmModuleHandle {
 export type ManifestAnswer = { abiVersion: number; manifest: string } | { error: string };
 
 // A plain path, not `new Worker(new URL(..., import.meta.url))`: bundlers and test runners rewrite that pattern.
-const WORKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'wasm-worker.js');
+// This module is dist/server/wasm/sandbox.js, or a part of the host bundle dist/server/host-bundle.cjs,
+// whose import.meta.url is the bundle's: the worker is dist/server/wasm/worker.js either way.
+const HERE = dirname(fileURLToPath(import.meta.url));
+const WORKER_SCRIPT = basename(HERE) === 'wasm' ? join(HERE, 'worker.js') : join(HERE, 'wasm', 'worker.js');
 
 interface Pending {
 	resolve(answer: FromWorker): void;

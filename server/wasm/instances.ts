@@ -9,8 +9,8 @@
  *
  * After a trap the instance is thrown away either way: its stack pointer is left mid-call.
  */
-import type { WasmExports } from './wasm-abi.js';
-import { WebAssemblyApi, type WasmGlobal, type WasmInstance, type WasmMemory, type WasmModule } from './wasm-runtime.js';
+import type { WasmExports } from './abi.js';
+import { WebAssemblyApi, type WasmGlobal, type WasmInstance, type WasmMemory, type WasmModule } from './runtime.js';
 
 /** Bytes allocated and freed once before a snapshot is taken (see instantiate). */
 export const WARM_UP_BYTES = 256 * 1024;

@@ -6,44 +6,24 @@
  * runs none of its code); the ABI version and manifest are read in the wasm worker, under the
  * call timeout. Cached by canonical path, file identity and page limit, like native libraries.
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { resolve } from 'node:path';
-import { ABI_VERSION } from '../protocol/version.js';
-import type { LibraryFunctions } from './abi.js';
-import { failToStat, loadFailure, macroKey, parseManifest, toEntry, type LoadedLibrary } from './library-loader.js';
-import { WASM_REQUIRED_FUNCTIONS } from './wasm-abi.js';
-import { prepareWasmBinary, WasmBinaryError } from './wasm-binary.js';
-import { WebAssemblyApi, type WasmModule } from './wasm-runtime.js';
-import type { WasmModuleHandle, WasmSandbox } from './wasm-sandbox.js';
+import { readFile } from 'node:fs/promises';
+import type { Diagnostic } from '../../protocol/expand.js';
+import { ABI_VERSION } from '../../protocol/version.js';
+import { describeMacro, type LibraryBackend, type LoadedLibrary, type LoadRequest } from '../library-model.js';
+import { parseManifest, toEntries } from '../manifest-check.js';
+import { WASM_REQUIRED_FUNCTIONS } from './abi.js';
+import { prepareWasmBinary, WasmBinaryError } from './binary.js';
+import { WebAssemblyApi, type WasmModule } from './runtime.js';
+import type { WasmModuleHandle, WasmSandbox } from './sandbox.js';
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const PAGE_BYTES = 65536;
 
-/** Loads wasm modules for one session. */
-export class WasmLibraryLoader {
-	private readonly loaded = new Map<string, LoadedLibrary>();
-
-	constructor(private readonly sandbox: WasmSandbox) {}
-
-	/** Loads `path` (relative to the working directory), or returns the cached module when nothing changed. */
-	async load(path: string): Promise<LoadedLibrary> {
-		const fail = loadFailure(path);
-		const absolute = resolve(path);
-		let stats: Stats;
-		try {
-			stats = await stat(absolute);
-		} catch (error) {
-			return failToStat(fail, error);
-		}
-		if (!stats.isFile()) return fail('notALibrary', 'not a WebAssembly module (it is not a regular file)');
-		const id = await realpath(absolute);
-		const maxPages = this.sandbox.settings.maxMemoryPages;
-		const fingerprint = `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${maxPages}`;
-		const cached = this.loaded.get(id);
-		if (cached && cached.fingerprint === fingerprint) return cached;
-
-		const bytes = new Uint8Array(await readFile(absolute));
+/** Loads the wasm module `request.id` into `sandbox`. */
+export async function loadWasmLibrary(request: LoadRequest, sandbox: WasmSandbox): Promise<LoadedLibrary> {
+		const { id, fail } = request;
+		const maxPages = sandbox.settings.maxMemoryPages;
+		const bytes = new Uint8Array(await readFile(id));
 		if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
 			return fail('notALibrary', 'not a WebAssembly module (it does not start with the bytes \\0asm)');
 		}
@@ -88,7 +68,7 @@ export class WasmLibraryLoader {
 			maxPages: prepared.maxPages ?? maxPages,
 			globals: prepared.mutableGlobalExports,
 		};
-		const answer = await this.sandbox.manifest(handle);
+		const answer = await sandbox.manifest(handle);
 		if ('error' in answer) return fail('badManifest', answer.error);
 		if (answer.abiVersion !== ABI_VERSION) {
 			return fail('abiMismatch', `it was built for macro ABI version ${answer.abiVersion}, but this host speaks version ${ABI_VERSION}`, {
@@ -98,29 +78,30 @@ export class WasmLibraryLoader {
 		}
 		const manifest = parseManifest(answer.manifest);
 		if (typeof manifest === 'string') return fail('badManifest', `its manifest (mh_manifest) ${manifest}`);
-		const library: LoadedLibrary = {
+		return {
 			id,
-			fingerprint,
-			functions: refuseNativeCalls(id),
-			wasm: handle,
-			macros: new Map(manifest.map((m) => [macroKey(m.kind, m.name), toEntry(m)])),
+			fingerprint: request.fingerprint,
+			macros: toEntries(manifest),
+			backend: wasmBackend(handle, sandbox),
 			info: {
 				library: id,
+				abi: 'macro-host',
 				abiVersion: answer.abiVersion,
 				sandbox: 'wasm',
 				hasPostProcess: exports.get('mh_post_process') === 'function',
 				macros: manifest,
 			},
 		};
-		this.loaded.set(id, library);
-		return library;
-	}
 }
 
-/** A wasm library has no native entry points: calling one is a routing bug, said loudly. */
-function refuseNativeCalls(id: string): LibraryFunctions {
-	const refuse = (): never => {
-		throw new Error(`${id} is a wasm module; its macros run in the wasm worker, not through koffi`);
+/** Calls into a module through the sandbox's worker: every answer comes later. */
+function wasmBackend(handle: WasmModuleHandle, sandbox: WasmSandbox): LibraryBackend {
+	return {
+		expand: (macro, input) => {
+			const request = { kind: macro.abiKind, name: macro.name, args: input.args, item: input.item, callSite: input.callSite };
+			return sandbox.expand(handle, request, describeMacro(macro, handle.library));
+		},
+		postProcess: (auxData): Promise<Diagnostic[]> =>
+			sandbox.postProcess(handle, JSON.stringify(auxData), `mh_post_process of ${handle.library}`).then((e) => e.diagnostics),
 	};
-	return { abiVersion: refuse, manifest: refuse, expand: refuse, freeResult: refuse };
 }

@@ -9,10 +9,10 @@
  * - `mh_post_process` takes its mh_str either split into (ptr, len) (rustc's wasm32-unknown-unknown
  *   ABI) or as a pointer to it (clang's C ABI); the host tells them apart by the export's arity.
  */
-import type { Diagnostic, Outcome, Severity, Span } from '../protocol/expand.js';
-import { RECORD_WIDTH, SPAN_CALL_SITE, validateTokenStream, type TokenStream } from '../protocol/token-stream.js';
-import type { Expansion, FlatTokenStream } from './expander.js';
-import type { WasmMemory } from './wasm-runtime.js';
+import { Outcome, Severity, type Diagnostic, type Span } from '../../protocol/expand.js';
+import { RECORD_WIDTH, SPAN_CALL_SITE, validateTokenStream, type TokenStream } from '../../protocol/token-stream.js';
+import type { Expansion, FlatTokenStream } from '../library-model.js';
+import type { WasmMemory } from './runtime.js';
 
 /** Byte sizes and field offsets of the ABI structs on wasm32. */
 export namespace Wasm32Layout {
@@ -67,8 +67,6 @@ export interface WasmExpandRequest {
 /** A call the module answered with something the host cannot trust: becomes a bad-result bail. */
 export class WasmBadResult extends Error {}
 
-const OUTCOMES: readonly Outcome[] = ['leave', 'replace', 'remove', 'bail'];
-const SEVERITIES: readonly Severity[] = ['error', 'warning', 'note'];
 const MH_OUTCOME_REPLACE = 1;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -193,7 +191,7 @@ function readResult(exports: WasmExports, pointer: number, who: string): Expansi
 	try {
 		const view = new DataView(exports.memory.buffer);
 		const u32 = (offset: number): number => view.getUint32(pointer + offset, true);
-		const outcome = OUTCOMES[u32(0)];
+		const outcome = Outcome.fromAbi[u32(0)];
 		if (outcome === undefined) throw new WasmBadResult(`${who} returned unknown outcome ${u32(0)}`);
 		const expansion: Expansion = { outcome, diagnostics: readDiagnostics(exports, u32(Wasm32Layout.RESULT_DIAGNOSTICS), u32(Wasm32Layout.RESULT_DIAGNOSTICS_LEN), who) };
 		if (u32(0) === MH_OUTCOME_REPLACE) {
@@ -238,7 +236,7 @@ function readDiagnostics(exports: WasmExports, ptr: number, count: number, who: 
 	const diagnostics: Diagnostic[] = [];
 	for (let i = 0; i < count; i++) {
 		const at = ptr + i * Wasm32Layout.DIAGNOSTIC;
-		const severity = SEVERITIES[view.getUint32(at, true)];
+		const severity = Severity.fromAbi[view.getUint32(at, true)];
 		if (severity === undefined) throw new WasmBadResult(`${who} returned diagnostic ${i} with unknown severity ${view.getUint32(at, true)}`);
 		const message = readString(exports, view.getUint32(at + 12, true), view.getUint32(at + 16, true), `${who} diagnostic ${i} message`);
 		const diagnostic: Diagnostic = { severity, message };
