@@ -5,6 +5,7 @@
  */
 import type { MacroKind, Span } from '../protocol/index.js';
 import type { HostExit } from './host-process.js';
+import { findPanic } from './panic-message.js';
 
 /** The request a crash interrupted, when the client knows it. */
 export interface CrashedCall {
@@ -188,5 +189,8 @@ function crashMessage(exit: HostExit, call: CrashedCall | undefined): string {
 	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
 	else if (exit.memoryLimitExceeded) head = `${describeCall(call)} ${describeMemory(exit)}; ${describeExit(exit)}.`;
 	else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
-	return head.charAt(0).toUpperCase() + head.slice(1) + stderrSection(exit);
+	// A panic's message is what the macro's author wrote for the user: it goes in the text itself.
+	const panic = findPanic(exit.stderrTail);
+	const panicked = panic ? `\nThe macro panicked at ${panic.location}: ${panic.message}` : '';
+	return head.charAt(0).toUpperCase() + head.slice(1) + panicked + stderrSection(exit);
 }
