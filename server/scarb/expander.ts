@@ -159,7 +159,8 @@ export class ScarbExpander {
 			expansion.outcome = 'leave';
 			return expansion;
 		}
-		const tokens = toFlatTokens(copied, frame, who);
+		// The item builder still holds the input the macro was given (v1 has no frame: nothing to match).
+		const tokens = toFlatTokens(copied, frame, who, frame ? this.item : undefined);
 		if (typeof tokens === 'string') return bail(tokens);
 		const written = sink && tokens.records.byteLength + copied.bytes.length >= sink.minBytes ? sink.write(tokens.records, copied.bytes) : undefined;
 		if (written !== undefined) expansion.written = written;

@@ -17,7 +17,7 @@
  */
 import koffi from 'koffi';
 import type { Span } from '../../protocol/expand.js';
-import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags, type TokenStream } from '../../protocol/token-stream.js';
+import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags, TokenKind, type TokenStream } from '../../protocol/token-stream.js';
 import type { MappedTokenStream } from '../library-model.js';
 import { SpanFrame } from './span-frame.js';
 import { TOKEN_TREE_BYTES, type RawTokenStreamV1, type RawTokenStreamV2 } from './stable-abi.js';
@@ -31,6 +31,8 @@ const SPACE = 0;
 const OPEN = 1;
 const CLOSE = 2;
 const NEWLINE = 0x0a;
+/** {@link ScarbInputBuilder.match}: the output token is trivia of the input. */
+export const MATCHED_TRIVIA = 3;
 const NO_METADATA = { original_file_path: 0, file_id: 0, edition: 0 };
 
 /**
@@ -69,8 +71,11 @@ export class ScarbInputBuilder {
 	private pieces = new Uint32Array(3 * 1024);
 	/** Two u32 per piece: adapted span start and end. */
 	private spans = new Uint32Array(2 * 1024);
+	/** Per piece: the token kind of an input token or of an added `(` `)`, or MATCHED_TRIVIA. */
+	private kinds = new Uint8Array(1024);
 	private count = 0;
 	private bytes = 0;
+	private lastMatch = -1;
 	private trees = Buffer.allocUnsafeSlow(TOKEN_TREE_BYTES * 1024);
 	private treeWords = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
 	private flat = Buffer.allocUnsafeSlow(4096);
@@ -79,11 +84,12 @@ export class ScarbInputBuilder {
 	build(stream: TokenStream | undefined, frame: SpanFrame, delimited: boolean): this {
 		this.count = 0;
 		this.bytes = 0;
+		this.lastMatch = -1;
 		const r = stream?.records ?? [];
 		const n = r.length / RECORD_WIDTH;
 		if (n > 0 || delimited) this.reserve(3 * n + 2);
 		if (stream) this.encodeText(stream);
-		if (delimited) this.push(FROM_CONSTANT, OPEN, 1, 0, Math.min(1, frame.width));
+		if (delimited) this.push(FROM_CONSTANT, OPEN, 1, 0, Math.min(1, frame.width), TokenKind.punct);
 		let prevEnd = 0;
 		let prevSpanEnd = SPAN_CALL_SITE;
 		let prevJoint = true;
@@ -94,12 +100,12 @@ export class ScarbInputBuilder {
 			const start = r[i + RecordField.spanStart];
 			const end = r[i + RecordField.spanEnd];
 			if (t > 0) this.trivia(prevEnd, offset, prevJoint, prevSpanEnd, start, frame);
-			this.push(FROM_TEXT, offset, length, frame.adaptStart(start), frame.adaptEnd(end));
+			this.push(FROM_TEXT, offset, length, frame.adaptStart(start), frame.adaptEnd(end), r[i + RecordField.kind]);
 			prevEnd = offset + length;
 			prevSpanEnd = end;
 			prevJoint = (r[i + RecordField.flags] & TokenFlags.joint) !== 0;
 		}
-		if (delimited) this.push(FROM_CONSTANT, CLOSE, 1, Math.max(0, frame.width - 1), frame.width);
+		if (delimited) this.push(FROM_CONSTANT, CLOSE, 1, Math.max(0, frame.width - 1), frame.width, TokenKind.punct);
 		return this;
 	}
 
@@ -159,15 +165,46 @@ export class ScarbInputBuilder {
 				}
 			}
 			const middle = Math.min(spanEnd, spanStart + (split - prevEnd));
-			this.push(FROM_TEXT, prevEnd, split - prevEnd, spanStart, split === offset ? spanEnd : middle);
-			if (split < offset) this.push(FROM_TEXT, split, offset - split, middle, spanEnd);
+			this.push(FROM_TEXT, prevEnd, split - prevEnd, spanStart, split === offset ? spanEnd : middle, MATCHED_TRIVIA);
+			if (split < offset) this.push(FROM_TEXT, split, offset - split, middle, spanEnd, MATCHED_TRIVIA);
 		} else if (!prevJoint) {
-			this.push(FROM_CONSTANT, SPACE, 1, spanStart, spanEnd);
+			this.push(FROM_CONSTANT, SPACE, 1, spanStart, spanEnd, MATCHED_TRIVIA);
 		}
 	}
 
-	private push(from: number, offset: number, length: number, spanStart: number, spanEnd: number): void {
+	/**
+	 * What an output token of the last built stream is when the macro returned an input token as it
+	 * was (same adapted span, same bytes): that token's kind, or MATCHED_TRIVIA; -1 when it is not one.
+	 * Lets the output skip the tokenizer for text it already knows. Pieces are in span order.
+	 */
+	match(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number {
+		const spans = this.spans;
+		// Output usually returns the input in order: try the piece after the last match first.
+		let k = this.lastMatch + 1;
+		if (k >= this.count || spans[2 * k] !== spanStart) {
+			let low = 0;
+			let high = this.count;
+			while (low < high) {
+				const mid = (low + high) >>> 1;
+				if (spans[2 * mid] < spanStart) low = mid + 1;
+				else high = mid;
+			}
+			k = low;
+		}
+		// Pieces of zero width share a start with the next one: look at the few that start here.
+		for (; k < this.count && spans[2 * k] === spanStart; k++) {
+			if (spans[2 * k + 1] !== spanEnd || this.pieces[3 * k + 2] !== to - from) continue;
+			if (sameBytes(this.pieces[3 * k] === FROM_TEXT ? this.text : CONSTANT, this.pieces[3 * k + 1], output, from, to)) {
+				this.lastMatch = k;
+				return this.kinds[k];
+			}
+		}
+		return -1;
+	}
+
+	private push(from: number, offset: number, length: number, spanStart: number, spanEnd: number, kind: number): void {
 		const k = this.count++;
+		this.kinds[k] = kind;
 		this.pieces[3 * k] = from;
 		this.pieces[3 * k + 1] = offset;
 		this.pieces[3 * k + 2] = length;
@@ -203,6 +240,7 @@ export class ScarbInputBuilder {
 		if (3 * pieces > this.pieces.length) {
 			this.pieces = new Uint32Array(Math.max(3 * pieces, this.pieces.length * 2));
 			this.spans = new Uint32Array(Math.max(2 * pieces, this.spans.length * 2));
+			this.kinds = new Uint8Array(Math.max(pieces, this.kinds.length * 2));
 		}
 		if (pieces * TOKEN_TREE_BYTES > this.trees.length) {
 			this.trees = Buffer.allocUnsafeSlow(Math.max(pieces * TOKEN_TREE_BYTES, this.trees.length * 2));
@@ -212,6 +250,13 @@ export class ScarbInputBuilder {
 }
 
 const CONSTANT_ADDRESS = addressOf(CONSTANT);
+
+/** Whether `b[from, to)` equals `a` from `offset`; short runs compare in a loop (cheaper than a native call). */
+function sameBytes(a: Buffer, offset: number, b: Buffer, from: number, to: number): boolean {
+	if (to - from > 32) return b.compare(a, offset, offset + (to - from), from, to) === 0;
+	for (let i = from, j = offset; i < to; i++, j++) if (a[j] !== b[i]) return false;
+	return true;
+}
 
 /** The address of a buffer's first byte, as a number (user-space addresses fit in 2^53). */
 function addressOf(buffer: Buffer): number {
