@@ -186,6 +186,22 @@ describe('a Scarb v2 library only', () => {
 		});
 	});
 
+	it('input tokens returned glued together are split as the text reads (`a` `b` with no trivia is one `ab`)', async () => {
+		const result = await expand('expandInline', { name: 'squash', args: source('a b, c', 10), callSite: { start: 0, end: 17 } });
+		expect(result.tokens!.text).toBe('(ab,c)');
+		expect(tokensOf(result.tokens)).toEqual([
+			{ kind: 1, text: '(', span: [9, 10] },
+			// Two Scarb tokens became one of ours: no one source span is its own, so it is at the call site.
+			{ kind: 0, text: 'ab', span: 'call-site' },
+			{ kind: 1, text: ',', span: [13, 14] },
+			{ kind: 0, text: 'c', span: [15, 16] },
+			{ kind: 1, text: ')', span: [16, 17] },
+		]);
+		// Nothing between the tokens: every one but the last is JOINT.
+		const flags = result.tokens!.records.filter((_, i) => i % 6 === 1);
+		expect(flags).toEqual([1, 1, 1, 1, 0]);
+	});
+
 	it('a derive whose output is empty generates nothing', async () => {
 		const result = await expand('expandDerive', { derives: ['NothingDerived'], item: ITEM });
 		expect(result).toEqual({ outcome: 'leave', diagnostics: [] });
