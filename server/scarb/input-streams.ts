@@ -31,6 +31,7 @@ const SPACE = 0;
 const OPEN = 1;
 const CLOSE = 2;
 const NEWLINE = 0x0a;
+const TWO_32 = 0x1_0000_0000;
 /** {@link ScarbInputBuilder.match}: the output token is trivia of the input. */
 export const MATCHED_TRIVIA = 3;
 const NO_METADATA = { original_file_path: 0, file_id: 0, edition: 0 };
@@ -117,17 +118,27 @@ export class ScarbInputBuilder {
 		const words = this.treeWords;
 		const pieces = this.pieces;
 		const spans = this.spans;
-		const textAddress = this.textAddress;
-		const constantAddress = CONSTANT_ADDRESS;
-		for (let k = 0, w = 0; k < this.count; k++, w += TOKEN_TREE_BYTES / 4) {
-			const address = (pieces[3 * k] === FROM_TEXT ? textAddress : constantAddress) + pieces[3 * k + 1];
+		// Addresses as two u32 halves: the low half plus an offset carries into the high half at most once.
+		const textLow = this.textAddress % TWO_32;
+		const textHigh = (this.textAddress - textLow) / TWO_32;
+		const constantLow = CONSTANT_ADDRESS % TWO_32;
+		const constantHigh = (CONSTANT_ADDRESS - constantLow) / TWO_32;
+		const stride = TOKEN_TREE_BYTES / 4;
+		for (let k = 0, w = 0, p = 0; k < this.count; k++, w += stride, p += 3) {
+			const fromText = pieces[p] === FROM_TEXT;
+			let low = (fromText ? textLow : constantLow) + pieces[p + 1];
+			let high = fromText ? textHigh : constantHigh;
+			if (low >= TWO_32) {
+				low -= TWO_32;
+				high++;
+			}
 			words[w] = 0; // StableTokenTree::Ident
 			words[w + 1] = 0;
 			words[w + 2] = spans[2 * k];
 			words[w + 3] = spans[2 * k + 1];
-			words[w + 4] = address % 0x1_0000_0000;
-			words[w + 5] = Math.floor(address / 0x1_0000_0000);
-			words[w + 6] = pieces[3 * k + 2];
+			words[w + 4] = low;
+			words[w + 5] = high;
+			words[w + 6] = pieces[p + 2];
 			words[w + 7] = 0;
 		}
 		return { tokens: { ptr: addressOf(this.trees), len: this.count }, metadata: NO_METADATA, size_hint: this.bytes };

@@ -65,16 +65,14 @@ export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | stri
  */
 function copyRun(words: Uint32Array, first: number, count: number, ends: Uint32Array, out: Buffer): number {
 	const stride = TOKEN_TREE_BYTES / 4;
-	const address = (k: number): number => words[k * stride + 4] + words[k * stride + 5] * TWO_32;
-	const length = (k: number): number => ends[k] - (k === 0 ? 0 : ends[k - 1]);
-	let low = address(first);
-	let high = low + length(first);
+	let low = words[first * stride + 4] + words[first * stride + 5] * TWO_32;
+	let high = low + ends[first] - (first === 0 ? 0 : ends[first - 1]);
 	let direction = 0;
 	let last = first + 1;
-	for (; last < count; last++) {
-		const a = address(last);
-		const n = length(last);
+	for (let w = last * stride; last < count; last++, w += stride) {
+		const n = ends[last] - ends[last - 1];
 		if (n === 0) continue;
+		const a = words[w + 4] + words[w + 5] * TWO_32;
 		if (direction >= 0 && a === high) {
 			direction = 1;
 			high += n;
@@ -87,12 +85,14 @@ function copyRun(words: Uint32Array, first: number, count: number, ends: Uint32A
 		const view = Buffer.from(koffi.view(low, high - low));
 		// A forward run is the output text in order already: one copy.
 		if (direction >= 0) {
-			view.copy(out, ends[first] - length(first));
+			view.copy(out, first === 0 ? 0 : ends[first - 1]);
 			return last;
 		}
 		for (let k = first; k < last; k++) {
-			const n = length(k);
-			if (n > 0) view.copy(out, ends[k] - n, address(k) - low, address(k) - low + n);
+			const start = k === 0 ? 0 : ends[k - 1];
+			const n = ends[k] - start;
+			const at = words[k * stride + 4] + words[k * stride + 5] * TWO_32 - low;
+			if (n > 0) view.copy(out, start, at, at + n);
 		}
 	}
 	return last;
