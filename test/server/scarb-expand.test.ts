@@ -126,7 +126,7 @@ describe.each([
 		expect(tokensOf(result.tokens).every((t) => t.span === 'call-site')).toBe(true);
 	});
 
-	it('an inline macro that panics is not called here (see scarb-panic.test.ts); an unknown name is an UnknownMacro error', async () => {
+	it('a derive is not known by its snake_case library name (an UnknownMacro error)', async () => {
 		await expect(expand('expandDerive', { derives: ['named'], item: ITEM })).rejects.toThrow(/does not provide a derive macro named named/);
 	});
 
