@@ -1,4 +1,9 @@
-/** The client library: MacroHost, its options and errors, and the protocol types it speaks. */
+/**
+ * The client library (`macro-host/client`): MacroHost, its options, errors, events and restart policy,
+ * the HostPool, and the protocol types it speaks. The tokenizer, printer and line index are re-exported
+ * from `macro-host/tokens` for convenience. The build system is `macro-host/packages`, the reference
+ * compiler driver `macro-host/driver`: neither is part of this entry.
+ */
 export { MacroHost } from './macro-host.js';
 export type { Disposable, Event } from './macro-host.js';
 export type { MacroHostOptions } from './options.js';
@@ -17,9 +22,7 @@ export {
 	RequestSendError,
 	type CrashedCall,
 } from './errors.js';
+export { HostPool, HostLease, MAX_POOL_SIZE, type HostPoolOptions } from './host-pool.js';
 export * from '../protocol/index.js';
-export * from './packages/index.js';
-export * from './driver/index.js';
-export { tokenize, sliceTokens, type TokenizeOptions, type TokenizeResult, type TokenizeError } from './tokenizer.js';
-export { printTokens, type PrintOptions } from './token-printer.js';
-export { LineIndex, type LineColumn } from './line-index.js';
+export { tokenize, sliceTokens, printTokens, LineIndex } from '../tokens/index.js';
+export type { TokenizeOptions, TokenizeResult, TokenizeError, PrintOptions, LineColumn } from '../tokens/index.js';

@@ -2,7 +2,8 @@
  * The libraries a client loaded, in load order: replayed into every restarted host, and used to
  * name the library a crashed macro came from.
  */
-import type { LibraryInfo, MacroKind } from '../protocol/index.js';
+import type { LibraryInfo, MacroKind } from '../protocol/library.js';
+import { MacroIndex } from '../protocol/macro-lookup.js';
 
 /** One remembered library: the path it was loaded from, and what the host said about it. */
 export interface LoadedLibrary {
@@ -15,16 +16,20 @@ export interface LoadedLibrary {
 /** Loaded libraries by id, in load order. */
 export class LibraryRegistry {
 	readonly #byId = new Map<string, LoadedLibrary>();
+	/** The macros of the libraries, built on the first lookup after a change. */
+	#index: MacroIndex | undefined;
 
 	/** Records a load; loading the same library again keeps its place and takes the new info. */
 	remember(path: string, info: LibraryInfo): void {
 		const known = this.#byId.get(info.library);
 		this.#byId.set(info.library, { path: known?.path ?? path, info });
+		this.#index = undefined;
 	}
 
 	/** Forgets a library that could no longer be reloaded. */
 	forget(library: string): void {
 		this.#byId.delete(library);
+		this.#index = undefined;
 	}
 
 	/** Every library, in load order. */
@@ -39,15 +44,12 @@ export class LibraryRegistry {
 	 */
 	resolve(kind: MacroKind, names: readonly string[], explicit?: string): string | undefined {
 		if (typeof explicit === 'string') return explicit;
+		this.#index ??= new MacroIndex([...this.#byId.values()].map((entry) => entry.info));
 		let found: string | undefined;
 		for (const name of names) {
-			const providers = [...this.#byId.values()].filter((lib) =>
-				lib.info.macros.some((m) => m.kind === kind && m.name === name),
-			);
-			if (providers.length !== 1) return undefined;
-			const id = providers[0].info.library;
-			if (found !== undefined && found !== id) return undefined;
-			found = id;
+			const lookup = this.#index.find(kind, name);
+			if (lookup.found !== 'one' || (found !== undefined && found !== lookup.library)) return undefined;
+			found = lookup.library;
 		}
 		return found;
 	}

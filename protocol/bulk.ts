@@ -19,7 +19,7 @@
  * reads once and deletes. Every other stream, and everything when the capability is off, travels
  * inline as before.
  */
-import { RECORD_WIDTH } from './token-stream.js';
+import { RECORD_WIDTH, type TokenStream } from './token-stream.js';
 
 /** Where one stream lies in a slot file. */
 export interface BulkRef {
@@ -37,6 +37,13 @@ export interface BulkRef {
 export interface BulkTokenStream {
 	bulk: BulkRef;
 }
+
+/**
+ * A token stream as the wire carries it: inline, or (at least `minBytes` large, in a session with bulk
+ * streams) a reference to a slot file. The client's transport resolves references both ways, so what
+ * callers of MacroHost see is always a {@link TokenStream}.
+ */
+export type WireTokenStream = TokenStream | BulkTokenStream;
 
 /** What the client offers in `initialize` (InitializeParams.bulk). */
 export interface BulkOffer {

@@ -14,6 +14,7 @@ import {
 	createMessageConnection,
 	ErrorCodes,
 	Message,
+	RequestType,
 	ResponseError,
 	type DataCallback,
 	type Disposable,
@@ -30,7 +31,7 @@ import { type Encoding, type InitializeResult } from '../protocol/handshake.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protocol/methods.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
-import { BulkSlots } from './bulk-slots.js';
+import { BulkSlots, type WireExpansion } from './bulk-slots.js';
 import { expandDerives } from './derives.js';
 import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
@@ -134,17 +135,17 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		state.requireReady(ListMacrosRequest.method);
 		return { libraries: registry.list() };
 	}));
-	connection.onRequest(ExpandInlineRequest.type, guard(ExpandInlineRequest.method, log, (raw) => {
+	connection.onRequest(answeredOnTheWire(ExpandInlineRequest), guard(ExpandInlineRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
 		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
 	}));
-	connection.onRequest(ExpandAttributeRequest.type, guard(ExpandAttributeRequest.method, log, (raw) => {
+	connection.onRequest(answeredOnTheWire(ExpandAttributeRequest), guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
 		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
 	}));
-	connection.onRequest(ExpandDeriveRequest.type, guard(ExpandDeriveRequest.method, log, (raw) => {
+	connection.onRequest(answeredOnTheWire(ExpandDeriveRequest), guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
@@ -159,6 +160,14 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 
 	connection.listen();
 	return { connection, exited };
+}
+
+/**
+ * An expand method as the host answers it: the same method and parameter structure as the shared
+ * constant, with the wire form of the result (tokens may be a slot reference, see {@link WireExpansion}).
+ */
+function answeredOnTheWire<P>(request: { method: string; type: RequestType<P, unknown, unknown> }): RequestType<unknown, Expansion | WireExpansion, unknown> {
+	return new RequestType<unknown, Expansion | WireExpansion, unknown>(request.method, request.type.parameterStructures);
 }
 
 /** Expands one inline or attribute call in the library that provides it. */
@@ -185,15 +194,15 @@ class SessionState {
 
 	/**
 	 * An expansion for the wire: large tokens go back through the slot the request came in, or through
-	 * an answer file when it came inline. Typed as an Expansion although its tokens may then be a BulkTokenStream: that is the
-	 * wire form, which the client's transport resolves before any caller sees the result.
+	 * an answer file when it came inline. The expand methods are registered by name (dispatch answers
+	 * the wire form, a {@link WireExpansion}, which the client's transport resolves into an ExpandResult).
 	 */
-	answer(params: unknown, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion> {
+	answer(params: unknown, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion | WireExpansion> {
 		const bulk = this.bulk;
 		if (bulk === undefined) return expand(undefined);
 		const slot = requestSlot(params);
 		const sink = bulk.sink(slot);
-		return mapMaybe(expand(sink), (e) => bulk.answer(e, slot, sink) as Expansion);
+		return mapMaybe(expand(sink), (e) => bulk.answer(e, slot, sink));
 	}
 
 	requireReady(method: string): void {

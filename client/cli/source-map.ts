@@ -7,7 +7,7 @@
  */
 import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
 import type { Diagnostic, Span } from '../../protocol/expand.js';
-import { LineIndex } from '../line-index.js';
+import { LineIndex } from '../../tokens/line-index.js';
 
 /** One named input text placed at `base` in the span space. */
 export interface SourceFile {

@@ -20,7 +20,7 @@
 import type { Diagnostic, ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, Span } from '../../protocol/expand.js';
 import type { MacroKind } from '../../protocol/library.js';
 import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
-import { tokenize } from '../tokenizer.js';
+import { tokenize } from '../../tokens/tokenizer.js';
 import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite } from './call-sites.js';
 import { fromMacroDiagnostic, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';

@@ -1,4 +1,7 @@
-/** The reference compiler driver: call sites, the expansion engine, splicing, diagnostics and the project run. */
+/**
+ * The reference compiler driver (`macro-host/driver`): call sites, the expansion engine, splicing,
+ * diagnostics and the project run.
+ */
 export * from './call-sites.js';
 export * from './diagnostics.js';
 export * from './expand-project.js';
@@ -10,4 +13,5 @@ export * from './source-files.js';
 export * from './splice.js';
 export * from './token-builder.js';
 export * from './token-cursor.js';
+/** @deprecated Import HostPool from `macro-host/client`; this re-export goes in the next release. */
 export { HostPool, HostLease, MAX_POOL_SIZE, type HostPoolOptions } from '../host-pool.js';

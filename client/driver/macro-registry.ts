@@ -3,6 +3,7 @@
  * each call to that library by id, so a name two packages share is reported rather than guessed.
  */
 import type { MacroKind } from '../../protocol/library.js';
+import { MacroIndex } from '../../protocol/macro-lookup.js';
 
 /** A macro package as the registry needs it (LoadedMacroPackage from client/packages fits). */
 export interface RegistryPackage {
@@ -28,36 +29,34 @@ export type MacroLookup =
 	| { readonly found: 'one'; readonly provider: MacroProvider }
 	| { readonly found: 'many'; readonly providers: readonly MacroProvider[] };
 
-/** The macros of every loaded package, by kind and name. */
+/** The macros of every loaded package, by kind and name (the shared {@link MacroIndex} underneath). */
 export class MacroRegistry {
-	private readonly byKey = new Map<string, MacroProvider[]>();
+	private readonly index: MacroIndex;
+	/** Each library's provider (the first package that names it), by library id. */
+	private readonly providers = new Map<string, MacroProvider>();
 
 	constructor(packages: readonly RegistryPackage[]) {
+		this.index = new MacroIndex(packages);
 		for (const pkg of packages) {
-			for (const macro of pkg.macros) {
-				const key = `${macro.kind}:${macro.name}`;
-				const list = this.byKey.get(key) ?? [];
-				if (!list.some((p) => p.library === pkg.library)) list.push({ package: pkg.name, library: pkg.library });
-				this.byKey.set(key, list);
-			}
+			if (!this.providers.has(pkg.library)) this.providers.set(pkg.library, { package: pkg.name, library: pkg.library });
 		}
 	}
 
 	/** Who provides macro `name` of `kind`. */
 	lookup(kind: MacroKind, name: string): MacroLookup {
-		const providers = this.byKey.get(`${kind}:${name}`);
-		if (providers === undefined) return { found: 'none' };
-		if (providers.length === 1) return { found: 'one', provider: providers[0] };
-		return { found: 'many', providers };
+		const found = this.index.find(kind, name);
+		if (found.found === 'one') return { found: 'one', provider: this.providers.get(found.library)! };
+		if (found.found === 'many') return { found: 'many', providers: found.libraries.map((id) => this.providers.get(id)!) };
+		return { found: 'none' };
 	}
 
 	/** True when some package provides macro `name` of `kind`. */
 	has(kind: MacroKind, name: string): boolean {
-		return this.byKey.has(`${kind}:${name}`);
+		return this.index.has(kind, name);
 	}
 
 	/** True when no package provides any macro (nothing in a file can be a call site). */
 	get isEmpty(): boolean {
-		return this.byKey.size === 0;
+		return this.index.isEmpty;
 	}
 }

@@ -4,7 +4,7 @@
  * line it lands on; a deletion that leaves a line empty takes the line with it.
  */
 import type { TokenStream } from '../../protocol/token-stream.js';
-import { printTokens } from '../token-printer.js';
+import { printTokens } from '../../tokens/token-printer.js';
 import type { TokenCursor } from './token-cursor.js';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenKind, type TokenStream } from '../../protocol/token-stream.js';
 import type { Span } from '../../protocol/expand.js';
-import { TokenTextReader } from '../token-text.js';
+import { TokenTextReader } from '../../tokens/token-text.js';
 
 /** Character codes of the punctuation the finder looks for. */
 export const Char = {

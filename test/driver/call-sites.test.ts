@@ -1,7 +1,7 @@
 /** The call-site finder and item extents, on tokens from the shared tokenizer (no host needed). */
 import { describe, expect, it } from 'vitest';
 import { findCallSites, findItemEnd, MacroRegistry, TokenCursor, type CallSite } from '../../dist/client/driver/index.js';
-import { tokenize } from '../../dist/client/tokenizer.js';
+import { tokenize } from '../../dist/tokens/tokenizer.js';
 
 const registry = new MacroRegistry([
 	{

@@ -3,7 +3,7 @@
  * least-loaded live host, a crash stays in its host, and a lease whose host was given up on moves on.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HostPool } from '../../dist/client/driver/index.js';
+import { HostPool } from '../../dist/client/index.js';
 import { expectWrapped, ident, LIBC_BASIC, LIBC_BASIC_ID } from '../client/support.js';
 
 const pools: HostPool[] = [];

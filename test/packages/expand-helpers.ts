@@ -1,7 +1,7 @@
 /** Expanding through a real MacroHost with source text in and source text out. */
 import type { MacroHost } from '../../dist/client/index.js';
-import { printTokens } from '../../dist/client/token-printer.js';
-import { tokenize } from '../../dist/client/tokenizer.js';
+import { printTokens } from '../../dist/tokens/token-printer.js';
+import { tokenize } from '../../dist/tokens/tokenizer.js';
 
 /** A token stream for the JSON wire: records as a plain array. */
 export function tokens(source: string): { text: string; records: number[] } {

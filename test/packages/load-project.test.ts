@@ -11,7 +11,7 @@ import { loadProject, type LoadedProject } from '../../dist/client/packages/load
 import { hostTargetTriple } from '../../dist/client/packages/prebuilt.js';
 import { expandInline, tokens } from './expand-helpers.js';
 import { EXAMPLES, failingCargo, RUST_FIXTURE_LIBRARY, removeTempDirs, tempDir, writeCairoPackage, writeMacroPackage } from './helpers.js';
-import { printTokens } from '../../dist/client/token-printer.js';
+import { printTokens } from '../../dist/tokens/token-printer.js';
 
 afterAll(removeTempDirs);
 

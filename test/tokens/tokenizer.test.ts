@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { tokenize, sliceTokens } from '../../dist/client/tokenizer.js';
-import { tokenText } from '../../dist/client/token-text.js';
+import { tokenize, sliceTokens } from '../../dist/tokens/tokenizer.js';
+import { tokenText } from '../../dist/tokens/token-text.js';
 import { RECORD_WIDTH, SPAN_CALL_SITE, TokenFlags, TokenKind, tokenCount, validateTokenStream } from '../../dist/protocol/token-stream.js';
 import type { TokenStream } from '../../dist/protocol/token-stream.js';
 

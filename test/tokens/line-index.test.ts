@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineIndex } from '../../dist/client/line-index.js';
+import { LineIndex } from '../../dist/tokens/line-index.js';
 
 describe('LineIndex', () => {
 	it('maps byte offsets of ASCII text to 1-based lines and columns, with the line text', () => {

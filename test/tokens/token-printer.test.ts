@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { printTokens } from '../../dist/client/token-printer.js';
-import { tokenize } from '../../dist/client/tokenizer.js';
+import { printTokens } from '../../dist/tokens/token-printer.js';
+import { tokenize } from '../../dist/tokens/tokenizer.js';
 import { RECORD_WIDTH, TokenFlags, TokenKind, SPAN_CALL_SITE } from '../../dist/protocol/token-stream.js';
 import type { TokenStream } from '../../dist/protocol/token-stream.js';
 
