@@ -10,7 +10,7 @@
  *    site otherwise. v1 output has no spans: every piece is at the call site.
  */
 import koffi from 'koffi';
-import { tokenize } from '../../client/tokenizer.js';
+import { tokenize } from '../../tokens/tokenizer.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags } from '../../protocol/token-stream.js';
 import type { FlatTokenStream } from '../library-model.js';
 import { checkOutput, checkResultSize, MAX_RESULT_TEXT_BYTES, MAX_RESULT_TOKENS } from '../result-checks.js';

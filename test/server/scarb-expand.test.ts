@@ -6,7 +6,7 @@
 import { realpathSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExpandResult, LibraryInfo } from '../../dist/protocol/index.js';
-import { tokenize } from '../../dist/client/tokenizer.js';
+import { tokenize } from '../../dist/tokens/tokenizer.js';
 import { tokensOf } from '../client/support.js';
 import { connectHost, fixture, initialize, type ConnectedHost } from './harness.js';
 
