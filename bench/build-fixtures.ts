@@ -66,6 +66,27 @@ async function buildRaCrate(): Promise<string> {
 	return output;
 }
 
+/** Scarb's v2 fixture package (test/fixtures/scarb/v2_macros: Scarb.toml + its own Cargo.toml, on stable ABI v2). */
+const SCARB_V2_PACKAGE = fileURLToPath(new URL('../../test/fixtures/scarb/v2_macros/', import.meta.url));
+const SCARB_ABI_CRATE = fileURLToPath(new URL('../../test/fixtures/scarb/scarb-macro-abi/', import.meta.url));
+
+/** Builds the Scarb v2 macro package the scarb row loads (cargo, offline); returns the library's path. */
+export async function buildScarbV2Library(): Promise<string> {
+	const target = join(BUILD, 'scarb-target');
+	const output = join(target, 'release', 'libv2_macros.so');
+	const inputs = [join(SCARB_V2_PACKAGE, 'src', 'lib.rs'), join(SCARB_V2_PACKAGE, 'Cargo.toml')].concat(
+		['lib.rs', 'ffi.rs', 'v1.rs', 'v2.rs'].map((f) => join(SCARB_ABI_CRATE, 'src', f)),
+	);
+	if (isNewer(output, inputs)) return output;
+	try {
+		await run(rustTool('cargo'), ['build', '--offline', '--release', '--quiet', '--target-dir', target], { cwd: SCARB_V2_PACKAGE });
+	} catch (error) {
+		const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+		throw new Error(`cargo could not build the Scarb v2 macro package in ${SCARB_V2_PACKAGE}: ${detail}`);
+	}
+	return output;
+}
+
 /** True when `output` exists and is newer than every input. */
 function isNewer(output: string, inputs: string[]): boolean {
 	if (!existsSync(output)) return false;

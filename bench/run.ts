@@ -3,7 +3,7 @@
  * Builds its fixtures, runs every row, prints the table on stdout (progress on stderr) and writes
  * the results as JSON.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm] [--markdown]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb] [--markdown]
  *
  * --quick is the smoke run CI does: small sizes, few repetitions, numbers not meant to be read.
  */
@@ -19,6 +19,7 @@ import { crashRows } from './rows/crash.js';
 import { idleGapRows } from './rows/idle-gap.js';
 import { poolRows } from './rows/pool.js';
 import { roundTripRows } from './rows/round-trip.js';
+import { scarbRows } from './rows/scarb.js';
 import { throughputRows } from './rows/throughput.js';
 import { wasmRows } from './rows/wasm.js';
 import { wireFormRows } from './rows/wire-form.js';
@@ -33,6 +34,7 @@ const GROUPS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
 	crash: crashRows,
 	wire: wireFormRows,
 	wasm: wasmRows,
+	scarb: scarbRows,
 };
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--out FILE] [--rows ${Object.keys(GROUPS).join(',')}] [--markdown]`;

@@ -6,6 +6,7 @@
  */
 import type { MacroKind, Span } from '../protocol/index.js';
 import type { HostExit } from './host-exit.js';
+import { findPanic } from './panic-message.js';
 
 /** The request a crash interrupted, when the client knows it. */
 export interface CrashedCall {
@@ -31,7 +32,10 @@ export function crashMessage(exit: HostExit, call: CrashedCall | undefined): str
 	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
 	else if (exit.memoryLimitExceeded) head = `${describeCall(call)} ${describeMemory(exit)}; ${describeExit(exit)}.`;
 	else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
-	return capitalize(head) + stderrSection(exit);
+	// A panic's message is what the macro's author wrote for the user: it goes in the text itself.
+	const panic = findPanic(exit.stderrTail);
+	const panicked = panic ? `\nThe macro panicked at ${panic.location}: ${panic.message}` : '';
+	return capitalize(head) + panicked + stderrSection(exit);
 }
 
 /** Why a host did not start, as {@link startMessage} ends its sentence. */

@@ -7,6 +7,7 @@ import type { LibraryHandle } from 'koffi';
 import type { LoadedLibrary, LoadRequest, MaybePromise, SharedObjectAbi } from './library-model.js';
 import { macroHostAbi } from './native/library.js';
 import { openSharedObject } from './native/open-library.js';
+import { scarbV1Abi, scarbVersionedAbi } from './scarb/library.js';
 import type { WasmSandbox } from './wasm/sandbox.js';
 
 /** One kind of library file. */
@@ -26,7 +27,7 @@ export interface LoadContext {
 }
 
 /** The ABIs a shared object may speak, asked in this order. */
-export const SHARED_OBJECT_ABIS: readonly SharedObjectAbi[] = [macroHostAbi];
+export const SHARED_OBJECT_ABIS: readonly SharedObjectAbi[] = [scarbVersionedAbi, scarbV1Abi, macroHostAbi];
 
 const wasmModules: LibraryKind = {
 	claims: (path) => /\.wasm$/i.test(path),

@@ -4,10 +4,12 @@
  */
 import { buildCFixtures } from './fixtures/c/build.js';
 import { buildRustFixtures } from './fixtures/rust/build.js';
+import { buildScarbFixtures } from './fixtures/scarb/build.js';
 import { buildWasmFixtures } from './fixtures/wasm/build.js';
 
 export default async function setup(): Promise<void> {
 	await buildCFixtures();
 	await buildRustFixtures();
+	await buildScarbFixtures();
 	await buildWasmFixtures();
 }

@@ -21,12 +21,15 @@ export async function runList(args: string[], io: CliIo): Promise<number> {
 	});
 }
 
-/** A header line naming the library, then NAME / KIND / DOC columns. */
+/** A header line naming the library and its ABI, then NAME / KIND / DOC columns. */
 export function formatTable(info: LibraryInfo): string {
-	const rows = [['NAME', 'KIND', 'DOC'], ...info.macros.map((m) => [m.name, m.kind, m.doc])];
+	const rows = [['NAME', 'KIND', 'DOC'], ...info.macros.map((m) => [m.name, m.executable ? 'attribute (executable)' : m.kind, m.doc])];
 	const nameWidth = Math.max(...rows.map((r) => r[0].length));
 	const kindWidth = Math.max(...rows.map((r) => r[1].length));
 	const lines = rows.map(([name, kind, doc]) => `${name.padEnd(nameWidth)}  ${kind.padEnd(kindWidth)}  ${doc}`.trimEnd());
 	const count = info.macros.length === 1 ? '1 macro' : `${info.macros.length} macros`;
-	return `${info.library} (ABI ${info.abiVersion}, ${count})\n${lines.join('\n')}\n`;
+	// Our ABI reads as before ("ABI 1"); a Scarb library names Scarb's ABI and its fingerprint, if any.
+	const abi = info.abi === 'scarb-v1' || info.abi === 'scarb-v2' ? `Scarb stable ABI v${info.abiVersion}` : `ABI ${info.abiVersion}`;
+	const fingerprint = info.fingerprint === undefined ? '' : `, fingerprint ${info.fingerprint}`;
+	return `${info.library} (${abi}, ${count}${fingerprint})\n${lines.join('\n')}\n`;
 }

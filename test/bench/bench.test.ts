@@ -64,6 +64,7 @@ describe('npm run bench -- --quick', () => {
 			'wire-form/2000',
 			'wasm/add/20',
 			'wasm/add/2000',
+			'scarb/identity/20000',
 		]);
 		for (const row of report.rows) {
 			// The pipe floor has no macro-host number: it is `cat`, in the floor column.
@@ -90,6 +91,6 @@ describe('npm run bench -- --quick', () => {
 		);
 		expect(failure?.code).toBe(1);
 		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
-		expect(failure?.stderr).toContain('[--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm]');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb]');
 	});
 });

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixture } from '../server/harness.js';
 import { LIBC_ABI_V2, LIBC_BASIC, LIBC_MISSING_EXPAND, NOT_A_LIBRARY, ROOT, runCli } from './run-cli.js';
 
 const BASIC_ID = realpathSync(LIBC_BASIC);
@@ -18,6 +19,18 @@ describe('macro-host list', () => {
 		expect(lines).toContain('Named               derive     impl Named for X {}');
 		expect(lines).toContain('bang_prints_stdout  inline     Prints a fake protocol frame to stdout, then acts like wrap.');
 		expect(lines.length).toBe(2 + 14 + 1);
+	});
+
+	it('names a Scarb library\'s ABI and fingerprint, and marks executable attributes', async () => {
+		const path = realpathSync(fixture('libv2_macros.so'));
+		const run = await runCli(['list', path]);
+		expect(run.exitCode).toBe(0);
+		const lines = run.stdout.split('\n');
+		expect(lines[0]).toBe(`${path} (Scarb stable ABI v2, 11 macros, fingerprint 18364758547147500489)`);
+		expect(lines).toContain('Named             derive                  Derives Named.');
+		expect(lines).toContain('entry             attribute (executable)');
+		const v1 = realpathSync(fixture('libv1_macros.so'));
+		expect((await runCli(['list', v1])).stdout.split('\n')[0]).toBe(`${v1} (Scarb stable ABI v1, 8 macros)`);
 	});
 
 	it('prints the library info as JSON with --json, over either encoding', async () => {
