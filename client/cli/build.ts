@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ManifestError, PackageBuildError, ToolchainNotFoundError, formatManifestDiagnostic } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
+import { formatPackageWarning } from '../packages/package-warnings.js';
 import { withHost } from './host-session.js';
 import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
 
@@ -51,7 +52,10 @@ export async function runBuild(argv: string[], io: CliIo): Promise<number> {
 		}
 		progress.clear();
 		for (const pkg of project.packages) if (pkg.warnings) io.err(`${pkg.warnings}\n`);
-		io.out(values.json ? `${JSON.stringify(project, null, 2)}\n` : formatProject(project));
+		for (const warning of project.warnings) io.err(formatPackageWarning(warning));
+		// The resolved graph holds every manifest's text and positions: the package list says what --json users need.
+		const { resolved: _graph, ...shown } = project;
+		io.out(values.json ? `${JSON.stringify(shown, null, 2)}\n` : formatProject(project));
 		return ExitCode.ok;
 	});
 }
