@@ -106,6 +106,16 @@ describe("a macro package with the author's own Cargo.toml", () => {
 		expect(existsSync(marker)).toBe(false);
 	});
 
+	it('expand-project expands calls of both packages from the cache', { timeout: 120_000 }, async () => {
+		writeFileSync(join(mixed, 'src', 'lib.cairo'), 'fn main() -> felt252 {\n    own_m!(1) + gen_macro_m!(2)\n}\n');
+		const out = join(root, 'mixed-out');
+		const run = await runCli(['expand-project', mixed, '--cache-dir', cacheDir, '--out', out, '--jobs', '1']);
+		expect(run.exitCode, run.stderr).toBe(0);
+		expect(run.stderr).not.toMatch(/Compiling/);
+		expect(run.stderr).toMatch(/^1 file, 2 expansions, 0 errors, 0 warnings$/m);
+		expect(readFileSync(join(out, 'src', 'lib.cairo'), 'utf8')).toBe('fn main() -> felt252 {\n    1 + 2\n}\n');
+	});
+
 	it('rebuilds after a source edit', { timeout: 240_000 }, async () => {
 		writeFileSync(join(root, 'own', 'src', 'lib.rs'), inlineMacroSource('own_m', 'own v2'));
 		const again = await buildProject(mixed, { cacheDir });
