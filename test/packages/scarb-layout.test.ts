@@ -16,6 +16,7 @@ import { resolveProject } from '../../dist/client/packages/resolve.js';
 import { runCli } from '../cli/run-cli.js';
 import { expandInline } from './expand-helpers.js';
 import {
+	EXAMPLES,
 	failingCargo,
 	inlineMacroSource,
 	removeTempDirs,
@@ -95,6 +96,18 @@ describe("a macro package with the author's own Cargo.toml", () => {
 		expect(await expandInline(host, 'gen_macro_m', 'c')).toEqual({ outcome: 'replace', code: 'c' });
 		// cargo ran in the package's folder and wrote its Cargo.lock there, as under Scarb; nothing else was added.
 		expect(readdirSync(own).sort()).toEqual(['Cargo.lock', 'Cargo.toml', 'Scarb.toml', 'src']);
+	});
+
+	it('examples/double-macro (Scarb\'s layout, the SDK by relative path) builds, loads and expands', { timeout: 240_000 }, async () => {
+		const project = writeCairoPackage(join(root, 'double-app'), 'double_app', { double_macro: `{ path = ${JSON.stringify(join(EXAMPLES, 'double-macro'))} }` });
+		const host = await startHost();
+		const loaded = await loadProject(host, project, { cacheDir });
+		expect(loaded.packages.map((p) => [p.name, p.cargoLayout])).toEqual([['double_macro', 'own']]);
+		expect(loaded.warnings).toEqual([]);
+		expect(loaded.macros.map((m) => [m.name, m.kind, m.doc])).toEqual([['double', 'inline', 'Doubles an expression: `double!(x)` is `(x) * 2`.']]);
+		expect(await expandInline(host, 'double', 'a + 1')).toEqual({ outcome: 'replace', code: '(a + 1) * 2' });
+		const empty = await host.expandInline({ name: 'double', args: { text: '', records: [] } });
+		expect(empty.diagnostics.map((d) => d.message)).toEqual(['double! takes an expression, e.g. double!(21)']);
 	});
 
 	it('a second build is a cache hit that starts no cargo, the Cargo.lock cargo wrote included', { timeout: 60_000 }, async () => {
