@@ -7,14 +7,13 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MacroHost } from '../../dist/client/index.js';
 import { buildProject } from '../../dist/client/packages/build-project.js';
 import { ManifestError, PackageBuildError } from '../../dist/client/packages/errors.js';
 import { loadProject } from '../../dist/client/packages/load-project.js';
 import { hostTargetTriple } from '../../dist/client/packages/prebuilt.js';
 import { resolveProject } from '../../dist/client/packages/resolve.js';
 import { runCli } from '../cli/run-cli.js';
-import { expandInline } from './expand-helpers.js';
+import { expandInline, hostStarter } from './expand-helpers.js';
 import {
 	EXAMPLES,
 	failingCargo,
@@ -31,20 +30,11 @@ afterAll(removeTempDirs);
 
 let root: string;
 let cacheDir: string;
-const hosts: MacroHost[] = [];
 beforeAll(() => {
 	root = tempDir('scarb-layout');
 	cacheDir = join(root, 'cache');
 });
-afterAll(async () => {
-	await Promise.all(hosts.map((h) => h.close()));
-});
-
-async function startHost(): Promise<MacroHost> {
-	const host = await MacroHost.start();
-	hosts.push(host);
-	return host;
-}
+const startHost = hostStarter();
 
 /** A project `<name>_app` depending on the packages in `<root>/<dir>` (dir → package name). */
 function app(name: string, deps: Record<string, string>, extraToml = ''): string {
@@ -305,6 +295,16 @@ describe('prebuilt libraries in Scarb\'s layout', () => {
 		expect(again.cargoRuns).toBe(0);
 		expect(again.packages[0]!.source).toBe('cache');
 		expect(again.warnings[0]!.message).toMatch(/; used the library built from source in the cache instead$/);
+	});
+
+	it('a prebuilt file that does not load, and sources that do not compile: the compile error is reported', { timeout: 240_000 }, async () => {
+		const dir = writeOwnCargoPackage(join(root, 'doubly-broken'), { name: 'doubly_broken', source: 'pub fn f() -> u32 { nothing_here }\n' });
+		shipPrebuilt(dir, 'doubly_broken', '0.1.0', { text: 'this is not a valid lib' });
+		const project = app('doubly-broken', { 'doubly-broken': 'doubly_broken' }, '[tool.scarb]\nallow-prebuilt-plugins = ["doubly_broken"]\n');
+		const error = await loadProject(await startHost(), project, { cacheDir }).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(PackageBuildError);
+		expect((error as PackageBuildError).packageName).toBe('doubly_broken');
+		expect((error as PackageBuildError).rendered).toContain('error[E0425]: cannot find value `nothing_here` in this scope');
 	});
 
 	it('an allowed prebuilt library that is missing is built from source, with a warning', { timeout: 240_000 }, async () => {
