@@ -90,8 +90,9 @@ export type CargoRunner = (request: CargoBuildRequest) => Promise<CargoBuildResu
  * PackageBuildError.
  */
 export async function buildProject(projectDir: string, options: BuildOptions = {}, runCargo: CargoRunner = runCargoBuild): Promise<BuildProjectResult> {
-	const project = resolveProject(projectDir);
+	// Options are checked before the manifests are read, so a bad option is reported first.
 	const builder = new PackageBuilder(options, runCargo);
+	const project = resolveProject(projectDir);
 	const packages: BuiltMacroPackage[] = [];
 	for (const resolved of project.macroPackages) packages.push(await builder.build(resolved));
 	return { project, packages, cargoRuns: builder.cargoRuns, wasmRuns: builder.wasmRuns, rustcSpawned: builder.rustcSpawned };

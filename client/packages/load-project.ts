@@ -74,8 +74,8 @@ export async function loadProject(
 	options: LoadProjectOptions = {},
 	runCargo: CargoRunner = runCargoBuild,
 ): Promise<LoadedProject> {
-	const resolved = resolveProject(projectDir);
 	const builder = new PackageBuilder(options, runCargo);
+	const resolved = resolveProject(projectDir);
 	const built: BuiltMacroPackage[] = [];
 	// Everything is built before anything is loaded, so a build error leaves the host untouched.
 	for (const pkg of resolved.macroPackages) built.push(await builder.build(pkg));
