@@ -14,7 +14,9 @@ export const BUILD_HELP = `Usage: macro-host build <project-dir> [--cache-dir DI
 
 Resolves the project's Scarb.toml and its path dependencies, builds every macro package with cargo
 (offline; built libraries are cached, so an unchanged package is never rebuilt), loads each library
-in a host process and lists the macros per package.
+in a host process and lists the macros per package. A package with its own Cargo.toml (Scarb's layout)
+is built from it as it is; for one without, macro-host generates the Cargo.toml. A prebuilt library
+that [tool.scarb] allow-prebuilt-plugins allows is used unless it is missing or does not load.
 
 Arguments:
   <project-dir>      directory holding the project's Scarb.toml (or the Scarb.toml itself)
@@ -24,7 +26,8 @@ Options:
   --json             print the packages and their macros as JSON
   -h, --help         show this help
 
-Progress goes to stderr. Manifest errors are printed as FILE:line:col: message.
+Progress and package warnings (a Cargo/Scarb name mismatch, a prebuilt library not used) go to stderr.
+Manifest errors are printed as FILE:line:col: message.
 Exit codes: 0 built, 1 a manifest error, a compile error or a library that failed to load, 2 usage error.
 `;
 
