@@ -171,10 +171,10 @@ class ManifestReader {
 
 		const pluginTarget = isMacroPackage ? this.readPluginTarget() : 'native';
 
-		const dependencies = this.readDependencies(isMacroPackage);
+		const cargoManifestPath = isMacroPackage && pluginTarget === 'native' ? ownCargoManifest(this.dir) : undefined;
+		const dependencies = this.readDependencies(isMacroPackage, cargoManifestPath !== undefined);
 		// Checked once here, so that a non-table [tool] is reported once.
 		this.table(['tool'], false);
-		const cargoManifestPath = isMacroPackage && pluginTarget === 'native' ? ownCargoManifest(this.dir) : undefined;
 		const cargo = isMacroPackage ? this.readCargoTable(pluginTarget, cargoManifestPath !== undefined) : { table: undefined, deps: [] };
 		const allowPrebuiltPlugins = this.readAllowPrebuilt();
 
@@ -200,14 +200,15 @@ class ManifestReader {
 		};
 	}
 
-	private readDependencies(isMacroPackage: boolean): DependencySpec[] {
+	private readDependencies(isMacroPackage: boolean, hasOwnCargoManifest: boolean): DependencySpec[] {
 		const deps = this.table(['dependencies'], false);
 		if (!deps) return [];
 		const specs: DependencySpec[] = [];
 		for (const [name, value] of Object.entries(deps)) {
 			const path = ['dependencies', name];
 			if (isMacroPackage) {
-				this.problem(path, `a [cairo-plugin] package cannot have Cairo dependencies; Rust dependencies go under [tool.cargo.pkg.dependencies]`, 'key');
+				const rust = hasOwnCargoManifest ? 'in its Cargo.toml' : 'under [tool.cargo.pkg.dependencies]';
+				this.problem(path, `a [cairo-plugin] package cannot have Cairo dependencies; Rust dependencies go ${rust}`, 'key');
 				continue;
 			}
 			if (typeof value === 'string') {

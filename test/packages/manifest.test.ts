@@ -165,6 +165,12 @@ describe("the author's own Cargo.toml (Scarb's layout)", () => {
 		expect(cairo.cargoManifestPath).toBeUndefined();
 		expect(parseManifest(join(dir, 'add-macro', 'Scarb.toml'), '[package]\nname = "add_macro"\nversion = "0.1.0"\n[cairo-plugin]\n').cargoManifestPath).toBeUndefined();
 	});
+
+	it('a Cairo dependency of such a package points at its Cargo.toml for Rust dependencies', () => {
+		expect(() => parseManifest(join(dir, 'own', 'Scarb.toml'), '[package]\nname = "own"\nversion = "0.1.0"\n[cairo-plugin]\n[dependencies]\nx = { path = "../x" }\n')).toThrow(
+			'6:1: a [cairo-plugin] package cannot have Cairo dependencies; Rust dependencies go in its Cargo.toml',
+		);
+	});
 });
 
 describe('TomlLocations', () => {
