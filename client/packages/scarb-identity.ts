@@ -11,7 +11,7 @@ export function scarbSourceId(manifest: Pick<PackageManifest, 'manifestPath'>): 
 	return `path+${pathToFileURL(manifest.manifestPath).href}`;
 }
 
-/** Scarb's serialized package id, e.g. `hello 1.0.0 (path+file:///work/hello/Scarb.toml)`. */
+/** Scarb's serialized package id, e.g. `hello 1.0.0 (path+file:///home/me/hello/Scarb.toml)`. */
 export function scarbPackageId(manifest: Pick<PackageManifest, 'name' | 'versionText' | 'manifestPath'>): string {
 	return `${manifest.name} ${manifest.versionText} (${scarbSourceId(manifest)})`;
 }
