@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ManifestError, PackageBuildError, ToolchainNotFoundError, formatManifestDiagnostic } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
+import { formatPackageWarning } from '../packages/package-warnings.js';
 import { withHost } from './host-session.js';
 import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
 
@@ -13,7 +14,9 @@ export const BUILD_HELP = `Usage: macro-host build <project-dir> [--cache-dir DI
 
 Resolves the project's Scarb.toml and its path dependencies, builds every macro package with cargo
 (offline; built libraries are cached, so an unchanged package is never rebuilt), loads each library
-in a host process and lists the macros per package.
+in a host process and lists the macros per package. A package with its own Cargo.toml (Scarb's layout)
+is built from it as it is; for one without, macro-host generates the Cargo.toml. A prebuilt library
+that [tool.scarb] allow-prebuilt-plugins allows is used unless it is missing or does not load.
 
 Arguments:
   <project-dir>      directory holding the project's Scarb.toml (or the Scarb.toml itself)
@@ -23,7 +26,8 @@ Options:
   --json             print the packages and their macros as JSON
   -h, --help         show this help
 
-Progress goes to stderr. Manifest errors are printed as FILE:line:col: message.
+Progress and package warnings (a Cargo/Scarb name mismatch, a prebuilt library not used) go to stderr.
+Manifest errors are printed as FILE:line:col: message.
 Exit codes: 0 built, 1 a manifest error, a compile error or a library that failed to load, 2 usage error.
 `;
 
@@ -51,7 +55,10 @@ export async function runBuild(argv: string[], io: CliIo): Promise<number> {
 		}
 		progress.clear();
 		for (const pkg of project.packages) if (pkg.warnings) io.err(`${pkg.warnings}\n`);
-		io.out(values.json ? `${JSON.stringify(project, null, 2)}\n` : formatProject(project));
+		for (const warning of project.warnings) io.err(formatPackageWarning(warning));
+		// The resolved graph holds every manifest's text and positions: the package list says what --json users need.
+		const { resolved: _graph, ...shown } = project;
+		io.out(values.json ? `${JSON.stringify(shown, null, 2)}\n` : formatProject(project));
 		return ExitCode.ok;
 	});
 }

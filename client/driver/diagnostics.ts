@@ -6,6 +6,7 @@
 import type { Diagnostic, DiagnosticCode, Severity, Span } from '../../protocol/expand.js';
 import type { MacroKind } from '../../protocol/library.js';
 import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
+import type { PackageWarning } from '../packages/package-warnings.js';
 
 /** Codes for diagnostics the driver makes itself. */
 export type DriverDiagnosticCode =
@@ -24,7 +25,9 @@ export type DriverDiagnosticCode =
 	/** A source file could not be read, or an expanded file not written. */
 	| 'io'
 	/** A library's post-process step could not run. */
-	| 'post-process-failed';
+	| 'post-process-failed'
+	/** A warning about a macro package from building it (a Cargo/Scarb name mismatch, a prebuilt library not used). */
+	| 'package-warning';
 
 /** The macro call a diagnostic came from. */
 export interface MacroOrigin {
@@ -66,6 +69,11 @@ export function fromMacroDiagnostic(diagnostic: Diagnostic, callSite: Span, macr
 	const out: { -readonly [K in keyof DriverDiagnostic]: DriverDiagnostic[K] } = { severity: diagnostic.severity, message: diagnostic.message, span: { start: span.start, end: span.end }, macro };
 	if (diagnostic.code !== undefined) out.code = diagnostic.code;
 	return out;
+}
+
+/** A package warning from the build, pointing at the package's Scarb.toml (as `displayPath` shows it). */
+export function fromPackageWarning(warning: PackageWarning, displayPath: string): DriverDiagnostic {
+	return { severity: 'warning', code: 'package-warning', message: warning.message, file: displayPath, package: warning.package };
 }
 
 /** The same diagnostic, placed in `file`. */

@@ -14,7 +14,7 @@ import type { MacroHostOptions } from '../options.js';
 import { displayPath } from '../packages/errors.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
 import type { BuildOptions } from '../packages/options.js';
-import { countSeverities, inFile, type DriverDiagnostic } from './diagnostics.js';
+import { countSeverities, fromPackageWarning, inFile, type DriverDiagnostic } from './diagnostics.js';
 import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller } from './expansion-engine.js';
 import { MacroRegistry } from './macro-registry.js';
 import { findSourceFiles, type SourceFileEntry } from './source-files.js';
@@ -88,7 +88,7 @@ export interface ProjectExpansion {
 	readonly project: LoadedProject;
 	/** Every source file, in sorted order. */
 	readonly files: ExpandedFile[];
-	/** Every diagnostic: per file in sorted file order, then the post-process ones in package order. */
+	/** Every diagnostic: the package warnings of the build, then per file in sorted file order, then the post-process ones in package order. */
 	readonly diagnostics: DriverDiagnostic[];
 	readonly summary: ExpansionSummary;
 	/** The output directory (absolute). */
@@ -119,7 +119,8 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 			pool.withLease((lease) => expandFile(source, { registry, caller: lease, recursionLimit, outDir, displayRoot })),
 		);
 
-		const diagnostics = results.flatMap((r) => r.diagnostics);
+		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot)));
+		diagnostics.push(...results.flatMap((r) => r.diagnostics));
 		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
 		const files = results.map((r) => r.file);
 		if (options.write ?? true) diagnostics.push(...(await writeOutputs(files, outDir, options.outDir === undefined, displayRoot)));

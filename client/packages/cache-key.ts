@@ -6,7 +6,7 @@
  * Paths are not part of it, only contents (and file names relative to their crate), so a moved package stays cached.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'smol-toml';
 import type { PackageManifest } from './manifest.js';
@@ -36,13 +36,7 @@ function buildEnvironment(env: NodeJS.ProcessEnv): string {
 
 /** The key: 64 lowercase hex digits of sha256. */
 export function computeCacheKey(manifest: PackageManifest, inputs: CacheKeyInputs): string {
-	const hash = createHash('sha256');
-	field(hash, 'format', CACHE_FORMAT);
-	field(hash, 'target', manifest.pluginTarget);
-	field(hash, 'rustc', inputs.rustcVerbose);
-	field(hash, 'flags', (inputs.compilerFlags ?? []).join('\u0000'));
-	field(hash, 'env', buildEnvironment(inputs.env));
-	field(hash, 'manifest', manifest.text);
+	const hash = startKey(manifest, inputs, 'generated');
 	hashTree(hash, 'package', join(manifest.dir, 'src'));
 	hashCrate(hash, 'sdk', inputs.sdkDir, new Set());
 	const seen = new Set<string>();
@@ -50,6 +44,32 @@ export function computeCacheKey(manifest: PackageManifest, inputs: CacheKeyInput
 		hashCrate(hash, `dep:${dep.name}`, dep.dir, seen);
 	}
 	return hash.digest('hex');
+}
+
+/**
+ * The key of a package built with the author's own Cargo.toml (Scarb's layout): besides the Scarb.toml, that crate as
+ * cargo sees it (its Cargo.toml, Cargo.lock, rust-toolchain file, build.rs and src/) and its path dependencies, the SDK
+ * among them when it is one. The bundled SDK is not part of it otherwise: such a package need not use it.
+ */
+export function computeOwnCargoCacheKey(manifest: PackageManifest, inputs: Omit<CacheKeyInputs, 'sdkDir'>): string {
+	const hash = startKey(manifest, inputs, 'own-cargo');
+	for (const name of ['Cargo.lock', 'rust-toolchain', 'rust-toolchain.toml']) field(hash, `package:${name}`, readOptional(join(manifest.dir, name)));
+	hashCrate(hash, 'package', manifest.dir, new Set());
+	return hash.digest('hex');
+}
+
+/** The fields every package key starts with: the format, how the Cargo.toml came about, the compiler and its environment, the Scarb.toml. */
+function startKey(manifest: PackageManifest, inputs: Omit<CacheKeyInputs, 'sdkDir'>, layout: 'generated' | 'own-cargo'): Hash {
+	const hash = createHash('sha256');
+	field(hash, 'format', CACHE_FORMAT);
+	// The generated layout's keys stay what they were before the own-Cargo.toml layout existed.
+	if (layout !== 'generated') field(hash, 'layout', layout);
+	field(hash, 'target', manifest.pluginTarget);
+	field(hash, 'rustc', inputs.rustcVerbose);
+	field(hash, 'flags', (inputs.compilerFlags ?? []).join('\u0000'));
+	field(hash, 'env', buildEnvironment(inputs.env));
+	field(hash, 'manifest', manifest.text);
+	return hash;
 }
 
 /** The key of the SDK compiled on its own (the wasm build's rlib): its sources, the compiler and the flags. */
@@ -67,13 +87,11 @@ function hashCrate(hash: Hash, label: string, dir: string, seen: Set<string>): v
 	const abs = resolve(dir);
 	if (seen.has(abs)) return;
 	seen.add(abs);
-	let cargoToml = '';
-	try {
-		cargoToml = readFileSync(join(abs, 'Cargo.toml'), 'utf8');
-	} catch {
-		// A missing Cargo.toml makes cargo fail with its own message; the key only has to differ.
-	}
+	// A missing Cargo.toml makes cargo fail with its own message; the key only has to differ.
+	const cargoToml = readOptional(join(abs, 'Cargo.toml')).toString('utf8');
 	field(hash, `${label}:Cargo.toml`, cargoToml);
+	const buildScript = join(abs, 'build.rs');
+	if (existsSync(buildScript)) field(hash, `${label}:build.rs`, readOptional(buildScript));
 	hashTree(hash, label, join(abs, 'src'));
 	for (const [name, depDir] of pathDependencies(cargoToml, abs)) hashCrate(hash, `${label}/${name}`, depDir, seen);
 }
@@ -132,6 +150,15 @@ function statKind(path: string): 'dir' | 'file' | undefined {
 		return stat.isDirectory() ? 'dir' : stat.isFile() ? 'file' : undefined;
 	} catch {
 		return undefined;
+	}
+}
+
+/** A file's bytes, or none when it does not exist (absent and empty hash alike, which no build tells apart). */
+function readOptional(path: string): Buffer {
+	try {
+		return readFileSync(path);
+	} catch {
+		return Buffer.alloc(0);
 	}
 }
 

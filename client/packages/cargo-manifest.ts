@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { stringify } from 'smol-toml';
-import type { PackageManifest } from './manifest.js';
+import { isTable, type PackageManifest } from './manifest.js';
 
 /** Rust keywords: a crate name that is one cannot be a library name. */
 const RUST_KEYWORDS = new Set(
@@ -84,8 +84,4 @@ function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>
 
 function omit(table: Record<string, unknown>, keys: string[]): Record<string, unknown> {
 	return Object.fromEntries(Object.entries(table).filter(([key]) => !keys.includes(key)));
-}
-
-function isTable(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }

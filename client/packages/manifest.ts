@@ -12,6 +12,9 @@ import { TomlLocations, type TextPosition } from './toml-locations.js';
 /** The manifest file name, as in Scarb. */
 export const MANIFEST_FILE = 'Scarb.toml';
 
+/** The author's Cargo manifest beside a macro package's Scarb.toml, in Scarb's layout. */
+export const CARGO_MANIFEST_FILE = 'Cargo.toml';
+
 /** Target tables a `[cairo-plugin]` package may not have alongside it. */
 const OTHER_TARGETS = ['lib', 'executable', 'test', 'target'] as const;
 
@@ -77,6 +80,12 @@ export interface PackageManifest {
 	cargoTable: Record<string, unknown> | undefined;
 	/** The path dependencies of {@link cargoTable}. */
 	cargoPathDependencies: CargoPathDependency[];
+	/**
+	 * Absolute path of the author's own `Cargo.toml` beside the Scarb.toml, when a native macro package has one (Scarb's
+	 * layout): it is built as it is. Undefined when macro-host generates the Cargo.toml (and always for a wasm package,
+	 * which rustc compiles without cargo, and for a package that is not a macro package).
+	 */
+	cargoManifestPath: string | undefined;
 	/** `[tool.scarb] allow-prebuilt-plugins`, normalized; empty when absent. */
 	allowPrebuiltPlugins: string[];
 	/** Positions in the text, for later (resolution) errors. */
@@ -104,9 +113,13 @@ export function readManifest(manifestPath: string): PackageManifest {
 
 /** Validates a manifest's text; `file` is its absolute path (paths in it resolve against its directory). */
 export function parseManifest(file: string, text: string): PackageManifest {
-	let data: Record<string, unknown>;
+	return new ManifestReader(file, text, parseTomlFile(file, text)).read();
+}
+
+/** Parses a TOML file's text (a Scarb.toml or a Cargo.toml); a syntax error becomes a {@link ManifestError} at its place. */
+export function parseTomlFile(file: string, text: string): Record<string, unknown> {
 	try {
-		data = parse(text) as Record<string, unknown>;
+		return parse(text) as Record<string, unknown>;
 	} catch (error) {
 		if (error instanceof TomlError) {
 			const message = error.message.replace(/^Invalid TOML document: /, '').split('\n')[0]!;
@@ -114,7 +127,6 @@ export function parseManifest(file: string, text: string): PackageManifest {
 		}
 		throw error;
 	}
-	return new ManifestReader(file, text, data).read();
 }
 
 /** Collects the problems of one manifest while reading it. */
@@ -159,10 +171,11 @@ class ManifestReader {
 
 		const pluginTarget = isMacroPackage ? this.readPluginTarget() : 'native';
 
-		const dependencies = this.readDependencies(isMacroPackage);
+		const cargoManifestPath = isMacroPackage && pluginTarget === 'native' ? ownCargoManifest(this.dir) : undefined;
+		const dependencies = this.readDependencies(isMacroPackage, cargoManifestPath !== undefined);
 		// Checked once here, so that a non-table [tool] is reported once.
 		this.table(['tool'], false);
-		const cargo = isMacroPackage ? this.readCargoTable(pluginTarget) : { table: undefined, deps: [] };
+		const cargo = isMacroPackage ? this.readCargoTable(pluginTarget, cargoManifestPath !== undefined) : { table: undefined, deps: [] };
 		const allowPrebuiltPlugins = this.readAllowPrebuilt();
 
 		if (this.problems.length > 0 || name === undefined || version === undefined || versionText === undefined) {
@@ -181,19 +194,21 @@ class ManifestReader {
 			dependencies,
 			cargoTable: cargo.table,
 			cargoPathDependencies: cargo.deps,
+			cargoManifestPath,
 			allowPrebuiltPlugins,
 			locations: this.locations,
 		};
 	}
 
-	private readDependencies(isMacroPackage: boolean): DependencySpec[] {
+	private readDependencies(isMacroPackage: boolean, hasOwnCargoManifest: boolean): DependencySpec[] {
 		const deps = this.table(['dependencies'], false);
 		if (!deps) return [];
 		const specs: DependencySpec[] = [];
 		for (const [name, value] of Object.entries(deps)) {
 			const path = ['dependencies', name];
 			if (isMacroPackage) {
-				this.problem(path, `a [cairo-plugin] package cannot have Cairo dependencies; Rust dependencies go under [tool.cargo.pkg.dependencies]`, 'key');
+				const rust = hasOwnCargoManifest ? 'in its Cargo.toml' : 'under [tool.cargo.pkg.dependencies]';
+				this.problem(path, `a [cairo-plugin] package cannot have Cairo dependencies; Rust dependencies go ${rust}`, 'key');
 				continue;
 			}
 			if (typeof value === 'string') {
@@ -253,11 +268,20 @@ class ManifestReader {
 	 * `[tool.cargo.pkg]`: checked, with its path dependencies made absolute. A wasm package is compiled by rustc alone,
 	 * without cargo, so only `[tool.cargo.pkg.package]` applies to it (its `edition` is honoured, the rest is metadata).
 	 */
-	private readCargoTable(pluginTarget: PluginTarget): { table: Record<string, unknown> | undefined; deps: CargoPathDependency[] } {
+	private readCargoTable(pluginTarget: PluginTarget, hasOwnCargoManifest: boolean): { table: Record<string, unknown> | undefined; deps: CargoPathDependency[] } {
 		const base = ['tool', 'cargo', 'pkg'];
 		if (!isTable(this.get(['tool'])) || this.table(['tool', 'cargo'], false) === undefined) return { table: undefined, deps: [] };
 		const pkg = this.table(base, false);
 		if (!pkg) return { table: undefined, deps: [] };
+		if (hasOwnCargoManifest) {
+			// Two places for the same settings would leave one of them silently unused.
+			this.problem(
+				base,
+				'[tool.cargo.pkg] only fills the Cargo.toml macro-host generates, and this package has its own Cargo.toml (built as it is): move these settings into that Cargo.toml',
+				'key',
+			);
+			return { table: undefined, deps: [] };
+		}
 		const table = structuredClone(pkg);
 		if (table.lib !== undefined) {
 			this.problem([...base, 'lib'], '[tool.cargo.pkg.lib] cannot be set: macro-host generates the library target', 'key');
@@ -380,13 +404,20 @@ class ManifestReader {
 	}
 }
 
+/** The author's `Cargo.toml` in a macro package's directory, if there is one. */
+function ownCargoManifest(dir: string): string | undefined {
+	const path = resolve(dir, CARGO_MANIFEST_FILE);
+	return existsSync(path) ? path : undefined;
+}
+
 function describeTable(path: string[]): string {
 	if (path.length === 0) return 'the manifest';
 	if (path[0] === 'dependencies' && path.length === 2) return `dependency "${path[1]}"`;
 	return `[${path.join('.')}]`;
 }
 
-function isTable(value: unknown): value is Record<string, unknown> {
+/** Whether a parsed TOML value is a table (not an array, a date or a scalar). */
+export function isTable(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 

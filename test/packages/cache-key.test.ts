@@ -1,12 +1,12 @@
 /** The cache key's inputs, and the cached `rustc -vV` answer (with a stand-in rustc, so that it can change). */
-import { chmodSync, cpSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeCacheKey } from '../../dist/client/packages/cache-key.js';
+import { computeCacheKey, computeOwnCargoCacheKey } from '../../dist/client/packages/cache-key.js';
 import { readManifest } from '../../dist/client/packages/manifest.js';
 import { BUNDLED_SDK_DIR } from '../../dist/client/packages/options.js';
 import { rustcVersionInfo } from '../../dist/client/packages/toolchain.js';
-import { removeTempDirs, tempDir, writeFiles, writeMacroPackage } from './helpers.js';
+import { removeTempDirs, tempDir, writeFiles, writeMacroPackage, writeOwnCargoPackage } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -47,6 +47,40 @@ describe('computeCacheKey', () => {
 		expect(keyOf('linked')).toBe(keyOf('a'));
 		writeFiles(join(root, 'shared'), { 'src/lib.rs': '// edited through the link\n' });
 		expect(keyOf('linked')).not.toBe(keyOf('a'));
+	});
+});
+
+describe('computeOwnCargoCacheKey (a package with its own Cargo.toml)', () => {
+	const root = tempDir('own-cargo-key');
+	writeOwnCargoPackage(join(root, 'a'), { name: 'own_key' });
+	writeFiles(join(root, 'helper'), { 'Cargo.toml': '[package]\nname = "helper"\nversion = "0.1.0"\n', 'src/lib.rs': 'pub const X: u8 = 1;\n' });
+	const base = { rustcVerbose: 'rustc 1.95.0\nhost: x86_64-unknown-linux-gnu\n', env: {} };
+	const keyOf = (dir: string) => computeOwnCargoCacheKey(readManifest(join(root, dir, 'Scarb.toml')), base);
+	/** A copy of package `a` named `dir`, with `files` written over it. */
+	const variant = (dir: string, files: Record<string, string>): string => {
+		cpSync(join(root, 'a'), join(root, dir), { recursive: true });
+		writeFiles(join(root, dir), files);
+		return keyOf(dir);
+	};
+
+	it('is not the generated layout\'s key, and is the same for the same contents at another path', () => {
+		const manifest = readManifest(join(root, 'a', 'Scarb.toml'));
+		expect(keyOf('a')).not.toBe(computeCacheKey(manifest, { ...base, sdkDir: BUNDLED_SDK_DIR }));
+		cpSync(join(root, 'a'), join(root, 'copy'), { recursive: true });
+		expect(keyOf('copy')).toBe(keyOf('a'));
+	});
+
+	it('changes with the Cargo.toml, the Cargo.lock, build.rs, a rust-toolchain file, a source file and a path dependency', () => {
+		const key = keyOf('a');
+		const cargoToml = readFileSync(join(root, 'a', 'Cargo.toml'), 'utf8');
+		expect(variant('toml', { 'Cargo.toml': `${cargoToml}\n[features]\nx = []\n` })).not.toBe(key);
+		expect(variant('lock', { 'Cargo.lock': 'version = 4\n' })).not.toBe(key);
+		expect(variant('build-rs', { 'build.rs': 'fn main() {}\n' })).not.toBe(key);
+		expect(variant('toolchain', { 'rust-toolchain.toml': '[toolchain]\nchannel = "1.80"\n' })).not.toBe(key);
+		expect(variant('src', { 'src/lib.rs': '// edited\n' })).not.toBe(key);
+		const withHelper = variant('dep', { 'Cargo.toml': `${cargoToml}helper = { path = "../helper" }\n` });
+		writeFiles(join(root, 'helper'), { 'src/lib.rs': 'pub const X: u8 = 2;\n' });
+		expect(keyOf('dep')).not.toBe(withHelper);
 	});
 });
 

@@ -76,3 +76,25 @@ export function failingCargo(dir: string): { cargo: string; marker: string } {
 	chmodSync(cargo, 0o755);
 	return { cargo, marker };
 }
+
+/** The SDK crate, for the path dependency of an author's own Cargo.toml. */
+export const SDK_DIR = join(ROOT, 'sdk', 'rust');
+
+/**
+ * Writes a macro package in Scarb's layout into `dir`: Scarb.toml with [cairo-plugin] plus the author's own Cargo.toml
+ * (a cdylib depending on the SDK by path), and src/lib.rs. `cargoName` is the Cargo package name (default: the Scarb one).
+ */
+export function writeOwnCargoPackage(
+	dir: string,
+	options: { name: string; cargoName?: string; version?: string; source?: string; cargoExtra?: string; scarbExtra?: string },
+): string {
+	const version = options.version ?? '0.1.0';
+	writeFiles(dir, {
+		'Scarb.toml': `[package]\nname = "${options.name}"\nversion = "${version}"\n\n[cairo-plugin]\n${options.scarbExtra ?? ''}`,
+		'Cargo.toml':
+			`[package]\nname = "${options.cargoName ?? options.name}"\nversion = "${version}"\nedition = "2021"\n\n` +
+			`[lib]\ncrate-type = ["cdylib"]\n\n[dependencies]\nmacro-host-sdk = { path = ${JSON.stringify(SDK_DIR)} }\n${options.cargoExtra ?? ''}`,
+		'src/lib.rs': options.source ?? inlineMacroSource(`${options.name}_m`),
+	});
+	return dir;
+}

@@ -6,10 +6,10 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MacroHost } from '../../dist/client/index.js';
+import type { MacroHost } from '../../dist/client/index.js';
 import { loadProject, type LoadedProject } from '../../dist/client/packages/load-project.js';
 import { hostTargetTriple } from '../../dist/client/packages/prebuilt.js';
-import { expandInline, tokens } from './expand-helpers.js';
+import { expandInline, hostStarter, tokens } from './expand-helpers.js';
 import { EXAMPLES, failingCargo, RUST_FIXTURE_LIBRARY, removeTempDirs, tempDir, writeCairoPackage, writeMacroPackage } from './helpers.js';
 import { printTokens } from '../../dist/tokens/token-printer.js';
 
@@ -17,20 +17,11 @@ afterAll(removeTempDirs);
 
 let root: string;
 let cacheDir: string;
-const hosts: MacroHost[] = [];
 beforeAll(() => {
 	root = tempDir('load-project');
 	cacheDir = join(root, 'cache');
 });
-afterAll(async () => {
-	await Promise.all(hosts.map((h) => h.close()));
-});
-
-async function startHost(): Promise<MacroHost> {
-	const host = await MacroHost.start();
-	hosts.push(host);
-	return host;
-}
+const startHost = hostStarter();
 
 describe('loadProject', () => {
 	let host: MacroHost;

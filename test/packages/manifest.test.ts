@@ -153,6 +153,26 @@ describe('valid manifests', () => {
 	});
 });
 
+describe("the author's own Cargo.toml (Scarb's layout)", () => {
+	it('a native macro package with a Cargo.toml beside its Scarb.toml is built from it; a wasm package never is', () => {
+		writeFiles(join(dir, 'own'), { 'Cargo.toml': '[package]\nname = "own"\nversion = "0.1.0"\n', 'src/lib.rs': '' });
+		const native = parseManifest(join(dir, 'own', 'Scarb.toml'), '[package]\nname = "own"\nversion = "0.1.0"\n[cairo-plugin]\n');
+		expect(native.cargoManifestPath).toBe(join(dir, 'own', 'Cargo.toml'));
+		// rustc alone compiles a wasm package, so a Cargo.toml there (for an editor, say) changes nothing.
+		const wasm = parseManifest(join(dir, 'own', 'Scarb.toml'), '[package]\nname = "own"\nversion = "0.1.0"\n[cairo-plugin]\ntarget = "wasm"\n');
+		expect(wasm.cargoManifestPath).toBeUndefined();
+		const cairo = parseManifest(join(dir, 'own', 'Scarb.toml'), '[package]\nname = "own"\nversion = "0.1.0"\n');
+		expect(cairo.cargoManifestPath).toBeUndefined();
+		expect(parseManifest(join(dir, 'add-macro', 'Scarb.toml'), '[package]\nname = "add_macro"\nversion = "0.1.0"\n[cairo-plugin]\n').cargoManifestPath).toBeUndefined();
+	});
+
+	it('a Cairo dependency of such a package points at its Cargo.toml for Rust dependencies', () => {
+		expect(() => parseManifest(join(dir, 'own', 'Scarb.toml'), '[package]\nname = "own"\nversion = "0.1.0"\n[cairo-plugin]\n[dependencies]\nx = { path = "../x" }\n')).toThrow(
+			'6:1: a [cairo-plugin] package cannot have Cairo dependencies; Rust dependencies go in its Cargo.toml',
+		);
+	});
+});
+
 describe('TomlLocations', () => {
 	it('finds headers, dotted keys, quoted keys, inline tables and array elements', () => {
 		const text = [
