@@ -23,8 +23,9 @@ import type {
 	TextSpan,
 	TokenStreamV2,
 } from '../../protocol/proc-macro-server.js';
-import type { HostLease, HostPool } from '../host-pool.js';
+import type { HostLease } from '../host-pool.js';
 import { generateCodeMappings } from './code-mappings.js';
+import type { HostSlots } from './host-slots.js';
 import { flattenTokenStreamV2, type FlattenedStream } from './input-stream.js';
 import { combinedFingerprint } from './macro-hash.js';
 import { codeFromInput, codeFromTokens, NO_CODE, toWireDiagnostics, type GeneratedCode } from './result-conversion.js';
@@ -33,7 +34,7 @@ import type { ComponentMacro, WorkspaceMacros } from './workspace-macros.js';
 /** Serves expandAttribute, expandDerive and expandInline; see the module comment. */
 export class ExpandHandlers {
 	constructor(
-		private readonly pool: HostPool,
+		private readonly hosts: HostSlots,
 		private readonly workspaces: WorkspaceMacros,
 	) {}
 
@@ -109,7 +110,7 @@ export class ExpandHandlers {
 	 */
 	async #expand(macro: ComponentMacro, call: (lease: HostLease) => Promise<ExpandResult>): Promise<ExpandResult> {
 		try {
-			return await this.pool.withLease(call);
+			return await this.hosts.run(call);
 		} catch (error) {
 			const reason = (error as Error)?.message ?? String(error);
 			return {

@@ -1,6 +1,7 @@
 /**
  * `runProcMacroServer`: a drop-in for `scarb proc-macro-server`, reading like its steps: start a pool of hosts, serve
- * the lines of the input until it ends (definedMacros loads workspaces into the pool; expand calls run on it), answer
+ * the lines of the input until it ends (definedMacros loads workspaces into the pool; expand calls run on it, one per
+ * host at a time), answer
  * everything read, close the pool.
  *
  * Architecture Invariant: nothing but responses reaches the output. Macros run in host processes whose own stdout is
@@ -13,6 +14,7 @@ import type { MacroHostOptions } from '../options.js';
 import type { BuildOptions } from '../packages/options.js';
 import { Dispatcher } from './dispatch.js';
 import { ExpandHandlers } from './expand-handlers.js';
+import { HostSlots } from './host-slots.js';
 import { DEFAULT_TRANSPORT_LIMITS, NdjsonTransport, type TransportLimits } from './ndjson-transport.js';
 import { WorkspaceMacros } from './workspace-macros.js';
 
@@ -45,7 +47,7 @@ export async function runProcMacroServer(input: Readable, output: Writable, opti
 	const pool = await HostPool.start({ size: options.jobs ?? availableParallelism(), host: options.host });
 	try {
 		const workspaces = new WorkspaceMacros(pool, options.build ?? {});
-		const expand = new ExpandHandlers(pool, workspaces);
+		const expand = new ExpandHandlers(new HostSlots(pool), workspaces);
 		let transport: NdjsonTransport | undefined;
 		const dispatcher = new Dispatcher(
 			{
