@@ -62,6 +62,10 @@ export class NdjsonTransport {
 	#isInputDone = false;
 	#isOutputBroken = false;
 	#isFinishing = false;
+	/** The unread rest of a chunk, while the input is paused in its middle. */
+	#held: Buffer | undefined;
+	/** The input ended while a chunk was held. */
+	#pendingEnd = false;
 	readonly #done: Promise<void>;
 	#finish!: () => void;
 
@@ -103,11 +107,29 @@ export class NdjsonTransport {
 	}
 
 	#onData(chunk: Buffer): void {
+		// A paused stream emits nothing, so nothing should be held here; if something is, it still comes first.
+		this.#held = this.#held === undefined ? chunk : Buffer.concat([this.#held, chunk]);
+		this.#readHeld();
+	}
+
+	/**
+	 * Serves the lines of the held chunk one by one, checking the limits after each, so a chunk of many lines cannot
+	 * take the server past them: when the input pauses, the rest of the chunk is held until it resumes.
+	 */
+	#readHeld(): void {
+		const chunk = this.#held;
+		this.#held = undefined;
+		if (chunk === undefined) return;
 		let start = 0;
 		for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
 			this.#append(chunk.subarray(start, newline));
 			this.#endLine();
 			start = newline + 1;
+			this.#updateFlow();
+			if (this.#isPaused) {
+				if (start < chunk.length) this.#held = chunk.subarray(start);
+				return;
+			}
 		}
 		if (start < chunk.length) this.#append(chunk.subarray(start));
 		this.#updateFlow();
@@ -122,7 +144,7 @@ export class NdjsonTransport {
 			this.#partialBytes = 0;
 			return;
 		}
-		// Copied, since the stream may reuse the chunk's memory once this handler returns.
+		// Copied, so that a short partial line does not keep its whole chunk alive.
 		this.#partial.push(Buffer.from(piece));
 		this.#partialBytes += piece.length;
 	}
@@ -149,6 +171,11 @@ export class NdjsonTransport {
 
 	#onInputEnd(): void {
 		if (this.#isInputDone) return;
+		// 'end' comes only once every chunk was delivered, but a paused chunk may still be held: serve it first.
+		if (this.#held !== undefined) {
+			this.#pendingEnd = true;
+			return;
+		}
 		// A last line without a newline is still a line.
 		if (this.#partialBytes > 0) this.#endLine();
 		this.#isInputDone = true;
@@ -181,6 +208,11 @@ export class NdjsonTransport {
 			this.#isPaused = false;
 			this.handlers.log('reading stdin again');
 			this.input.resume();
+			this.#readHeld();
+			if (this.#held === undefined && this.#pendingEnd) {
+				this.#pendingEnd = false;
+				this.#onInputEnd();
+			}
 		}
 	}
 }
