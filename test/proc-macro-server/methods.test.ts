@@ -104,7 +104,7 @@ describe('expand methods', () => {
 		]);
 	});
 
-	it('expandAttribute: the item is rewritten; an attribute that leaves keeps the item as written', async () => {
+	it('expandAttribute: the item rewritten by a C and by a Rust attribute, mapped to the adapted call site', async () => {
 		const item = v2Stream('fn f() {}');
 		const tagged = await server.request('expandAttribute', { context: ws.context(), attr: 'tag', args: v2Stream(''), item, adapted_call_site: { start: 9, end: 15 } });
 		expect(tagged.result.token_stream.value).toBe('#[tagged] fn f() {}');
@@ -130,6 +130,19 @@ describe('expand methods', () => {
 		const swapped = await server.request('expandDerive', { context: ws.context(), derives: ['hello', 'named'], item, call_site: { start: 30, end: 44 } });
 		expect(swapped.result.fingerprint).toBe(both.result.fingerprint);
 		expect(single.result.fingerprint).not.toBe(both.result.fingerprint);
+	});
+
+	it('a derive that bails adds no code and reports its diagnostic; the derives after it still run', async () => {
+		const item = v2Stream('fn not_a_type() {}');
+		const response = await server.request('expandDerive', { context: ws.context(), derives: ['named', 'nope'], item, call_site: { start: 2, end: 9 } });
+		expect(response.result.token_stream.value).toBe('');
+		expect(response.result.diagnostics).toEqual([
+			{ message: 'Named: expected a struct or enum', severity: 'Error', span: null },
+			{ message: `no derive macro "nope" in component app (${ws.context().component.discriminator}) of workspace ${ws.manifestPath}`, severity: 'Error', span: null },
+		]);
+		expect(response.result.code_mappings).toEqual([
+			{ span: { start: 0, end: 0 }, origin: { CallSite: { start: 2, end: 9 } } },
+		]);
 	});
 
 	it('an unknown macro or workspace answers a result with an error diagnostic, not an error response', async () => {
