@@ -52,7 +52,9 @@ export async function runProcMacroServer(args: string[], io: CliIo): Promise<num
 	const maxPendingRequests = parseWholeNumber('proc-macro-server', '--max-pending-requests', values['max-pending-requests'], 1, 1_000_000);
 	const maxUnreadKib = parseWholeNumber('proc-macro-server', '--max-unread-kib', values['max-unread-kib'], 1, 4 * 1024 * 1024);
 
-	// Everything below writes to stderr only: stdout is the protocol's.
+	// Everything below writes to stderr only: stdout is the protocol's. A stray console.log (from a dependency, say)
+	// would corrupt the channel, so the console's stdout methods go to stderr for the life of the server.
+	console.log = console.info = console.debug = console.error;
 	const { runProcMacroServer: serve } = await import('../proc-macro-server/server.js');
 	try {
 		await serve(process.stdin, process.stdout, {

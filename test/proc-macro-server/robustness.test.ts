@@ -196,6 +196,15 @@ describe('flow control', () => {
 });
 
 describe('process hygiene', () => {
+	it('ends, saying why, when the client closes its end of stdout', async () => {
+		const server = await startServer('--jobs', '1');
+		server.child.stdout.destroy();
+		server.post('expandInline', { context: ws.context(), name: 'wrap', args: v2Stream('x'), call_site: { start: 0, end: 5 } });
+		const { code } = await server.exited;
+		expect(code).toBe(0);
+		expect(server.stderr).toMatch(/writing stdout failed \(.*EPIPE.*\); the client is gone, shutting down/);
+	});
+
 	it('logs on stderr only, and exits 0 at the end of stdin with nothing on stdout', async () => {
 		const server = new PmsClient(['--quiet', 'proc-macro-server', '--jobs', '1']);
 		started.push(server);
