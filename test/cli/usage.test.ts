@@ -27,6 +27,12 @@ describe('macro-host --help and --version', () => {
 		expect(expand.exitCode).toBe(0);
 		expect(expand.stdout).toMatch(/^Usage: macro-host expand <library> \(--inline NAME/);
 		expect(expand.stdout).toContain('--input FILE|-');
+		// The proc-macro server's help, also behind --quiet as the Cairo language server writes it.
+		for (const args of [['proc-macro-server', '--help'], ['--quiet', 'proc-macro-server', '-h'], ['help', 'proc-macro-server']]) {
+			const pms = await runCli(args);
+			expect(pms.exitCode).toBe(0);
+			expect(pms.stdout).toMatch(/^Usage: macro-host proc-macro-server \[--jobs N\] \[--timeout-ms N\] \[--cache-dir DIR\]\n/);
+		}
 	});
 
 	it('prints the version from package.json', async () => {
