@@ -49,7 +49,7 @@ export class ExpandHandlers {
 		const expanded = await this.#expand(found, (lease) =>
 			lease.expandAttribute({ name: found.name, library: found.library, args: args.stream, item: item.stream, callSite }),
 		);
-		const code = expanded.outcome === 'replace' ? codeFromTokens(expanded.tokens!, callSite) : expanded.outcome === 'remove' ? NO_CODE : kept();
+		const code = generatedCode(expanded, callSite, kept);
 		const diagnostics = [
 			...readWarnings(`the arguments of ${describeMacro(found)}`, args),
 			...readWarnings(`the item of ${describeMacro(found)}`, item),
@@ -79,8 +79,9 @@ export class ExpandHandlers {
 			const expanded = await this.#expand(found, (lease) =>
 				lease.expandDerive({ derives: [found.name], library: found.library, item: item.stream, callSite }),
 			);
-			const code = expanded.outcome === 'replace' ? codeFromTokens(expanded.tokens!, callSite) : NO_CODE;
-			mappings.push(...generateCodeMappings(code.pieces, callSite, width));
+			const code = generatedCode(expanded, callSite);
+			// One push per mapping: spreading a large output's mappings into push() would overflow the stack.
+			for (const mapping of generateCodeMappings(code.pieces, callSite, width)) mappings.push(mapping);
 			diagnostics.push(...toWireDiagnostics(expanded.diagnostics));
 			texts.push(code.text);
 			width += Buffer.byteLength(code.text, 'utf8');
@@ -100,7 +101,7 @@ export class ExpandHandlers {
 		if ('failure' in found) return answer(NO_CODE, callSite, [errorDiagnostic(found.failure)], 0, params.args);
 		const args = flattenTokenStreamV2(params.args);
 		const expanded = await this.#expand(found, (lease) => lease.expandInline({ name: found.name, library: found.library, args: args.stream, callSite }));
-		const code = expanded.outcome === 'replace' ? codeFromTokens(expanded.tokens!, callSite) : NO_CODE;
+		const code = generatedCode(expanded, callSite);
 		return answer(code, callSite, [...readWarnings(`the arguments of ${describeMacro(found)}`, args), ...toWireDiagnostics(expanded.diagnostics)], found.hash, params.args);
 	}
 
@@ -119,6 +120,12 @@ export class ExpandHandlers {
 			};
 		}
 	}
+}
+
+/** The code an outcome stands for (see the module comment); `kept` is the code when the input stays as written. */
+function generatedCode(expanded: ExpandResult, callSite: TextSpan, kept: () => GeneratedCode = () => NO_CODE): GeneratedCode {
+	if (expanded.outcome === 'replace') return expanded.tokens === undefined ? NO_CODE : codeFromTokens(expanded.tokens, callSite);
+	return expanded.outcome === 'remove' ? NO_CODE : kept();
 }
 
 /** A ProcMacroResult of `code` with Scarb's code mappings. */
