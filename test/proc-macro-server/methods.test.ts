@@ -93,6 +93,15 @@ describe('expand methods', () => {
 		expect(result.fingerprint).toBe(wrap.hash);
 	});
 
+	it('expandInline of a large stream: 50,000 tokens in, every token mapped back', async () => {
+		const code = Array.from({ length: 25_000 }, (_, i) => `t${i}`).join(' ');
+		const response = await server.request('expandInline', { context: ws.context(), name: 'wrap', args: v2Stream(code), call_site: { start: 0, end: 9 } });
+		expect(response.result.token_stream.value).toBe(`(${code} )`);
+		// 25,000 identifiers from the source (a zero-width and a full mapping each), two generated parens, one call site.
+		expect(response.result.code_mappings).toHaveLength(2 * 25_000 + 2 + 1);
+		expect(response.result.code_mappings[25_000 + 1]).toEqual({ span: { start: 1, end: 4 }, origin: { Span: { start: 0, end: 2 } } });
+	});
+
 	it('expandInline of a package built from source, and a macro diagnostic with its span', async () => {
 		const added = await server.request('expandInline', { context: ws.context(), name: 'add', args: v2Stream('1, 2'), call_site: { start: 0, end: 10 } });
 		expect(added.result.token_stream.value).toBe('(1) + (2)');
