@@ -8,7 +8,7 @@ import type { DriverDiagnostic } from '../driver/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
 import { ManifestError, PackageBuildError, ToolchainNotFoundError, displayPath, formatManifestDiagnostic } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
-import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
+import { ExitCode, HELP_FLAG, parseFlags, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
                                  [--recursion-limit N] [--cache-dir DIR] [--timeout-ms N]
@@ -61,9 +61,9 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'expand-project');
 	const projectDir = positionals[0]!;
 	const format = parseFormat(values['message-format']);
-	const jobs = parseWholeNumber('--jobs', values.jobs, 1, 256);
-	const recursionLimit = parseWholeNumber('--recursion-limit', values['recursion-limit'], 1, 100_000);
-	const requestTimeoutMs = parseWholeNumber('--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
+	const jobs = parseWholeNumber('expand-project', '--jobs', values.jobs, 1, 256);
+	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, 100_000);
+	const requestTimeoutMs = parseWholeNumber('expand-project', '--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
 
 	// Loaded after the flags are checked, so a usage error answers without loading the client.
 	const { expandProject, validateOutDir } = await import('../driver/expand-project.js');
@@ -78,11 +78,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 		}
 	}
 
-	const progress = (p: BuildProgress): void => {
-		// One line per step; the compiler's own output stays out of the way.
-		if (p.phase === 'finished') io.err(`Built ${p.package} v${p.version} in ${(p.elapsedMs / 1000).toFixed(1)}s\n`);
-		else if (p.unit === undefined) io.err(p.phase === 'waiting-for-lock' ? `Waiting for another build of ${p.package} v${p.version}\n` : `Compiling ${p.package} v${p.version}\n`);
-	};
+	const progress = buildProgressPrinter(io);
 	let run: ProjectExpansion;
 	try {
 		run = await expandProject(projectDir, {
@@ -122,13 +118,13 @@ function parseFormat(value: string | undefined): MessageFormat {
 	throw new UsageError(`--message-format must be human or json, not '${value}'`, 'expand-project');
 }
 
-function parseWholeNumber(flag: string, value: string | undefined, min: number, max: number): number | undefined {
-	if (value === undefined) return undefined;
-	const n = Number(value);
-	if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-		throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${value}'`, 'expand-project');
-	}
-	return n;
+
+/** Build progress as one line on stderr per step (the compiler's own output stays out of the way). */
+export function buildProgressPrinter(io: CliIo): (progress: BuildProgress) => void {
+	return (p) => {
+		if (p.phase === 'finished') io.err(`Built ${p.package} v${p.version} in ${(p.elapsedMs / 1000).toFixed(1)}s\n`);
+		else if (p.unit === undefined) io.err(p.phase === 'waiting-for-lock' ? `Waiting for another build of ${p.package} v${p.version}\n` : `Compiling ${p.package} v${p.version}\n`);
+	};
 }
 
 /** The lines of a failure before expansion (manifest, toolchain, build, library load, host start). */

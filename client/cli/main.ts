@@ -14,6 +14,12 @@ const io: CliIo = {
 async function main(argv: string[]): Promise<number | undefined> {
 	const [command, ...rest] = argv;
 	switch (command) {
+		case '--quiet':
+			// The Cairo language server runs `scarb --quiet proc-macro-server`; a wrapper passes that line on as it is.
+			if (rest[0] !== 'proc-macro-server') throw new UsageError("--quiet is only accepted before 'proc-macro-server'");
+			return main(rest);
+		case 'proc-macro-server':
+			return (await import('./proc-macro-server.js')).runProcMacroServer(rest, io);
 		case 'serve':
 			return (await import('./serve.js')).runServe(rest, io);
 		case 'list':
@@ -36,10 +42,10 @@ async function main(argv: string[]): Promise<number | undefined> {
 			io.out(`macro-host ${packageVersion()}\n`);
 			return ExitCode.ok;
 		case undefined:
-			throw new UsageError("missing command: give 'serve', 'list', 'expand', 'build', 'expand-project' or 'cache'");
+			throw new UsageError("missing command: give 'serve', 'list', 'expand', 'build', 'expand-project', 'proc-macro-server' or 'cache'");
 		default:
 			throw new UsageError(
-				command.startsWith('-') ? `unknown flag '${command}'` : `unknown command '${command}': the commands are serve, list, expand, build, expand-project and cache`,
+				command.startsWith('-') ? `unknown flag '${command}'` : `unknown command '${command}': the commands are serve, list, expand, build, expand-project, proc-macro-server and cache`,
 			);
 	}
 }

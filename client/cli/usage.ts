@@ -50,6 +50,16 @@ export function parseFlags<T>(command: string, parse: () => T): T {
 	}
 }
 
+/** Reads a whole-number flag (undefined when absent); a UsageError of `command` names the flag, the range and the value. */
+export function parseWholeNumber(command: string, flag: string, value: string | undefined, min: number, max: number): number | undefined {
+	if (value === undefined) return undefined;
+	const n = Number(value);
+	if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+		throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not '${value}'`, command);
+	}
+	return n;
+}
+
 function describeParseError(error: Error & { code?: string }): string {
 	const message = error.message;
 	const flag = /'(-[^' ]+)/.exec(message)?.[1];
@@ -77,6 +87,7 @@ Usage:
                     [--args TEXT] [--input FILE|-]
   macro-host build <project-dir> [--cache-dir DIR] [--json]
   macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
+  macro-host proc-macro-server [--jobs N] [--timeout-ms N] [--cache-dir DIR]
   macro-host cache (list [--json] | prune [--older-than DAYS] [--max-size MIB] [--dry-run] | clean [--dry-run])
                    [--cache-dir DIR]
 
@@ -86,6 +97,7 @@ Commands:
   expand   expand one macro call in a separate host process and print the result
   build    resolve a project's Scarb.toml, build its macro packages and list their macros
   expand-project  expand every macro call of a project through a pool of hosts and write the result
+  proc-macro-server  serve the Cairo language server's macro calls, as \`scarb proc-macro-server\` does
   cache    list the build cache, prune libraries unused for a while, or clean it all
 
 Options:

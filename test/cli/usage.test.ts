@@ -27,6 +27,12 @@ describe('macro-host --help and --version', () => {
 		expect(expand.exitCode).toBe(0);
 		expect(expand.stdout).toMatch(/^Usage: macro-host expand <library> \(--inline NAME/);
 		expect(expand.stdout).toContain('--input FILE|-');
+		// The proc-macro server's help, also behind --quiet as the Cairo language server writes it.
+		for (const args of [['proc-macro-server', '--help'], ['--quiet', 'proc-macro-server', '-h'], ['help', 'proc-macro-server']]) {
+			const pms = await runCli(args);
+			expect(pms.exitCode).toBe(0);
+			expect(pms.stdout).toMatch(/^Usage: macro-host proc-macro-server \[--jobs N\] \[--timeout-ms N\] \[--cache-dir DIR\]\n/);
+		}
 	});
 
 	it('prints the version from package.json', async () => {
@@ -40,9 +46,12 @@ describe('macro-host --help and --version', () => {
 // Each case is its own short-lived process, so they run side by side.
 describe.concurrent('usage errors exit with 2 and name what is wrong', () => {
 	const cases: Array<[string, string[], string, string]> = [
-		['no command', [], "error: missing command: give 'serve', 'list', 'expand', 'build', 'expand-project' or 'cache'", 'macro-host --help'],
-		['an unknown command', ['frobnicate'], "error: unknown command 'frobnicate': the commands are serve, list, expand, build, expand-project and cache", 'macro-host --help'],
+		['no command', [], "error: missing command: give 'serve', 'list', 'expand', 'build', 'expand-project', 'proc-macro-server' or 'cache'", 'macro-host --help'],
+		['an unknown command', ['frobnicate'], "error: unknown command 'frobnicate': the commands are serve, list, expand, build, expand-project, proc-macro-server and cache", 'macro-host --help'],
 		['an unknown global flag', ['--frob'], "error: unknown flag '--frob'", 'macro-host --help'],
+		['--quiet before another command', ['--quiet', 'list', LIBC_BASIC], "error: --quiet is only accepted before 'proc-macro-server'", 'macro-host --help'],
+		['proc-macro-server with a bad --jobs', ['--quiet', 'proc-macro-server', '--jobs', '0'], "error: --jobs must be a whole number from 1 to 256, not '0'", 'macro-host proc-macro-server --help'],
+		['proc-macro-server with an argument', ['proc-macro-server', 'extra'], "error: unexpected argument 'extra'", 'macro-host proc-macro-server --help'],
 		['an unknown list flag', ['list', LIBC_BASIC, '--yaml'], "error: unknown flag '--yaml'", 'macro-host list --help'],
 		['list without a library', ['list'], 'error: missing <library>: give the path of the macro library (.so) to load', 'macro-host list --help'],
 		['list with two libraries', ['list', LIBC_BASIC, 'other.so'], "error: unexpected argument 'other.so'", 'macro-host list --help'],

@@ -1,0 +1,139 @@
+/**
+ * The workspaces the server has loaded, and which macros each of their compilation-unit components can use.
+ *
+ * `definedMacros` resolves a workspace with our package code (`loadProject`: Scarb-layout packages, prebuilt
+ * libraries, our own packages; built into the cache when needed), loads every macro library into every host of the
+ * pool, and records, for each Cairo package of the workspace that depends on macro packages, the macros of those
+ * packages, as Scarb's server does: a component sees the macros of its own direct macro dependencies. Loading the same
+ * workspace again replaces its entry (libraries whose file changed are reloaded by the hosts); several workspaces
+ * live side by side.
+ */
+import { resolve } from 'node:path';
+import type { MacroKind } from '../../protocol/library.js';
+import type {
+	CompilationUnitComponent,
+	CompilationUnitComponentMacros,
+	DefinedMacrosResponse,
+	MacroWithHash,
+	ProcMacroScope,
+	Workspace,
+} from '../../protocol/proc-macro-server.js';
+import { loadProject, type LibraryLoader, type LoadedMacroPackage } from '../packages/load-project.js';
+import type { BuildOptions } from '../packages/options.js';
+import { resolveProject } from '../packages/resolve.js';
+import { packageHash } from './macro-hash.js';
+import { deriveExpansionName, serializedPackageId } from './package-id.js';
+
+/** One macro a component can call. */
+export interface ComponentMacro {
+	/** Its name in the library (what our hosts expand: `ToValue`). */
+	name: string;
+	/** Its name on the wire (the snake_case expansion name for a derive: `to_value`). */
+	wireName: string;
+	kind: MacroKind;
+	/** The library id in the hosts. */
+	library: string;
+	/** The macro package that provides it. */
+	packageName: string;
+	/** The package's hash (MacroWithHash.hash, and the fingerprint of its results). */
+	hash: number;
+}
+
+/** A failed lookup: the sentence to put in the call's diagnostic. */
+export interface LookupFailure {
+	failure: string;
+}
+
+interface WorkspaceEntry {
+	/** Macros by component key, then by `kind wireName`. */
+	components: Map<string, Map<string, ComponentMacro>>;
+}
+
+/** Every workspace loaded so far; see the module comment. */
+export class WorkspaceMacros {
+	readonly #workspaces = new Map<string, WorkspaceEntry>();
+
+	constructor(
+		private readonly loader: LibraryLoader,
+		private readonly build: BuildOptions,
+	) {}
+
+	/**
+	 * Loads (or reloads) a workspace and lists its macros per component. Throws what loadProject throws (a manifest,
+	 * toolchain or build error, a library that does not load).
+	 */
+	async define(workspace: Workspace): Promise<DefinedMacrosResponse> {
+		const manifestPath = resolve(workspace.manifest_path);
+		const project = await loadProject(this.loader, manifestPath, this.build);
+		// The graph names the Cairo packages (components) and which macro packages each one requires.
+		const graph = resolveProject(manifestPath);
+		const packages = await Promise.all(project.packages.map((pkg) => describePackage(pkg)));
+
+		const entry: WorkspaceEntry = { components: new Map() };
+		const listed: CompilationUnitComponentMacros[] = [];
+		for (const cairo of graph.packages) {
+			if (cairo.isMacroPackage) continue;
+			const used = packages.filter((p) => p.loaded.requiredBy.includes(cairo.name));
+			if (used.length === 0) continue;
+			const component: CompilationUnitComponent = {
+				name: cairo.name,
+				discriminator: serializedPackageId(cairo.name, cairo.versionText, cairo.manifestPath),
+			};
+			const macros = new Map<string, ComponentMacro>();
+			const attributes: MacroWithHash[] = [];
+			const inlineMacros: MacroWithHash[] = [];
+			const derives: MacroWithHash[] = [];
+			for (const { loaded, hash } of used) {
+				for (const m of loaded.macros) {
+					const wireName = m.kind === 'derive' ? deriveExpansionName(m.name) : m.name;
+					const key = macroKey(m.kind, wireName);
+					// As in Scarb, the first package that provides a name wins.
+					if (macros.has(key)) continue;
+					macros.set(key, { name: m.name, wireName, kind: m.kind, library: loaded.library, packageName: loaded.name, hash });
+					const listedMacro = { name: wireName, hash };
+					(m.kind === 'attribute' ? attributes : m.kind === 'derive' ? derives : inlineMacros).push(listedMacro);
+				}
+			}
+			entry.components.set(componentKey(component), macros);
+			listed.push({
+				component,
+				attributes,
+				inline_macros: inlineMacros,
+				derives,
+				// Our ABI has no executable attributes.
+				executables: [],
+				debug_info: { source_packages: used.map((p) => p.id) },
+			});
+		}
+		this.#workspaces.set(manifestPath, entry);
+		return { macros_for_cu_components: listed };
+	}
+
+	/** The macro a call in `scope` names, or why there is none. */
+	find(scope: ProcMacroScope, kind: MacroKind, wireName: string): ComponentMacro | LookupFailure {
+		const workspacePath = resolve(scope.workspace.manifest_path);
+		const workspace = this.#workspaces.get(workspacePath);
+		if (workspace === undefined) {
+			return { failure: `the workspace ${workspacePath} is not loaded: definedMacros was not called for it (or it failed)` };
+		}
+		const component = scope.component;
+		const macros = workspace.components.get(componentKey(component));
+		const where = `component ${component.name}${component.discriminator === null ? '' : ` (${component.discriminator})`} of workspace ${workspacePath}`;
+		if (macros === undefined) return { failure: `no ${kind} macro "${wireName}" in ${where}: that component uses no macro packages` };
+		return macros.get(macroKey(kind, wireName)) ?? { failure: `no ${kind} macro "${wireName}" in ${where}` };
+	}
+}
+
+/** A loaded package with its serialized id and hash. */
+async function describePackage(loaded: LoadedMacroPackage): Promise<{ loaded: LoadedMacroPackage; id: string; hash: number }> {
+	const id = serializedPackageId(loaded.name, loaded.version, loaded.manifestPath);
+	return { loaded, id, hash: await packageHash(id, loaded.libraryPath) };
+}
+
+function componentKey(component: CompilationUnitComponent): string {
+	return `${component.name}\n${component.discriminator ?? ''}`;
+}
+
+function macroKey(kind: MacroKind, wireName: string): string {
+	return `${kind} ${wireName}`;
+}
