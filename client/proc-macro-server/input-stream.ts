@@ -10,7 +10,7 @@
  */
 import type { TokenStreamV2 } from '../../protocol/proc-macro-server.js';
 import { RECORD_WIDTH, RecordField } from '../../protocol/token-stream.js';
-import { tokenize, type FlatTokenStream, type TokenizeError } from '../tokenizer.js';
+import { tokenize, type FlatTokenStream, type TokenizeError } from '../../tokens/tokenizer.js';
 
 /** What {@link flattenTokenStreamV2} returns. */
 export interface FlattenedStream {

@@ -9,7 +9,7 @@
 import type { Diagnostic as HostDiagnostic } from '../../protocol/expand.js';
 import type { Diagnostic, TextSpan, TokenStreamV2 } from '../../protocol/proc-macro-server.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags, tokenCount, type TokenStream } from '../../protocol/token-stream.js';
-import { TokenTextReader } from '../token-text.js';
+import { TokenTextReader } from '../../tokens/token-text.js';
 import type { OutputPieces } from './code-mappings.js';
 
 /** Generated code and where each piece of it comes from. */

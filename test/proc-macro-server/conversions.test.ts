@@ -8,9 +8,9 @@ import { generateCodeMappings } from '../../dist/client/proc-macro-server/code-m
 import { flattenTokenStreamV2 } from '../../dist/client/proc-macro-server/input-stream.js';
 import { deriveExpansionName, serializedPackageId } from '../../dist/client/proc-macro-server/package-id.js';
 import { codeFromTokens, toWireDiagnostics } from '../../dist/client/proc-macro-server/result-conversion.js';
-import { printTokens } from '../../dist/client/token-printer.js';
-import { tokenize } from '../../dist/client/tokenizer.js';
-import { tokenText } from '../../dist/client/token-text.js';
+import { printTokens } from '../../dist/tokens/token-printer.js';
+import { tokenize } from '../../dist/tokens/tokenizer.js';
+import { tokenText } from '../../dist/tokens/token-text.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags, tokenCount } from '../../dist/protocol/token-stream.js';
 
 const metadata = { original_file_path: null, file_id: null, edition: null };
