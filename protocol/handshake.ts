@@ -30,6 +30,12 @@ export interface WasmLimits {
 	timeoutMs?: number;
 	/** Most 64 KiB pages a module's memory may grow to (1..65536); applies to libraries loaded afterwards. @default 4096 (256 MiB) */
 	maxMemoryPages?: number;
+	/**
+	 * Host memory, in MiB, all loaded wasm modules together may take (memories, snapshots, tables, and the growth of
+	 * the one call that runs); a module that does not fit is a load error. @default half the host's memory limit
+	 * @since wasm sandbox, second round
+	 */
+	budgetMiB?: number;
 }
 
 /** What the host can do, returned by {@link InitializeRequest}. */

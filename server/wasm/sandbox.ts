@@ -21,10 +21,15 @@ export interface WasmOptions {
 	maxMemoryPages: number;
 	/** How each call gets a clean instance. @default 'snapshot' */
 	instancing: WasmInstancing;
+	/**
+	 * Host memory, in MiB, all loaded modules together may take: their memories, snapshots and
+	 * tables, plus the growth of the one call that runs at a time. @default 1024 (half the host's default memory limit)
+	 */
+	budgetMiB: number;
 }
 
 /** The defaults of {@link WasmOptions}. */
-export const DEFAULT_WASM_OPTIONS: Readonly<WasmOptions> = Object.freeze({ timeoutMs: 10_000, maxMemoryPages: 4096, instancing: 'snapshot' });
+export const DEFAULT_WASM_OPTIONS: Readonly<WasmOptions> = Object.freeze({ timeoutMs: 10_000, maxMemoryPages: 4096, instancing: 'snapshot', budgetMiB: 1024 });
 
 /** A loaded wasm module, as the sandbox needs it. */
 export interface WasmModuleHandle {
@@ -35,7 +40,21 @@ export interface WasmModuleHandle {
 	maxPages: number;
 	/** Export names of its mutable globals. */
 	globals: string[];
+	/** Export names of its tables. */
+	tables: string[];
+	/** Why a snapshot cannot restore it (then every call gets a new instance), if it cannot. */
+	notRestorable?: string;
 }
+
+/** What one module costs the host, in bytes, as counted against the budget. */
+export interface WasmModuleCost {
+	/** Held while the module is loaded: its memory at start, its snapshot, its tables (and their copies). */
+	held: number;
+	/** What one call may add on top (memory growth up to the page limit); only one call runs at a time. */
+	growth: number;
+}
+
+const MIB = 1024 * 1024;
 
 /** The abi version and manifest text of a module, or why they could not be read. */
 export type ManifestAnswer = { abiVersion: number; manifest: string } | { error: string };
@@ -51,7 +70,7 @@ interface Pending {
 	timer: NodeJS.Timeout;
 }
 
-type Call = { op: 'manifest'; library: string } | { op: 'expand'; library: string; request: WasmExpandRequest; who: string } | { op: 'postProcess'; library: string; auxJson: string; who: string };
+type Call = { op: 'instantiate'; library: string } | { op: 'manifest'; library: string } | { op: 'expand'; library: string; request: WasmExpandRequest; who: string } | { op: 'postProcess'; library: string; auxJson: string; who: string };
 
 /** Owns the worker thread that runs wasm macros. */
 export class WasmSandbox {
@@ -59,10 +78,12 @@ export class WasmSandbox {
 	// Resolves once the current worker runs: its start-up does not count against a call's timeout.
 	private online: Promise<void> = Promise.resolve();
 	// Modules the current worker has been given; a new worker starts with none.
-	private registered = new Set<string>();
+	private registered = new Map<string, WasmModuleHandle>();
 	private readonly pending = new Map<number, Pending>();
 	private seq = 0;
 	private readonly options: WasmOptions;
+	// What each loaded module costs, by library id (a reloaded module replaces its entry).
+	private readonly costs = new Map<string, WasmModuleCost>();
 
 	constructor(options: Partial<WasmOptions> = {}, private readonly log: (line: string) => void = () => undefined) {
 		this.options = { ...DEFAULT_WASM_OPTIONS, ...options };
@@ -78,8 +99,46 @@ export class WasmSandbox {
 		Object.assign(this.options, options);
 	}
 
+	/**
+	 * Counts `cost` for `library` against the budget; returns why it does not fit (nothing is
+	 * counted then), or undefined when it was counted. Every loaded module is held at once, and
+	 * the largest growth among them is kept free for the one call that runs.
+	 */
+	reserve(library: string, cost: WasmModuleCost): string | undefined {
+		let held = 0;
+		let growth = cost.growth;
+		let others = 0;
+		for (const [id, c] of this.costs) {
+			if (id === library) continue;
+			held += c.held;
+			growth = Math.max(growth, c.growth);
+			others++;
+		}
+		const budget = this.options.budgetMiB * MIB;
+		if (held + cost.held + growth > budget) {
+			const loaded = others === 0 ? '' : `, of which ${mib(held)} MiB are held by ${others} loaded module${others === 1 ? '' : 's'}`;
+			return (
+				`it needs ${mib(cost.held)} MiB of host memory (memory, snapshot and tables) and up to ${mib(cost.growth)} MiB more while a call runs, ` +
+				`which does not fit the host's budget for wasm macros of ${this.options.budgetMiB} MiB${loaded} (${mib(growth)} MiB are kept for the growth of one call)`
+			);
+		}
+		this.costs.set(library, cost);
+		return undefined;
+	}
+
+	/** Stops counting `library` against the budget (its load failed). */
+	release(library: string): void {
+		this.costs.delete(library);
+	}
+
 	/** Reads the ABI version and manifest of a module, under the same timeout as a call. */
 	async manifest(handle: WasmModuleHandle): Promise<ManifestAnswer> {
+		// Instantiation first, on its own clock: a start function that traps or hangs is named as such.
+		const started = await this.send(handle, { op: 'instantiate', library: handle.library }, () => ({
+			error: `its start function (run when the module is instantiated) did not return within ${this.options.timeoutMs} ms`,
+		}));
+		if ('outcome' in started) return { error: started.diagnostics[0]?.message ?? 'the wasm worker failed' };
+		if ('error' in started) return started;
 		const answer = await this.send(handle, { op: 'manifest', library: handle.library }, () => ({
 			error: `its manifest (mh_manifest) did not return within ${this.options.timeoutMs} ms`,
 		}));
@@ -108,10 +167,12 @@ export class WasmSandbox {
 		await this.online;
 		// A worker that failed while starting is gone: answer as for any dead worker.
 		if (this.worker !== worker) return { outcome: 'bail', diagnostics: [{ severity: 'error', message: 'bad result: the wasm worker did not start', code: 'bad-result' }] };
-		if (!this.registered.has(handle.library)) {
-			const spec = { module: handle.module, maxPages: handle.maxPages, globals: handle.globals, instancing: this.options.instancing };
+		if (this.registered.get(handle.library) !== handle) {
+			// A module the worker has not seen, or a reloaded one (its file changed): the worker takes this one.
+			const instancing = handle.notRestorable === undefined ? this.options.instancing : 'fresh';
+			const spec = { module: handle.module, maxPages: handle.maxPages, globals: handle.globals, tables: handle.tables, instancing };
 			worker.postMessage({ op: 'register', library: handle.library, spec } satisfies ToWorker);
-			this.registered.add(handle.library);
+			this.registered.set(handle.library, handle);
 		}
 		const seq = ++this.seq;
 		return new Promise((resolve) => {
@@ -123,7 +184,7 @@ export class WasmSandbox {
 			}, this.options.timeoutMs);
 			this.pending.set(seq, {
 				timer,
-				resolve: (answer) => resolve('expansion' in answer ? answer.expansion : answer.manifest),
+				resolve: (answer) => resolve('expansion' in answer ? answer.expansion : 'manifest' in answer ? answer.manifest : (answer.instantiated as ManifestAnswer)),
 			});
 			worker.postMessage({ ...call, seq } as ToWorker);
 		});
@@ -165,7 +226,7 @@ export class WasmSandbox {
 			this.fail(`the wasm worker exited with code ${code}`);
 		});
 		this.worker = worker;
-		this.registered = new Set();
+		this.registered = new Map();
 		return worker;
 	}
 
@@ -186,4 +247,8 @@ export class WasmSandbox {
 		this.fail(reason);
 		void worker.terminate();
 	}
+}
+
+function mib(bytes: number): string {
+	return String(Math.ceil(bytes / MIB));
 }
