@@ -96,7 +96,8 @@ export interface RawDiagnosticRecord {
 	start: number;
 	end: number;
 	messageLength: number;
-	readMessage(): TextRead;
+	/** Reads the message; `what` names it in a problem ("... diagnostic 3 message"). */
+	readMessage(what: string): TextRead;
 }
 
 /**
@@ -117,10 +118,13 @@ export function checkDiagnostics(count: number, isNull: boolean, who: string, re
 		if (severity === undefined) return `${who} returned diagnostic ${i} with unknown severity ${d.severity}`;
 		const badSpan = checkSpan(d.start, d.end, `${who} diagnostic ${i}`);
 		if (badSpan !== undefined) return badSpan;
+		const what = `${who} diagnostic ${i} message`;
+		const ownSize = checkStringSize(false, d.messageLength, what);
+		if (ownSize !== undefined) return ownSize;
 		messageBytes += d.messageLength;
 		const tooLong = checkResultSize(`${who} result's diagnostic messages (up to diagnostic ${i})`, messageBytes, 'bytes', MAX_RESULT_TEXT_BYTES);
 		if (tooLong !== undefined) return tooLong;
-		const message = d.readMessage();
+		const message = d.readMessage(what);
 		if (message.error !== undefined) return message.error;
 		const diagnostic: Diagnostic = { severity, message: message.text };
 		const span = toSpan(d.start, d.end);

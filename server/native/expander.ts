@@ -143,7 +143,7 @@ export class Expander {
 				start: d.span.start,
 				end: d.span.end,
 				messageLength: toNumber(d.message.len),
-				readMessage: () => readString(d.message, `${who} diagnostic ${i} message`),
+				readMessage: (what) => readString(d.message, what),
 			};
 		});
 	}

@@ -237,8 +237,9 @@ function readTokens(exports: WasmExports, ptr: number, len: number, textPtr: num
 
 function readDiagnostics(exports: WasmExports, ptr: number, count: number, who: string): Diagnostic[] {
 	const view = new DataView(exports.memory.buffer);
-	if (count > 0 && ptr !== 0) memoryBytes(exports, ptr, count * Wasm32Layout.DIAGNOSTIC, `${who} diagnostics`);
 	const diagnostics = checkDiagnostics(count, ptr === 0, who, (i) => {
+		// On the first read, which comes after the count was checked: the whole array lies in memory.
+		if (i === 0) memoryBytes(exports, ptr, count * Wasm32Layout.DIAGNOSTIC, `${who} diagnostics`);
 		const at = ptr + i * Wasm32Layout.DIAGNOSTIC;
 		const messagePtr = view.getUint32(at + 12, true);
 		const messageLength = view.getUint32(at + 16, true);
@@ -247,7 +248,7 @@ function readDiagnostics(exports: WasmExports, ptr: number, count: number, who: 
 			start: view.getUint32(at + 4, true),
 			end: view.getUint32(at + 8, true),
 			messageLength,
-			readMessage: () => readText(exports, messagePtr, messageLength, `${who} diagnostic ${i} message`),
+			readMessage: (what) => readText(exports, messagePtr, messageLength, what),
 		};
 	});
 	if (typeof diagnostics === 'string') throw new WasmBadResult(diagnostics);

@@ -323,8 +323,11 @@ class Reader {
 		}
 	}
 
+	/** Skips a length-prefixed byte string (a name, a data segment's bytes). */
 	skipName(): void {
-		this.pos += this.u32();
+		// Not `this.pos += this.u32()`: that adds to the position read before the length was.
+		const length = this.u32();
+		this.pos += length;
 	}
 
 	/** A value type; returns its first byte (a reference type with a heap type skips that too). */

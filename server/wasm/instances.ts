@@ -80,11 +80,13 @@ export class ModuleInstances {
 		if (!this.memory) {
 			this.memory = new Uint8Array((instance.exports.memory as WasmMemory).buffer.slice(0));
 			this.globalValues = this.spec.globals.map((name) => (instance.exports[name] as WasmGlobal).value);
-			this.tableEntries = this.spec.tables.map((name) => {
-				const table = instance.exports[name] as WasmTable;
-				return Array.from({ length: table.length }, (_, i) => table.get(i));
-			});
 		}
+		// Per instance: a table's functions belong to the instance that holds them (another
+		// instance's would run on that instance's memory).
+		this.tableEntries = this.spec.tables.map((name) => {
+			const table = instance.exports[name] as WasmTable;
+			return Array.from({ length: table.length }, (_, i) => table.get(i));
+		});
 	}
 
 	/** Whether the snapshot still fits an instance: neither its memory nor a table grew. */

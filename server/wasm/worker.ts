@@ -42,7 +42,7 @@ export function handle(message: ToWorker): FromWorker | undefined {
 			return { seq: message.seq, instantiated: {} };
 		} catch (error) {
 			slot.discard();
-			return { seq: message.seq, instantiated: { error: `its start function (run at instantiation) ${describeError(error)}` } };
+			return { seq: message.seq, instantiated: { error: `its start function (run when the module is instantiated) ${describeError(error)}` } };
 		}
 	}
 	if (message.op === 'manifest') {
