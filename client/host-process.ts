@@ -113,6 +113,8 @@ export class HostProcess {
 	#timeoutMs: number | undefined;
 	#killedByClient = false;
 	readonly #memoryLimitMiB: number;
+	// Sent in initialize: the host answers a hung wasm call before this clock would kill it.
+	readonly #requestTimeoutMs: number;
 	readonly #watchdog: MemoryWatchdog | undefined;
 	#residentAtKill: number | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
@@ -128,6 +130,7 @@ export class HostProcess {
 		this.#stderr = new OutputTail(options.stderrTailBytes);
 		this.#subprocess = spawnHost(options, args);
 		this.#memoryLimitMiB = options.memoryLimitMiB;
+		this.#requestTimeoutMs = options.requestTimeoutMs;
 		const pid = this.#subprocess.pid;
 		if (pid !== undefined) {
 			liveGroups.add(pid);
@@ -163,7 +166,7 @@ export class HostProcess {
 		const bulk = unavailable === undefined ? this.#bulk : undefined;
 		const init = await this.request(
 			InitializeRequest.type,
-			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, ...(bulk ? { bulk: bulk.offer } : {}) },
+			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, requestTimeoutMs: this.#requestTimeoutMs, ...(bulk ? { bulk: bulk.offer } : {}) },
 			timeoutMs,
 		);
 		bulk?.enable(init.capabilities?.bulk === true);

@@ -20,6 +20,11 @@ export interface InitializeParams {
 	clientInfo?: { name: string; version?: string };
 	/** Limits for wasm macros in this session; absent fields keep the host's settings. @since wasm sandbox */
 	wasm?: WasmLimits;
+	/**
+	 * The client's own limit on one request, in ms (1..2147483647): the host stops a wasm call early enough to answer
+	 * it before the client would kill the host (see docs/wasm.md). @since wasm sandbox, second round
+	 */
+	requestTimeoutMs?: number;
 	/** A directory of slot files for large token streams (see protocol/bulk.ts); absent: every stream inline. @since bulk streams */
 	bulk?: BulkOffer;
 }

@@ -33,6 +33,17 @@ export function validateWasmLimits(value: unknown): Partial<WasmOptions> {
 }
 
 /**
+ * Checks `initialize`'s optional `requestTimeoutMs` (the client's own clock); returns the sandbox
+ * option it sets (see {@link WasmOptions.clientTimeoutMs}).
+ */
+export function validateClientTimeout(value: unknown): Partial<WasmOptions> {
+	if (value === undefined) return {};
+	const problem = checkTimeout(value);
+	if (problem) throw new InvalidParamsError(`initialize: params.requestTimeoutMs ${problem}`);
+	return { clientTimeoutMs: value as number };
+}
+
+/**
  * Why a timeout value is refused ("must be ..., got ..."), or undefined when it is fine. `shown` is
  * how the message quotes what was given (a command line quotes the text that was typed).
  */

@@ -26,6 +26,8 @@ export interface WasmOptions {
 	 * tables, plus the growth of the one call that runs at a time. @default 1024 (half the host's default memory limit)
 	 */
 	budgetMiB: number;
+	/** The client's own request timeout (initialize's `requestTimeoutMs`): wasm calls are stopped before it. */
+	clientTimeoutMs?: number;
 }
 
 /** The defaults of {@link WasmOptions}. */
@@ -135,12 +137,12 @@ export class WasmSandbox {
 	async manifest(handle: WasmModuleHandle): Promise<ManifestAnswer> {
 		// Instantiation first, on its own clock: a start function that traps or hangs is named as such.
 		const started = await this.send(handle, { op: 'instantiate', library: handle.library }, () => ({
-			error: `its start function (run when the module is instantiated) did not return within ${this.options.timeoutMs} ms`,
+			error: `its start function (run when the module is instantiated) did not return within ${this.clock().ms} ms${this.clock().why}`,
 		}));
 		if ('outcome' in started) return { error: started.diagnostics[0]?.message ?? 'the wasm worker failed' };
 		if ('error' in started) return started;
 		const answer = await this.send(handle, { op: 'manifest', library: handle.library }, () => ({
-			error: `its manifest (mh_manifest) did not return within ${this.options.timeoutMs} ms`,
+			error: `its manifest (mh_manifest) did not return within ${this.clock().ms} ms${this.clock().why}`,
 		}));
 		// A worker that died mid-call answers with an expansion: its diagnostic says why.
 		if ('outcome' in answer) return { error: answer.diagnostics[0]?.message ?? 'the wasm worker failed' };
@@ -162,6 +164,13 @@ export class WasmSandbox {
 		this.stop('the host is shutting down');
 	}
 
+	/** The time one call may run now, and why when it is less than the wasm limit. */
+	private clock(): { ms: number; why: string } {
+		const ms = effectiveTimeoutMs(this.options);
+		const why = ms < this.options.timeoutMs ? ` (kept below the client's request timeout of ${this.options.clientTimeoutMs} ms)` : '';
+		return { ms, why };
+	}
+
 	private async send(handle: WasmModuleHandle, call: Call, onTimeout: () => Expansion | ManifestAnswer): Promise<Expansion | ManifestAnswer> {
 		const worker = this.ensureWorker();
 		await this.online;
@@ -175,13 +184,14 @@ export class WasmSandbox {
 			this.registered.set(handle.library, handle);
 		}
 		const seq = ++this.seq;
+		const { ms } = this.clock();
 		return new Promise((resolve) => {
 			const timer = setTimeout(() => {
 				this.pending.delete(seq);
-				this.log(`wasm call timed out after ${this.options.timeoutMs} ms; stopping the wasm worker`);
+				this.log(`wasm call timed out after ${ms} ms; stopping the wasm worker`);
 				this.stop('a call timed out');
 				resolve(onTimeout());
-			}, this.options.timeoutMs);
+			}, ms);
 			this.pending.set(seq, {
 				timer,
 				resolve: (answer) => resolve('expansion' in answer ? answer.expansion : 'manifest' in answer ? answer.manifest : (answer.instantiated as ManifestAnswer)),
@@ -193,7 +203,7 @@ export class WasmSandbox {
 	private timedOut(who: string): Expansion {
 		const diagnostic: Diagnostic = {
 			severity: 'error',
-			message: `${who} timed out after ${this.options.timeoutMs} ms; its wasm worker was stopped and the host keeps serving`,
+			message: `${who} timed out after ${this.clock().ms} ms${this.clock().why}; its wasm worker was stopped and the host keeps serving`,
 			code: 'timeout',
 		};
 		return { outcome: 'bail', diagnostics: [diagnostic] };
@@ -252,3 +262,16 @@ export class WasmSandbox {
 function mib(bytes: number): string {
 	return String(Math.ceil(bytes / MIB));
 }
+
+/**
+ * The time a wasm call may run: the wasm limit, or less when the client's request timeout needs
+ * it, so the host answers before the client's clock runs out (a tenth of that clock, 50 ms to 1 s,
+ * is kept for the answer to travel and the worker to start).
+ */
+function effectiveTimeoutMs(options: Pick<WasmOptions, 'timeoutMs' | 'clientTimeoutMs'>): number {
+	const client = options.clientTimeoutMs;
+	if (client === undefined) return options.timeoutMs;
+	const reserve = Math.min(1000, Math.max(50, Math.ceil(client / 10)));
+	return Math.max(1, Math.min(options.timeoutMs, client - reserve));
+}
+
