@@ -5,11 +5,17 @@
  *   `table.grow`); a table or element segment that starts above the cap is a {@link WasmLimitError};
  * - export every mutable global and every table under names no export of the module uses, so a
  *   snapshot can restore them too;
+ * - make every float operation's NaN the canonical one (nan-canonical.ts);
  * - tell the instances what a snapshot cannot restore (passive data or element segments, which
  *   `data.drop` / `elem.drop` empty for good; v128 globals, which JS cannot read): such a module
  *   gets a new instance for every call.
  * Only the sections named here are parsed; every other section is copied byte for byte.
  */
+
+import { concat, leb, Reader, WasmBinaryError } from './binary-reader.js';
+import { canonicalizeNans, functionTypeParams, functionTypes } from './nan-canonical.js';
+
+export { WasmBinaryError };
 
 /** The most entries a table of a wasm macro may have (and grow to), and the most one element segment may hold. */
 export const MAX_TABLE_ENTRIES = 65_536;
@@ -35,11 +41,6 @@ export interface PreparedWasm {
 	notRestorable?: string;
 }
 
-/** A binary the rewriter cannot parse; the message says where. */
-export class WasmBinaryError extends Error {
-	override readonly name = 'WasmBinaryError';
-}
-
 /** A module over one of the sandbox's limits (a table or element segment too large); the message names it and the limit. */
 export class WasmLimitError extends WasmBinaryError {}
 
@@ -49,7 +50,10 @@ export const GLOBAL_EXPORT_PREFIX = 'mh$global$';
 /** Prefix of the export names added for tables. */
 export const TABLE_EXPORT_PREFIX = 'mh$table$';
 
+const SECTION_TYPE = 1;
 const SECTION_IMPORT = 2;
+const SECTION_FUNCTION = 3;
+const SECTION_CODE = 10;
 const SECTION_TABLE = 4;
 const SECTION_MEMORY = 5;
 const SECTION_GLOBAL = 6;
@@ -72,7 +76,11 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 	const mutable: number[] = [];
 	const tables: number[] = [];
 	let exportNames = new Set<string>();
+	let typeParams: number[] = [];
+	let functionTypeIndices: number[] = [];
 	for (const section of sections) {
+		if (section.id === SECTION_TYPE) typeParams = functionTypeParams(section.body);
+		if (section.id === SECTION_FUNCTION) functionTypeIndices = functionTypes(section.body);
 		if (section.id === SECTION_IMPORT) countImports(section.body, imported);
 		if (section.id === SECTION_EXPORT) exportNames = readExportNames(section.body);
 	}
@@ -104,6 +112,8 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 		} else if (section.id === SECTION_DATA) {
 			const passive = passiveDataSegment(body);
 			if (passive !== undefined) result.notRestorable ??= `its data segment ${passive} is passive (data.drop empties it for good)`;
+		} else if (section.id === SECTION_CODE) {
+			body = canonicalizeNans(body, functionTypeIndices.map((t) => typeParams[t] ?? 0));
 		} else if (section.id === SECTION_EXPORT) {
 			sawExport = true;
 			result.mutableGlobalExports = mutable.map((i) => `${globalPrefix}${i}`);
@@ -298,98 +308,4 @@ function appendExports(body: Uint8Array, added: readonly { name: string; kind: n
 		entries.push(leb(bytes.length), bytes, Uint8Array.of(kind), leb(index));
 	}
 	return concat(entries);
-}
-
-class Reader {
-	constructor(
-		private readonly bytes: Uint8Array,
-		public pos: number,
-	) {}
-
-	byte(): number {
-		if (this.pos >= this.bytes.length) throw new WasmBinaryError('unexpected end of a section');
-		return this.bytes[this.pos++];
-	}
-
-	u32(): number {
-		let result = 0;
-		let shift = 0;
-		for (;;) {
-			const b = this.byte();
-			result += (b & 0x7f) * 2 ** shift;
-			if ((b & 0x80) === 0) return result;
-			shift += 7;
-			if (shift > 35) throw new WasmBinaryError('a LEB128 number is too long');
-		}
-	}
-
-	/** Skips a length-prefixed byte string (a name, a data segment's bytes). */
-	skipName(): void {
-		// Not `this.pos += this.u32()`: that adds to the position read before the length was.
-		const length = this.u32();
-		this.pos += length;
-	}
-
-	/** A value type; returns its first byte (a reference type with a heap type skips that too). */
-	valueType(): number {
-		const type = this.byte();
-		if (type === 0x63 || type === 0x64) this.signedLeb();
-		return type;
-	}
-
-	/** A reference type, as {@link valueType}. */
-	refType(): number {
-		return this.valueType();
-	}
-
-	limits(): void {
-		const flags = this.byte();
-		this.u32();
-		if (flags & 1) this.u32();
-	}
-
-	/** Skips a constant expression up to and including its `end` (0x0b). */
-	skipConstExpr(): void {
-		for (;;) {
-			const op = this.byte();
-			if (op === 0x0b) return;
-			if (op === 0x41 || op === 0x42 || op === 0x23 || op === 0xd2) this.signedLeb();
-			else if (op === 0x43) this.pos += 4;
-			else if (op === 0x44) this.pos += 8;
-			else if (op === 0xd0) this.signedLeb();
-			else if (op === 0xfd) {
-				this.u32();
-				this.pos += 16;
-			} else if (op === 0x6a || op === 0x6b || op === 0x6c || op === 0x7c || op === 0x7d || op === 0x7e) {
-				// Extended constant expressions: arithmetic with no immediates.
-			} else throw new WasmBinaryError(`unsupported opcode 0x${op.toString(16)} in a global's initializer`);
-		}
-	}
-
-	signedLeb(): void {
-		while (this.byte() & 0x80);
-	}
-}
-
-function leb(value: number): Uint8Array {
-	const bytes: number[] = [];
-	do {
-		let b = value % 128;
-		value = Math.floor(value / 128);
-		if (value > 0) b |= 0x80;
-		bytes.push(b);
-	} while (value > 0);
-	return Uint8Array.from(bytes);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-	let length = 0;
-	for (const p of parts) length += p.length;
-	const out = new Uint8Array(length);
-	let at = 0;
-	for (const p of parts) {
-		out.set(p, at);
-		at += p.length;
-	}
-	return out;
 }
