@@ -65,6 +65,11 @@ export interface WasmExpandRequest {
 	callSite?: Span;
 }
 
+/** Told of every range [start, end) of module memory the host writes (instances.ts restores only written bytes). */
+export type WrittenRange = (start: number, end: number) => void;
+
+const NOTHING_WRITTEN: WrittenRange = () => undefined;
+
 /** A call the module answered with something the host cannot trust: becomes a bad-result bail. */
 export class WasmBadResult extends Error {}
 
@@ -72,7 +77,7 @@ const MH_OUTCOME_REPLACE = 1;
 const encoder = new TextEncoder();
 
 /** Calls mh_abi_version and mh_manifest; returns the manifest text (or throws WasmBadResult). */
-export function callManifest(exports: WasmExports): { abiVersion: number; manifest: string } {
+export function callManifest(exports: WasmExports, written: WrittenRange = NOTHING_WRITTEN): { abiVersion: number; manifest: string } {
 	const abiVersion = exports.mh_abi_version() >>> 0;
 	if (abiVersion !== 1) return { abiVersion, manifest: '' };
 	let ptr: number;
@@ -82,7 +87,7 @@ export function callManifest(exports: WasmExports): { abiVersion: number; manife
 		const pair = exports.mh_manifest() as number[];
 		[ptr, len] = [pair[0] >>> 0, pair[1] >>> 0];
 	} else {
-		const out = alloc(exports, Wasm32Layout.STR, 'its manifest (mh_manifest)');
+		const out = alloc(exports, Wasm32Layout.STR, 'its manifest (mh_manifest)', written);
 		exports.mh_manifest(out);
 		const view = new DataView(exports.memory.buffer);
 		[ptr, len] = [view.getUint32(out, true), view.getUint32(out + 4, true)];
@@ -91,13 +96,13 @@ export function callManifest(exports: WasmExports): { abiVersion: number; manife
 }
 
 /** Places the request in module memory, calls mh_expand, copies the result out and frees it. */
-export function callExpand(exports: WasmExports, request: WasmExpandRequest, who: string): Expansion {
+export function callExpand(exports: WasmExports, request: WasmExpandRequest, who: string, written: WrittenRange = NOTHING_WRITTEN): Expansion {
 	const name = encoder.encode(request.name);
 	const args = streamSizes(request.args);
 	const item = streamSizes(request.item);
 	// One block: the request, both record arrays (4-byte aligned after the 52-byte request), then the bytes.
 	const size = Wasm32Layout.REQUEST + args.recordBytes + item.recordBytes + name.length + args.textBytes + item.textBytes;
-	const base = alloc(exports, size, who);
+	const base = alloc(exports, size, who, written);
 	const bytes = new Uint8Array(exports.memory.buffer);
 	const view = new DataView(exports.memory.buffer);
 	let at = base + Wasm32Layout.REQUEST;
@@ -128,12 +133,12 @@ export function callExpand(exports: WasmExports, request: WasmExpandRequest, who
 }
 
 /** Calls mh_post_process with the JSON array text; absent export means no diagnostics. */
-export function callPostProcess(exports: WasmExports, auxJson: string, who: string): Expansion {
+export function callPostProcess(exports: WasmExports, auxJson: string, who: string, written: WrittenRange = NOTHING_WRITTEN): Expansion {
 	const fn = exports.mh_post_process;
 	if (!fn) return { outcome: 'leave', diagnostics: [] };
 	const json = encoder.encode(auxJson);
 	const size = Wasm32Layout.STR + json.length;
-	const base = alloc(exports, size, who);
+	const base = alloc(exports, size, who, written);
 	new Uint8Array(exports.memory.buffer).set(json, base + Wasm32Layout.STR);
 	const view = new DataView(exports.memory.buffer);
 	view.setUint32(base, base + Wasm32Layout.STR, true);
@@ -152,14 +157,15 @@ export function recordedPanic(exports: WasmExports): string | undefined {
 	return readString(exports, view.getUint32(ptr, true), view.getUint32(ptr + 4, true), 'the panic message');
 }
 
-/** A block of `size` bytes from the module's mh_alloc, for the inputs of `who`'s call. */
-function alloc(exports: WasmExports, size: number, who: string): number {
+/** A block of `size` bytes from the module's mh_alloc, for the inputs of `who`'s call; `written` is told the host fills it. */
+function alloc(exports: WasmExports, size: number, who: string, written: WrittenRange): number {
 	const ptr = exports.mh_alloc(Math.max(size, 1)) >>> 0;
 	if (ptr === 0) throw new WasmBadResult(`${who}: mh_alloc(${size}) returned NULL: the module has no memory left for the inputs`);
 	const memoryBytes = exports.memory.buffer.byteLength;
 	if (ptr + size > memoryBytes) {
 		throw new WasmBadResult(`${who}: mh_alloc(${size}) returned the block at ${ptr}, which ends past the module's memory (${memoryBytes} bytes)`);
 	}
+	written(ptr, ptr + size);
 	return ptr;
 }
 

@@ -13,7 +13,7 @@
  */
 
 import { concat, leb, Reader, WasmBinaryError } from './binary-reader.js';
-import { canonicalizeNans, functionTypeParams, functionTypes } from './nan-canonical.js';
+import { functionTypeParams, functionTypes, markFunctionBody, rewriteCode } from './code-rewrite.js';
 
 export { WasmBinaryError };
 
@@ -37,6 +37,8 @@ export interface PreparedWasm {
 	tableExports: string[];
 	/** The most entries all tables together can hold (each at its capped maximum). */
 	tableEntries: number;
+	/** Export names of the globals holding the range [lo, hi) of memory the current call wrote; undefined when writes are not tracked. */
+	writeRange?: { lo: string; hi: string };
 	/** Why a snapshot cannot give this module a clean state (then every call gets a new instance); undefined when it can. */
 	notRestorable?: string;
 }
@@ -46,6 +48,9 @@ export class WasmLimitError extends WasmBinaryError {}
 
 /** Prefix of the export names added for mutable globals (`$` cannot clash with a C symbol). */
 export const GLOBAL_EXPORT_PREFIX = 'mh$global$';
+
+/** Prefix of the export names added for the written range's globals. */
+export const WRITE_RANGE_EXPORT_PREFIX = 'mh$written$';
 
 /** Prefix of the export names added for tables. */
 export const TABLE_EXPORT_PREFIX = 'mh$table$';
@@ -72,7 +77,8 @@ const REF_EXTERN = 0x6f;
 export function prepareWasmBinary(input: Uint8Array, limitPages: number): PreparedWasm {
 	const sections = splitSections(input);
 	const result: PreparedWasm = { bytes: input, mutableGlobalExports: [], tableExports: [], tableEntries: 0 };
-	const imported = { globals: 0, tables: 0 };
+	const imported = { globals: 0, tables: 0, functions: 0 };
+	let ownGlobals = 0;
 	const mutable: number[] = [];
 	const tables: number[] = [];
 	let exportNames = new Set<string>();
@@ -83,14 +89,27 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 		if (section.id === SECTION_FUNCTION) functionTypeIndices = functionTypes(section.body);
 		if (section.id === SECTION_IMPORT) countImports(section.body, imported);
 		if (section.id === SECTION_EXPORT) exportNames = readExportNames(section.body);
+		if (section.id === SECTION_GLOBAL) ownGlobals = new Reader(section.body, 0).u32();
 	}
+	// Added for the written range: a type (i32, i32) -> (), the function `mark` of that type, and globals lo and hi.
+	const markType = typeParams.length;
+	const markFunction = imported.functions + functionTypeIndices.length;
+	const [lo, hi] = [imported.globals + ownGlobals, imported.globals + ownGlobals + 1];
+	const rangePrefix = unusedPrefix(WRITE_RANGE_EXPORT_PREFIX, exportNames);
+	const rangeGlobals = [Uint8Array.of(0x7f, 1, 0x41, 0x7f, 0x0b), Uint8Array.of(0x7f, 1, 0x41, 0x00, 0x0b)]; // mut i32: lo = -1 (all ones), hi = 0
+	let sawGlobal = false;
 	const globalPrefix = unusedPrefix(GLOBAL_EXPORT_PREFIX, exportNames);
 	const tablePrefix = unusedPrefix(TABLE_EXPORT_PREFIX, exportNames);
 	const out: Uint8Array[] = [input.subarray(0, 8)];
 	let sawExport = false;
 	for (const section of sections) {
 		let body = section.body;
-		if (section.id === SECTION_MEMORY) {
+		if (section.id === SECTION_EXPORT && !sawGlobal) out.push(Uint8Array.of(SECTION_GLOBAL), ...sized(appendToVector(leb(0), rangeGlobals)));
+		if (section.id === SECTION_TYPE) {
+			body = appendToVector(body, [Uint8Array.of(0x60, 2, 0x7f, 0x7f, 0)]);
+		} else if (section.id === SECTION_FUNCTION) {
+			body = appendToVector(body, [leb(markType)]);
+		} else if (section.id === SECTION_MEMORY) {
 			const capped = capMemory(body, limitPages);
 			body = capped.body;
 			result.initialPages = capped.initial;
@@ -102,7 +121,9 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 			for (let i = 0; i < capped.count; i++) tables.push(imported.tables + i);
 			if (capped.notRestorable) result.notRestorable ??= capped.notRestorable;
 		} else if (section.id === SECTION_GLOBAL) {
-			for (const global of mutableGlobals(body)) {
+			sawGlobal = true;
+			body = appendToVector(body, rangeGlobals);
+			for (const global of mutableGlobals(section.body)) {
 				if (global.type === TYPE_V128) result.notRestorable ??= `its mutable global ${imported.globals + global.index} is a v128, which JavaScript cannot read`;
 				else mutable.push(imported.globals + global.index);
 			}
@@ -113,7 +134,9 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 			const passive = passiveDataSegment(body);
 			if (passive !== undefined) result.notRestorable ??= `its data segment ${passive} is passive (data.drop empties it for good)`;
 		} else if (section.id === SECTION_CODE) {
-			body = canonicalizeNans(body, functionTypeIndices.map((t) => typeParams[t] ?? 0));
+			const rewritten = rewriteCode(body, functionTypeIndices.map((t) => typeParams[t] ?? 0), { markFunction }, [markFunctionBody(lo, hi)]);
+			body = rewritten.body;
+			if (rewritten.tracksWrites) result.writeRange = { lo: `${rangePrefix}lo`, hi: `${rangePrefix}hi` };
 		} else if (section.id === SECTION_EXPORT) {
 			sawExport = true;
 			result.mutableGlobalExports = mutable.map((i) => `${globalPrefix}${i}`);
@@ -121,13 +144,15 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 			body = appendExports(body, [
 				...mutable.map((index) => ({ name: `${globalPrefix}${index}`, kind: EXPORT_KIND_GLOBAL, index })),
 				...tables.map((index) => ({ name: `${tablePrefix}${index}`, kind: EXPORT_KIND_TABLE, index })),
+				{ name: `${rangePrefix}lo`, kind: EXPORT_KIND_GLOBAL, index: lo },
+				{ name: `${rangePrefix}hi`, kind: EXPORT_KIND_GLOBAL, index: hi },
 			]);
 		}
-		out.push(Uint8Array.of(section.id), leb(body.length), body);
+		out.push(Uint8Array.of(section.id), ...sized(body));
 	}
-	if (!sawExport && (mutable.length > 0 || tables.length > 0)) {
+	if (!sawExport) {
 		// Rare (no exports means no mh_* symbols, which the loader rejects), but keep the rule simple.
-		throw new WasmBinaryError('the module has mutable globals or tables but no export section');
+		throw new WasmBinaryError('the module has no export section');
 	}
 	result.bytes = concat(out);
 	return result;
@@ -151,14 +176,16 @@ function splitSections(bytes: Uint8Array): Section[] {
 	return sections;
 }
 
-function countImports(body: Uint8Array, counts: { globals: number; tables: number }): void {
+function countImports(body: Uint8Array, counts: { globals: number; tables: number; functions: number }): void {
 	const r = new Reader(body, 0);
 	for (let n = r.u32(); n > 0; n--) {
 		r.skipName();
 		r.skipName();
 		const kind = r.byte();
-		if (kind === 0) r.u32();
-		else if (kind === IMPORT_KIND_TABLE) {
+		if (kind === 0) {
+			r.u32();
+			counts.functions++;
+		} else if (kind === IMPORT_KIND_TABLE) {
 			r.refType();
 			r.limits();
 			counts.tables++;
@@ -295,6 +322,18 @@ function passiveDataSegment(body: Uint8Array): number | undefined {
 		r.skipName(); // the bytes: a length and that many bytes, as a name is
 	}
 	return undefined;
+}
+
+/** A section body or vector `body` (a count, then entries) with `entries` added at its end. */
+function appendToVector(body: Uint8Array, entries: readonly Uint8Array[]): Uint8Array {
+	const r = new Reader(body, 0);
+	const count = r.u32();
+	return concat([leb(count + entries.length), body.subarray(r.pos), ...entries]);
+}
+
+/** A section body's size and the body. */
+function sized(body: Uint8Array): Uint8Array[] {
+	return [leb(body.length), body];
 }
 
 function appendExports(body: Uint8Array, added: readonly { name: string; kind: number; index: number }[]): Uint8Array {

@@ -30,6 +30,8 @@ export interface ModuleSpec {
 	globals: string[];
 	/** Export names of the module's tables (added by prepareWasmBinary). */
 	tables: string[];
+	/** Export names of the globals holding the range of memory a call wrote (added by prepareWasmBinary); undefined: not tracked. */
+	writeRange?: { lo: string; hi: string };
 	instancing: WasmInstancing;
 }
 
@@ -49,6 +51,19 @@ export class ModuleInstances {
 		this.dirty = true;
 		return (this.instance as WasmInstance).exports as unknown as WasmExports;
 	}
+
+	/**
+	 * Records that the host wrote bytes [start, end) of the current instance's memory (a request
+	 * placed in it): module code marks its own writes, the host's must be marked too.
+	 */
+	readonly markWritten = (start: number, end: number): void => {
+		const range = this.spec.writeRange;
+		if (!range || !this.instance) return;
+		const lo = this.instance.exports[range.lo] as WasmGlobal;
+		const hi = this.instance.exports[range.hi] as WasmGlobal;
+		if (start < (Number(lo.value) >>> 0)) lo.value = start | 0;
+		if (end > (Number(hi.value) >>> 0)) hi.value = end | 0;
+	};
 
 	/** The last instance, for reading what it left behind after a failure (panic message, memory size). */
 	current(): WasmExports | undefined {
@@ -76,6 +91,7 @@ export class ModuleInstances {
 		const exports = instance.exports as unknown as WasmExports;
 		const warm = exports.mh_alloc(WARM_UP_BYTES) >>> 0;
 		if (warm !== 0) exports.mh_dealloc(warm, WARM_UP_BYTES);
+		this.clearWritten(instance);
 		// The module imports nothing, so every instance is in this same state now: one copy serves all.
 		if (!this.memory) {
 			this.memory = new Uint8Array((instance.exports.memory as WasmMemory).buffer.slice(0));
@@ -87,6 +103,14 @@ export class ModuleInstances {
 			const table = instance.exports[name] as WasmTable;
 			return Array.from({ length: table.length }, (_, i) => table.get(i));
 		});
+	}
+
+	/** Empties the written range (after instantiation and after each restore). */
+	private clearWritten(instance: WasmInstance): void {
+		const range = this.spec.writeRange;
+		if (!range) return;
+		(instance.exports[range.lo] as WasmGlobal).value = -1;
+		(instance.exports[range.hi] as WasmGlobal).value = 0;
 	}
 
 	/** Whether the snapshot still fits an instance: neither its memory nor a table grew. */
@@ -101,7 +125,18 @@ export class ModuleInstances {
 		const instance = this.instance as WasmInstance;
 		if (!this.fits(instance)) return false;
 		const exports = instance.exports;
-		new Uint8Array((exports.memory as WasmMemory).buffer).set(this.memory as Uint8Array);
+		const live = new Uint8Array((exports.memory as WasmMemory).buffer);
+		const snapshot = this.memory as Uint8Array;
+		const range = this.spec.writeRange;
+		if (range) {
+			// Only what the call wrote: the rest of memory still equals the snapshot.
+			const lo = Number((exports[range.lo] as WasmGlobal).value) >>> 0;
+			const hi = Math.min(Number((exports[range.hi] as WasmGlobal).value) >>> 0, snapshot.length);
+			if (lo < hi) live.set(snapshot.subarray(lo, hi), lo);
+			this.clearWritten(instance);
+		} else {
+			live.set(snapshot);
+		}
 		this.spec.globals.forEach((name, i) => ((exports[name] as WasmGlobal).value = this.globalValues[i]));
 		this.spec.tables.forEach((name, t) => {
 			const table = exports[name] as WasmTable;

@@ -70,6 +70,7 @@ export async function loadWasmLibrary(request: LoadRequest, sandbox: WasmSandbox
 			maxPages: prepared.maxPages ?? maxPages,
 			globals: prepared.mutableGlobalExports,
 			tables: prepared.tableExports,
+			writeRange: prepared.writeRange,
 			notRestorable: prepared.notRestorable,
 		};
 		const overBudget = sandbox.reserve(id, moduleCost(prepared, handle, sandbox.settings.instancing));

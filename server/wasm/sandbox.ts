@@ -44,6 +44,8 @@ export interface WasmModuleHandle {
 	globals: string[];
 	/** Export names of its tables. */
 	tables: string[];
+	/** Export names of the globals of the range a call wrote, when writes are tracked. */
+	writeRange?: { lo: string; hi: string };
 	/** Why a snapshot cannot restore it (then every call gets a new instance), if it cannot. */
 	notRestorable?: string;
 }
@@ -179,7 +181,7 @@ export class WasmSandbox {
 		if (this.registered.get(handle.library) !== handle) {
 			// A module the worker has not seen, or a reloaded one (its file changed): the worker takes this one.
 			const instancing = handle.notRestorable === undefined ? this.options.instancing : 'fresh';
-			const spec = { module: handle.module, maxPages: handle.maxPages, globals: handle.globals, tables: handle.tables, instancing };
+			const spec = { module: handle.module, maxPages: handle.maxPages, globals: handle.globals, tables: handle.tables, writeRange: handle.writeRange, instancing };
 			worker.postMessage({ op: 'register', library: handle.library, spec } satisfies ToWorker);
 			this.registered.set(handle.library, handle);
 		}

@@ -47,7 +47,7 @@ export function handle(message: ToWorker): FromWorker | undefined {
 	}
 	if (message.op === 'manifest') {
 		try {
-			return { seq: message.seq, manifest: callManifest(slot.acquire()) };
+			return { seq: message.seq, manifest: callManifest(slot.acquire(), slot.markWritten) };
 		} catch (error) {
 			slot.discard();
 			return { seq: message.seq, manifest: { error: describeManifestFailure(error) } };
@@ -58,8 +58,8 @@ export function handle(message: ToWorker): FromWorker | undefined {
 	}
 	const run =
 		message.op === 'expand'
-			? (e: WasmExports): Expansion => callExpand(e, message.request, message.who)
-			: (e: WasmExports): Expansion => callPostProcess(e, message.auxJson, message.who);
+			? (e: WasmExports): Expansion => callExpand(e, message.request, message.who, slot.markWritten)
+			: (e: WasmExports): Expansion => callPostProcess(e, message.auxJson, message.who, slot.markWritten);
 	let exports: WasmExports | undefined;
 	let pagesBefore = 0;
 	try {

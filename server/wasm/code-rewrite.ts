@@ -1,4 +1,11 @@
 /**
+ * Rewrites of a module's code, one instruction at a time.
+ *
+ * Written-range tracking: before every store and every bulk memory write (memory.fill, .copy,
+ * .init) the rewrite calls an added function that widens a range [lo, hi) kept in two added
+ * globals, so a snapshot restore copies back only the bytes a call may have changed (instances.ts).
+ * A module with SIMD stores is left untracked (its restore copies all of memory).
+ *
  * Deterministic floats: rewrites a module's code so that every scalar float operation that can
  * produce a NaN yields the canonical one (f32 0x7fc00000, f64 0x7ff8000000000000), whatever NaN
  * the engine made. The wasm spec leaves a NaN result's sign and payload open, and V8's two
@@ -13,8 +20,41 @@
  */
 import { concat, leb, Reader, WasmBinaryError } from './binary-reader.js';
 
+const I32 = 0x7f;
+const I64 = 0x7e;
 const F32 = 0x7d;
 const F64 = 0x7c;
+const LOCAL_GET = 0x20;
+const LOCAL_SET = 0x21;
+const I32_CONST = 0x41;
+const I32_ADD = 0x6a;
+const CALL = 0x10;
+
+// Stores: opcode -> [value type, bytes written].
+const STORES = new Map<number, [number, number]>([
+	[0x36, [I32, 4]],
+	[0x37, [I64, 8]],
+	[0x38, [F32, 4]],
+	[0x39, [F64, 8]],
+	[0x3a, [I32, 1]],
+	[0x3b, [I32, 2]],
+	[0x3c, [I64, 1]],
+	[0x3d, [I64, 2]],
+	[0x3e, [I64, 4]],
+]);
+// Bulk memory writes under 0xfc: memory.init (8), memory.copy (10), memory.fill (11); each takes (dest, i32, n).
+const BULK_WRITES = new Set([8, 10, 11]);
+// SIMD stores under 0xfd: v128.store (11) and the lane stores (88..91).
+const SIMD_STORES = new Set([11, 88, 89, 90, 91]);
+
+/** What the code rewrite does besides canonicalizing NaNs. */
+export interface CodeRewriteOptions {
+	/** Index of the added function `(start, end) -> ()` that widens the written range; undefined: no tracking. */
+	markFunction?: number;
+}
+
+/** Thrown inside a tracking rewrite that meets a SIMD store: the caller rewrites again without tracking. */
+class SimdStore extends Error {}
 
 // Scalar float operations whose NaN result is not fixed by the spec.
 const F32_OPS = new Set([0x8d, 0x8e, 0x8f, 0x90, 0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0xb6]);
@@ -25,18 +65,45 @@ const SIMD_FLOAT_OPS = new Set([94, 95, 103, 104, 105, 106, 116, 117, 122, 148, 
 const CANONICAL_F32 = [0x00, 0x00, 0xc0, 0x7f];
 const CANONICAL_F64 = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x7f];
 
-/** The code section `body` rewritten; `paramCounts[i]` is the parameter count of the module's i-th own function. */
-export function canonicalizeNans(body: Uint8Array, paramCounts: readonly number[]): Uint8Array {
+/**
+ * The code section `body` rewritten, with `extra` function bodies appended; `paramCounts[i]` is the
+ * parameter count of the module's i-th own function. `tracksWrites` says whether stores call
+ * `options.markFunction` (false when there is none, or the module has SIMD stores).
+ */
+export function rewriteCode(body: Uint8Array, paramCounts: readonly number[], options: CodeRewriteOptions, extra: readonly Uint8Array[] = []): { body: Uint8Array; tracksWrites: boolean } {
+	if (options.markFunction !== undefined) {
+		try {
+			return { body: rewriteBodies(body, paramCounts, options.markFunction, extra), tracksWrites: true };
+		} catch (error) {
+			if (!(error instanceof SimdStore)) throw error;
+		}
+	}
+	return { body: rewriteBodies(body, paramCounts, undefined, extra), tracksWrites: false };
+}
+
+/** The body of the function `(start, end)` that widens [lo, hi) held in globals `lo` and `hi`. */
+export function markFunctionBody(lo: number, hi: number): Uint8Array {
+	const code = [
+		0, // no locals
+		LOCAL_GET, 0, 0x23, ...leb(lo), 0x49, 0x04, 0x40, LOCAL_GET, 0, 0x24, ...leb(lo), 0x0b, // start < lo (unsigned): lo = start
+		LOCAL_GET, 1, 0x23, ...leb(hi), 0x4b, 0x04, 0x40, LOCAL_GET, 1, 0x24, ...leb(hi), 0x0b, // end > hi (unsigned): hi = end
+		0x0b,
+	];
+	return Uint8Array.from(code);
+}
+
+function rewriteBodies(body: Uint8Array, paramCounts: readonly number[], mark: number | undefined, extra: readonly Uint8Array[]): Uint8Array {
 	const r = new Reader(body, 0);
 	const count = r.u32();
-	const out: Uint8Array[] = [leb(count)];
+	const out: Uint8Array[] = [leb(count + extra.length)];
 	for (let i = 0; i < count; i++) {
 		const size = r.u32();
 		const end = r.pos + size;
-		const rewritten = rewriteFunction(body.subarray(r.pos, end), paramCounts[i] ?? 0, i);
+		const rewritten = rewriteFunction(body.subarray(r.pos, end), paramCounts[i] ?? 0, i, mark);
 		out.push(leb(rewritten.length), rewritten);
 		r.pos = end;
 	}
+	for (const fn of extra) out.push(leb(fn.length), fn);
 	return concat(out);
 }
 
@@ -63,7 +130,11 @@ export function functionTypes(body: Uint8Array): number[] {
 	return types;
 }
 
-function rewriteFunction(fn: Uint8Array, params: number, index: number): Uint8Array {
+// Scratch locals added to a rewritten function, after its own: their offsets from the first.
+const SCRATCH = { f32: 0, f64: 1, address: 2, i32: 3, count: 4, i64: 5 } as const;
+const SCRATCH_GROUPS = [leb(1), Uint8Array.of(F32), leb(1), Uint8Array.of(F64), leb(3), Uint8Array.of(I32), leb(1), Uint8Array.of(I64)];
+
+function rewriteFunction(fn: Uint8Array, params: number, index: number, mark: number | undefined): Uint8Array {
 	const r = new Reader(fn, 0);
 	let locals = params;
 	const groups = r.u32();
@@ -73,28 +144,86 @@ function rewriteFunction(fn: Uint8Array, params: number, index: number): Uint8Ar
 		r.valueType();
 	}
 	const codeStart = r.pos;
-	const f32Local = locals;
-	const f64Local = locals + 1;
+	const local = (which: keyof typeof SCRATCH): number[] => [...leb(locals + SCRATCH[which])];
+	const valueLocal = (type: number): number[] => local(type === I32 ? 'i32' : type === I64 ? 'i64' : type === F32 ? 'f32' : 'f64');
 	const code: Uint8Array[] = [];
 	let copiedTo = codeStart;
 	let changed = false;
+	/** Copies the code up to `to` and adds `bytes` there. */
+	const insert = (to: number, bytes: number[]): void => {
+		code.push(fn.subarray(copiedTo, to), Uint8Array.from(bytes));
+		copiedTo = to;
+		changed = true;
+	};
 	while (r.pos < fn.length) {
+		const at = r.pos;
 		const op = r.byte();
 		if (F32_OPS.has(op) || F64_OPS.has(op)) {
 			const f32 = F32_OPS.has(op);
-			const local = leb(f32 ? f32Local : f64Local);
-			code.push(fn.subarray(copiedTo, r.pos));
-			code.push(Uint8Array.from([0x21, ...local, f32 ? 0x43 : 0x44, ...(f32 ? CANONICAL_F32 : CANONICAL_F64), 0x20, ...local, 0x20, ...local, 0x20, ...local, f32 ? 0x5c : 0x62, 0x1b]));
-			copiedTo = r.pos;
-			changed = true;
+			const t = local(f32 ? 'f32' : 'f64');
+			insert(r.pos, [LOCAL_SET, ...t, f32 ? 0x43 : 0x44, ...(f32 ? CANONICAL_F32 : CANONICAL_F64), LOCAL_GET, ...t, LOCAL_GET, ...t, LOCAL_GET, ...t, f32 ? 0x5c : 0x62, 0x1b]);
+			continue;
+		}
+		const store = STORES.get(op);
+		if (store !== undefined && mark !== undefined) {
+			const offset = memargOffset(r);
+			const [type, size] = store;
+			const a = local('address');
+			const v = valueLocal(type);
+			// [address, value] -> mark(address + offset, address + offset + size), then the store as it was.
+			insert(at, [
+				LOCAL_SET, ...v, LOCAL_SET, ...a,
+				LOCAL_GET, ...a, I32_CONST, ...i32Const(offset), I32_ADD,
+				LOCAL_GET, ...a, I32_CONST, ...i32Const(offset + size), I32_ADD,
+				CALL, ...leb(mark),
+				LOCAL_GET, ...a, LOCAL_GET, ...v,
+			]);
+			continue;
+		}
+		if (op === 0xfc && mark !== undefined) {
+			const sub = r.u32();
+			if (BULK_WRITES.has(sub)) {
+				const [a, x, n] = [local('address'), local('i32'), local('count')];
+				// [dest, x, n] -> mark(dest, dest + n), then the operation as it was.
+				insert(at, [LOCAL_SET, ...n, LOCAL_SET, ...x, LOCAL_SET, ...a, LOCAL_GET, ...a, LOCAL_GET, ...a, LOCAL_GET, ...n, I32_ADD, CALL, ...leb(mark), LOCAL_GET, ...a, LOCAL_GET, ...x, LOCAL_GET, ...n]);
+			}
+			miscImmediates(r, sub, index);
+			continue;
+		}
+		if (op === 0xfd && mark !== undefined) {
+			const sub = r.u32();
+			if (SIMD_STORES.has(sub)) throw new SimdStore();
+			simdImmediates(r, sub, index);
 			continue;
 		}
 		skipImmediates(r, op, index);
 	}
 	if (!changed) return fn;
 	code.push(fn.subarray(copiedTo));
-	// Two more local groups: one f32 and one f64 scratch local, after every existing local.
-	return concat([leb(groups + 2), fn.subarray(groupsStart, codeStart), leb(1), Uint8Array.of(F32), leb(1), Uint8Array.of(F64), ...code]);
+	// More local groups, after every existing local: the scratch locals.
+	return concat([leb(groups + SCRATCH_GROUPS.length / 2), fn.subarray(groupsStart, codeStart), ...SCRATCH_GROUPS, ...code]);
+}
+
+/** Reads a memarg; returns its offset. */
+function memargOffset(r: Reader): number {
+	const align = r.u32();
+	if (align & 0x40) r.u32();
+	return r.u32();
+}
+
+/** `value` (0..2^32 + a few) as the signed LEB128 of an i32.const with the same low 32 bits. */
+function i32Const(value: number): number[] {
+	let v = value | 0;
+	const out: number[] = [];
+	for (;;) {
+		const b = v & 0x7f;
+		v >>= 7;
+		if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+			out.push(b);
+			return out;
+		}
+		out.push(b | 0x80);
+	}
 }
 
 /** Moves past the immediates of instruction `op` (already read). */
