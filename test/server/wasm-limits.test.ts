@@ -185,6 +185,22 @@ describe('no state survives a call', () => {
 		expect(await fiveCalls(path)).toEqual(Array(5).fill('replace'));
 	});
 
+	// Outcome = the byte at FAR (0 on a fresh memory: leave), then `write` changes that byte.
+	const FAR = 60_000;
+	const readFar = [Op.i32Const, ...sleb(RESULT_AT), Op.i32Const, ...sleb(FAR), 0x2d, 0, 0, Op.i32Store, 2, 0];
+	const writes: [string, number[]][] = [
+		['i32.store8', [Op.i32Const, ...sleb(FAR - 8), Op.i32Const, 3, 0x3a, 0, 8]],
+		['memory.fill', [Op.i32Const, ...sleb(FAR), Op.i32Const, 2, Op.i32Const, 1, Op.misc, 11, 0]],
+		['memory.copy', [Op.i32Const, ...sleb(FAR), Op.i32Const, ...sleb(RESULT_AT + 40), Op.i32Const, 1, Op.misc, 10, 0, 0]],
+	];
+	it.each(writes)('a byte written by %s far from everything else is restored', async (_what, write) => {
+		const path = moduleFile({
+			data: [{ offset: RESULT_AT, bytes: result(0) }, { offset: RESULT_AT + 40, bytes: Uint8Array.of(1) }],
+			expand: [...readFar, ...write, Op.i32Const, ...sleb(RESULT_AT)],
+		});
+		expect(await fiveCalls(path)).toEqual(Array(5).fill('leave'));
+	});
+
 	it('a dropped data segment is back on the next call', async () => {
 		// memory.init copies the passive segment (index 2, after the manifest and the result) (outcome word 1) over the result, then data.drop empties it.
 		const init = [
