@@ -17,6 +17,19 @@ import { functionTypeParams, functionTypes, markFunctionBody, rewriteCode } from
 
 export { WasmBinaryError };
 
+/**
+ * Memory cut into regions of 2^shift bytes, each with the range [lo, hi) a call wrote in it (a
+ * write is counted in the region where it starts), held in globals exported as `lo[i]`, `hi[i]`.
+ */
+export interface WriteRegions {
+	shift: number;
+	lo: string[];
+	hi: string[];
+}
+
+/** How many regions the written range is kept in, at most. */
+export const WRITE_REGIONS = 64;
+
 /** The most entries a table of a wasm macro may have (and grow to), and the most one element segment may hold. */
 export const MAX_TABLE_ENTRIES = 65_536;
 
@@ -37,8 +50,8 @@ export interface PreparedWasm {
 	tableExports: string[];
 	/** The most entries all tables together can hold (each at its capped maximum). */
 	tableEntries: number;
-	/** Export names of the globals holding the range [lo, hi) of memory the current call wrote; undefined when writes are not tracked. */
-	writeRange?: { lo: string; hi: string };
+	/** Where the current call wrote, when writes are tracked. */
+	writeRange?: WriteRegions;
 	/** Why a snapshot cannot give this module a clean state (then every call gets a new instance); undefined when it can. */
 	notRestorable?: string;
 }
@@ -94,9 +107,19 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 	// Added for the written range: a type (i32, i32) -> (), the function `mark` of that type, and globals lo and hi.
 	const markType = typeParams.length;
 	const markFunction = imported.functions + functionTypeIndices.length;
-	const [lo, hi] = [imported.globals + ownGlobals, imported.globals + ownGlobals + 1];
+	const memoryBytes = Math.min(maxMemoryPages(sections) ?? limitPages, limitPages) * 65536;
+	const shift = Math.max(16, Math.ceil(Math.log2(memoryBytes / WRITE_REGIONS)));
+	const regions = Math.max(1, Math.ceil(memoryBytes / 2 ** shift));
+	const firstRangeGlobal = imported.globals + ownGlobals;
+	const lo = Array.from({ length: regions }, (_, i) => firstRangeGlobal + 2 * i);
+	const hi = lo.map((index) => index + 1);
 	const rangePrefix = unusedPrefix(WRITE_RANGE_EXPORT_PREFIX, exportNames);
-	const rangeGlobals = [Uint8Array.of(0x7f, 1, 0x41, 0x7f, 0x0b), Uint8Array.of(0x7f, 1, 0x41, 0x00, 0x0b)]; // mut i32: lo = -1 (all ones), hi = 0
+	// Mutable i32 pairs: lo = -1 (all ones), hi = 0, an empty range.
+	const rangeGlobals = lo.flatMap(() => [Uint8Array.of(0x7f, 1, 0x41, 0x7f, 0x0b), Uint8Array.of(0x7f, 1, 0x41, 0x00, 0x0b)]);
+	const rangeExports = lo.flatMap((index, i) => [
+		{ name: `${rangePrefix}lo${i}`, kind: EXPORT_KIND_GLOBAL, index },
+		{ name: `${rangePrefix}hi${i}`, kind: EXPORT_KIND_GLOBAL, index: hi[i] },
+	]);
 	let sawGlobal = false;
 	const globalPrefix = unusedPrefix(GLOBAL_EXPORT_PREFIX, exportNames);
 	const tablePrefix = unusedPrefix(TABLE_EXPORT_PREFIX, exportNames);
@@ -134,9 +157,11 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 			const passive = passiveDataSegment(body);
 			if (passive !== undefined) result.notRestorable ??= `its data segment ${passive} is passive (data.drop empties it for good)`;
 		} else if (section.id === SECTION_CODE) {
-			const rewritten = rewriteCode(body, functionTypeIndices.map((t) => typeParams[t] ?? 0), { markFunction }, [markFunctionBody(lo, hi)]);
+			const rewritten = rewriteCode(body, functionTypeIndices.map((t) => typeParams[t] ?? 0), { markFunction }, [markFunctionBody(shift, lo, hi)]);
 			body = rewritten.body;
-			if (rewritten.tracksWrites) result.writeRange = { lo: `${rangePrefix}lo`, hi: `${rangePrefix}hi` };
+			if (rewritten.tracksWrites) {
+				result.writeRange = { shift, lo: lo.map((_, i) => `${rangePrefix}lo${i}`), hi: lo.map((_, i) => `${rangePrefix}hi${i}`) };
+			}
 		} else if (section.id === SECTION_EXPORT) {
 			sawExport = true;
 			result.mutableGlobalExports = mutable.map((i) => `${globalPrefix}${i}`);
@@ -144,8 +169,7 @@ export function prepareWasmBinary(input: Uint8Array, limitPages: number): Prepar
 			body = appendExports(body, [
 				...mutable.map((index) => ({ name: `${globalPrefix}${index}`, kind: EXPORT_KIND_GLOBAL, index })),
 				...tables.map((index) => ({ name: `${tablePrefix}${index}`, kind: EXPORT_KIND_TABLE, index })),
-				{ name: `${rangePrefix}lo`, kind: EXPORT_KIND_GLOBAL, index: lo },
-				{ name: `${rangePrefix}hi`, kind: EXPORT_KIND_GLOBAL, index: hi },
+				...rangeExports,
 			]);
 		}
 		out.push(Uint8Array.of(section.id), ...sized(body));
@@ -216,6 +240,17 @@ function readExportNames(body: Uint8Array): Set<string> {
 function unusedPrefix(prefix: string, names: ReadonlySet<string>): string {
 	while ([...names].some((name) => name.startsWith(prefix))) prefix += '$';
 	return prefix;
+}
+
+/** The maximum pages of the module's memory as it declares it, if it declares one. */
+function maxMemoryPages(sections: readonly Section[]): number | undefined {
+	const memory = sections.find((section) => section.id === SECTION_MEMORY);
+	if (!memory) return undefined;
+	const r = new Reader(memory.body, 0);
+	r.u32(); // the count (capMemory checks it is 1)
+	const flags = r.byte();
+	r.u32();
+	return flags & 1 ? r.u32() : undefined;
 }
 
 function capMemory(body: Uint8Array, limitPages: number): { body: Uint8Array; initial: number; max: number } {

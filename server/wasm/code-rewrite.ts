@@ -81,14 +81,26 @@ export function rewriteCode(body: Uint8Array, paramCounts: readonly number[], op
 	return { body: rewriteBodies(body, paramCounts, undefined, extra), tracksWrites: false };
 }
 
-/** The body of the function `(start, end)` that widens [lo, hi) held in globals `lo` and `hi`. */
-export function markFunctionBody(lo: number, hi: number): Uint8Array {
-	const code = [
-		0, // no locals
-		LOCAL_GET, 0, 0x23, ...leb(lo), 0x49, 0x04, 0x40, LOCAL_GET, 0, 0x24, ...leb(lo), 0x0b, // start < lo (unsigned): lo = start
-		LOCAL_GET, 1, 0x23, ...leb(hi), 0x4b, 0x04, 0x40, LOCAL_GET, 1, 0x24, ...leb(hi), 0x0b, // end > hi (unsigned): hi = end
-		0x0b,
-	];
+/**
+ * The body of the function `(start, end)` that widens the written range of the region `start`
+ * lies in (regions of 2^shift bytes; globals lo[i] and hi[i]): a br_table on the region picks
+ * the pair; an address past the last region counts in the last (such a write traps anyway).
+ */
+export function markFunctionBody(shift: number, lo: readonly number[], hi: readonly number[]): Uint8Array {
+	const k = lo.length;
+	const code: number[] = [0]; // no locals
+	code.push(0x02, 0x40); // block $done
+	for (let i = 0; i < k; i++) code.push(0x02, 0x40); // block $region(k-1) ... $region0
+	code.push(LOCAL_GET, 0, I32_CONST, ...i32Const(shift), 0x76 /* i32.shr_u */, 0x0e, ...leb(k - 1));
+	for (let i = 0; i < k - 1; i++) code.push(...leb(i));
+	code.push(...leb(k - 1));
+	for (let i = 0; i < k; i++) {
+		code.push(0x0b); // end of the block that region i's branch leaves
+		code.push(LOCAL_GET, 0, 0x23, ...leb(lo[i]), 0x49 /* lt_u */, 0x04, 0x40, LOCAL_GET, 0, 0x24, ...leb(lo[i]), 0x0b);
+		code.push(LOCAL_GET, 1, 0x23, ...leb(hi[i]), 0x4b /* gt_u */, 0x04, 0x40, LOCAL_GET, 1, 0x24, ...leb(hi[i]), 0x0b);
+		code.push(0x0c, ...leb(k - 1 - i)); // br $done
+	}
+	code.push(0x0b, 0x0b); // end $done, end of the function
 	return Uint8Array.from(code);
 }
 

@@ -13,6 +13,7 @@
  * After a trap the instance is thrown away either way: its stack pointer is left mid-call.
  */
 import type { WasmExports } from './abi.js';
+import type { WriteRegions } from './binary.js';
 import { WebAssemblyApi, type WasmGlobal, type WasmInstance, type WasmMemory, type WasmModule, type WasmTable } from './runtime.js';
 
 /** Bytes allocated and freed once before a snapshot is taken (see instantiate). */
@@ -30,8 +31,8 @@ export interface ModuleSpec {
 	globals: string[];
 	/** Export names of the module's tables (added by prepareWasmBinary). */
 	tables: string[];
-	/** Export names of the globals holding the range of memory a call wrote (added by prepareWasmBinary); undefined: not tracked. */
-	writeRange?: { lo: string; hi: string };
+	/** The globals of the ranges of memory a call wrote (added by prepareWasmBinary); undefined: not tracked. */
+	writeRange?: WriteRegions;
 	instancing: WasmInstancing;
 }
 
@@ -59,8 +60,9 @@ export class ModuleInstances {
 	readonly markWritten = (start: number, end: number): void => {
 		const range = this.spec.writeRange;
 		if (!range || !this.instance) return;
-		const lo = this.instance.exports[range.lo] as WasmGlobal;
-		const hi = this.instance.exports[range.hi] as WasmGlobal;
+		const region = Math.min(Math.floor(start / 2 ** range.shift), range.lo.length - 1);
+		const lo = this.instance.exports[range.lo[region]] as WasmGlobal;
+		const hi = this.instance.exports[range.hi[region]] as WasmGlobal;
 		if (start < (Number(lo.value) >>> 0)) lo.value = start | 0;
 		if (end > (Number(hi.value) >>> 0)) hi.value = end | 0;
 	};
@@ -109,8 +111,10 @@ export class ModuleInstances {
 	private clearWritten(instance: WasmInstance): void {
 		const range = this.spec.writeRange;
 		if (!range) return;
-		(instance.exports[range.lo] as WasmGlobal).value = -1;
-		(instance.exports[range.hi] as WasmGlobal).value = 0;
+		for (let i = 0; i < range.lo.length; i++) {
+			(instance.exports[range.lo[i]] as WasmGlobal).value = -1;
+			(instance.exports[range.hi[i]] as WasmGlobal).value = 0;
+		}
 	}
 
 	/** Whether the snapshot still fits an instance: neither its memory nor a table grew. */
@@ -130,9 +134,11 @@ export class ModuleInstances {
 		const range = this.spec.writeRange;
 		if (range) {
 			// Only what the call wrote: the rest of memory still equals the snapshot.
-			const lo = Number((exports[range.lo] as WasmGlobal).value) >>> 0;
-			const hi = Math.min(Number((exports[range.hi] as WasmGlobal).value) >>> 0, snapshot.length);
-			if (lo < hi) live.set(snapshot.subarray(lo, hi), lo);
+			for (let i = 0; i < range.lo.length; i++) {
+				const lo = Number((exports[range.lo[i]] as WasmGlobal).value) >>> 0;
+				const hi = Math.min(Number((exports[range.hi[i]] as WasmGlobal).value) >>> 0, snapshot.length);
+				if (lo < hi) live.set(snapshot.subarray(lo, hi), lo);
+			}
 			this.clearWritten(instance);
 		} else {
 			live.set(snapshot);

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../../protocol/expand.js';
 import type { Expansion } from '../library-model.js';
 import type { WasmExpandRequest } from './abi.js';
+import type { WriteRegions } from './binary.js';
 import type { WasmInstancing } from './instances.js';
 import type { WasmModule } from './runtime.js';
 import type { FromWorker, ToWorker } from './worker.js';
@@ -45,7 +46,7 @@ export interface WasmModuleHandle {
 	/** Export names of its tables. */
 	tables: string[];
 	/** Export names of the globals of the range a call wrote, when writes are tracked. */
-	writeRange?: { lo: string; hi: string };
+	writeRange?: WriteRegions;
 	/** Why a snapshot cannot restore it (then every call gets a new instance), if it cannot. */
 	notRestorable?: string;
 }
