@@ -104,3 +104,18 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
 	}
 	return out;
 }
+
+/** The signed LEB128 of the i32 with the low 32 bits of `value` (an i32.const immediate). */
+export function sleb32(value: number): number[] {
+	let v = value | 0;
+	const out: number[] = [];
+	for (;;) {
+		const b = v & 0x7f;
+		v >>= 7;
+		if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+			out.push(b);
+			return out;
+		}
+		out.push(b | 0x80);
+	}
+}

@@ -18,7 +18,7 @@
  * NaN as it was and are left alone. SIMD float arithmetic and relaxed SIMD cannot be made
  * deterministic this way and are refused, as are instructions this decoder does not know.
  */
-import { concat, leb, Reader, WasmBinaryError } from './binary-reader.js';
+import { concat, leb, Reader, sleb32, WasmBinaryError } from './binary-reader.js';
 
 const I32 = 0x7f;
 const I64 = 0x7e;
@@ -91,7 +91,7 @@ export function markFunctionBody(shift: number, lo: readonly number[], hi: reado
 	const code: number[] = [0]; // no locals
 	code.push(0x02, 0x40); // block $done
 	for (let i = 0; i < k; i++) code.push(0x02, 0x40); // block $region(k-1) ... $region0
-	code.push(LOCAL_GET, 0, I32_CONST, ...i32Const(shift), 0x76 /* i32.shr_u */, 0x0e, ...leb(k - 1));
+	code.push(LOCAL_GET, 0, I32_CONST, ...sleb32(shift), 0x76 /* i32.shr_u */, 0x0e, ...leb(k - 1));
 	for (let i = 0; i < k - 1; i++) code.push(...leb(i));
 	code.push(...leb(k - 1));
 	for (let i = 0; i < k; i++) {
@@ -185,8 +185,8 @@ function rewriteFunction(fn: Uint8Array, params: number, index: number, mark: nu
 			// [address, value] -> mark(address + offset, address + offset + size), then the store as it was.
 			insert(at, [
 				LOCAL_SET, ...v, LOCAL_SET, ...a,
-				LOCAL_GET, ...a, I32_CONST, ...i32Const(offset), I32_ADD,
-				LOCAL_GET, ...a, I32_CONST, ...i32Const(offset + size), I32_ADD,
+				LOCAL_GET, ...a, I32_CONST, ...sleb32(offset), I32_ADD,
+				LOCAL_GET, ...a, I32_CONST, ...sleb32(offset + size), I32_ADD,
 				CALL, ...leb(mark),
 				LOCAL_GET, ...a, LOCAL_GET, ...v,
 			]);
@@ -223,20 +223,6 @@ function memargOffset(r: Reader): number {
 	return r.u32();
 }
 
-/** `value` (0..2^32 + a few) as the signed LEB128 of an i32.const with the same low 32 bits. */
-function i32Const(value: number): number[] {
-	let v = value | 0;
-	const out: number[] = [];
-	for (;;) {
-		const b = v & 0x7f;
-		v >>= 7;
-		if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-			out.push(b);
-			return out;
-		}
-		out.push(b | 0x80);
-	}
-}
 
 /** Moves past the immediates of instruction `op` (already read). */
 function skipImmediates(r: Reader, op: number, fn: number): void {
