@@ -2,6 +2,7 @@
  * Deterministic floats through real host processes: a hand-written module (module-builder.ts)
  * whose NaN-producing float operations would give engine-chosen NaNs answers the canonical NaN on
  * every call, after its code has run hot, and in another process; other float results are untouched.
+ * The same for a Rust macro built by the project's wasm flow (wasm_nan_bits in test/fixtures/wasm).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '../../dist/protocol/version.js';
 import { buildModule, Op, RESULT_AT, sleb, words } from '../fixtures/wasm/module-builder.js';
-import { connectHost, EMPTY, type ConnectedHost } from './harness.js';
+import { connectHost, EMPTY, fixture, type ConnectedHost } from './harness.js';
 
 const TOKENS_AT = 3072;
 const TEXT_AT = 4096;
@@ -90,5 +91,28 @@ describe('float results of wasm macros', () => {
 		const fromA = await spans(a);
 		expect(await spans(b)).toEqual(fromA);
 		expect(await spans(a)).toEqual(fromA);
+	});
+});
+
+describe('a Rust macro adding NaNs with payloads', () => {
+	const MISBEHAVE = fixture('wasm_misbehave.wasm');
+	const hosts: ConnectedHost[] = [];
+	afterAll(async () => {
+		for (const host of hosts) await host.close();
+	});
+
+	async function bits(host: ConnectedHost): Promise<unknown> {
+		const reply = (await host.connection.sendRequest('expandInline', { name: 'wasm_nan_bits', args: EMPTY, library: MISBEHAVE })) as { auxData?: unknown };
+		return reply.auxData;
+	}
+
+	it('gives the canonical NaN on every call and in every process', async () => {
+		for (let i = 0; i < 2; i++) {
+			const host = connectHost('json');
+			hosts.push(host);
+			await host.connection.sendRequest('initialize', { protocolVersion: PROTOCOL_VERSION });
+			await host.connection.sendRequest('loadLibrary', { path: MISBEHAVE });
+			for (let call = 0; call < 3; call++) expect(await bits(host)).toEqual({ bits: '7fc00000' });
+		}
 	});
 });
