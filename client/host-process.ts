@@ -35,6 +35,8 @@ export class HostProcess {
 	// The timeout or memory kill that came first: what the exit reports.
 	#killCause: Extract<KillReason, { kind: 'timeout' | 'memory' }> | undefined;
 	readonly #memoryLimitMiB: number;
+	// Sent in initialize: the host answers a hung wasm call before this clock would kill it.
+	readonly #requestTimeoutMs: number;
 	readonly #watchdog: MemoryWatchdog | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
 	#progress = 0;
@@ -49,6 +51,7 @@ export class HostProcess {
 		this.#stderr = new OutputTail(options.stderrTailBytes);
 		this.#subprocess = spawnHost(options, file, args);
 		this.#memoryLimitMiB = options.memoryLimitMiB;
+		this.#requestTimeoutMs = options.requestTimeoutMs;
 		const pid = this.#subprocess.pid;
 		if (pid !== undefined) {
 			this.#cancelExitCleanup = onClientExit(() => killProcessGroup(pid));
@@ -86,7 +89,7 @@ export class HostProcess {
 		const bulk = unavailable === undefined ? this.#bulk : undefined;
 		const init = await this.request(
 			InitializeRequest.type,
-			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, ...(bulk ? { bulk: bulk.offer } : {}) },
+			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, requestTimeoutMs: this.#requestTimeoutMs, ...(bulk ? { bulk: bulk.offer } : {}) },
 			timeoutMs,
 		);
 		bulk?.enable(init.capabilities?.bulk === true);

@@ -20,6 +20,11 @@ export interface InitializeParams {
 	clientInfo?: { name: string; version?: string };
 	/** Limits for wasm macros in this session; absent fields keep the host's settings. @since wasm sandbox */
 	wasm?: WasmLimits;
+	/**
+	 * The client's own limit on one request, in ms (1..2147483647): the host stops a wasm call early enough to answer
+	 * it before the client would kill the host (see docs/wasm.md). @since wasm sandbox, second round
+	 */
+	requestTimeoutMs?: number;
 	/** A directory of slot files for large token streams (see protocol/bulk.ts); absent: every stream inline. @since bulk streams */
 	bulk?: BulkOffer;
 }
@@ -30,6 +35,12 @@ export interface WasmLimits {
 	timeoutMs?: number;
 	/** Most 64 KiB pages a module's memory may grow to (1..65536); applies to libraries loaded afterwards. @default 4096 (256 MiB) */
 	maxMemoryPages?: number;
+	/**
+	 * Host memory, in MiB, all loaded wasm modules together may take (memories, snapshots, tables, and the growth of
+	 * the one call that runs); a module that does not fit is a load error. @default half the host's memory limit
+	 * @since wasm sandbox, second round
+	 */
+	budgetMiB?: number;
 }
 
 /** What the host can do, returned by {@link InitializeRequest}. */

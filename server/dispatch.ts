@@ -38,7 +38,7 @@ import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type Mayb
 import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
 import { repairStdio } from './stdout-guard.js';
-import { validateWasmLimits } from './wasm/limits.js';
+import { validateClientTimeout, validateWasmLimits } from './wasm/limits.js';
 import { WasmSandbox, type WasmOptions } from './wasm/sandbox.js';
 import {
 	InvalidParamsError,
@@ -103,7 +103,8 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 				{ expected: PROTOCOL_VERSION, actual: params.protocolVersion },
 			);
 		}
-		sandbox.configure(validateWasmLimits((raw as { wasm?: unknown }).wasm));
+		const fields = raw as { wasm?: unknown; requestTimeoutMs?: unknown };
+		sandbox.configure({ ...validateWasmLimits(fields.wasm), ...validateClientTimeout(fields.requestTimeoutMs) });
 		state.openBulk(params.bulk, log);
 		state.initialized = true;
 		const result: InitializeResult = {

@@ -26,7 +26,8 @@ Options:
   --wasm-timeout-ms N      wall-clock limit of one call into a wasm macro, in ms (default: 10000)
   --wasm-max-memory-pages N
                            most 64 KiB pages a wasm macro's memory may grow to (default: 4096,
-                           256 MiB); a client's initialize may still set both
+                           256 MiB); a client's initialize may still set both, and the budget of
+                           all wasm modules together (default: half the memory limit)
   --help                   show this help and exit
 `;
 
@@ -69,7 +70,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 		process.exit(1);
 	});
 	const { reader, writer } = createFramedTransport(await loadCodec(flags.encoding), stdio.input, stdio.output);
-	const session = serve(reader, writer, { encoding: flags.encoding, wasm: flags.wasm });
+	const session = serve(reader, writer, { encoding: flags.encoding, wasm: { budgetMiB: Math.floor(flags.memoryLimitMiB / 2), ...flags.wasm } });
 	onEndOfInput(stdio.input, () => {
 		// Replies still in flight are written first: the process ends on its own once nothing is pending.
 		process.exitCode = 0;

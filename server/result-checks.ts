@@ -5,7 +5,7 @@
  * so a garbage length (2^40 tokens at a 24-byte buffer) is a bad result, never a read past the end
  * of the library's memory or an allocation that takes the host down.
  */
-import type { Diagnostic, DiagnosticCode, Severity } from '../protocol/expand.js';
+import { Severity, type Diagnostic, type DiagnosticCode, type Span } from '../protocol/expand.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, validateTokenStream } from '../protocol/token-stream.js';
 import type { Expansion } from './library-model.js';
 
@@ -66,6 +66,78 @@ function spanText(n: number): string {
 /** What is wrong with a library's output records (kinds, text ranges, spans), or undefined when they are sound. */
 export function checkOutput(records: Uint32Array, textBytes: number, who: string): string | undefined {
 	return validateTokenStream({ text: '', records }, textBytes, `${who} output`) ?? checkTokenSpans(records, `${who} output`);
+}
+
+/** A string read out of a result: its text, or why it cannot be used. */
+export type TextRead = { text: string; error?: undefined } | { text?: undefined; error: string };
+
+/** Why a string of `len` bytes at a pointer that `isNull` is not readable (NULL with a length, too long), or undefined. */
+export function checkStringSize(isNull: boolean, len: number, what: string): string | undefined {
+	if (len === 0) return undefined;
+	if (isNull) return `${what} is NULL with length ${len}`;
+	return checkResultSize(what, len, 'bytes', MAX_RESULT_TEXT_BYTES);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a string of a result as UTF-8; any failure (bad UTF-8, a string the engine cannot build) is a problem, never a throw. */
+export function decodeResultText(bytes: Uint8Array, what: string): TextRead {
+	try {
+		return { text: utf8.decode(bytes) };
+	} catch (error) {
+		if (error instanceof TypeError) return { error: `${what} is not valid UTF-8` };
+		return { error: `${what} cannot be decoded (${(error as Error).message})` };
+	}
+}
+
+/** One diagnostic as a library wrote it: raw fields, and the message read on demand (after its size was checked). */
+export interface RawDiagnosticRecord {
+	severity: number;
+	start: number;
+	end: number;
+	messageLength: number;
+	/** Reads the message; `what` names it in a problem ("... diagnostic 3 message"). */
+	readMessage(what: string): TextRead;
+}
+
+/**
+ * Checks and converts the diagnostics of a result, for every backend: their count, each severity
+ * and span, each message, and the bytes of all messages together (at most MAX_RESULT_TEXT_BYTES,
+ * so many diagnostics cannot multiply one large message). Returns the diagnostics or the problem.
+ */
+export function checkDiagnostics(count: number, isNull: boolean, who: string, record: (index: number) => RawDiagnosticRecord): Diagnostic[] | string {
+	if (count === 0) return [];
+	if (isNull) return `${who} returned ${count} diagnostics at a NULL pointer`;
+	const tooMany = checkResultSize(`${who} result`, count, 'diagnostics', MAX_RESULT_DIAGNOSTICS);
+	if (tooMany !== undefined) return tooMany;
+	const diagnostics: Diagnostic[] = [];
+	let messageBytes = 0;
+	for (let i = 0; i < count; i++) {
+		const d = record(i);
+		const severity = Severity.fromAbi[d.severity];
+		if (severity === undefined) return `${who} returned diagnostic ${i} with unknown severity ${d.severity}`;
+		const badSpan = checkSpan(d.start, d.end, `${who} diagnostic ${i}`);
+		if (badSpan !== undefined) return badSpan;
+		const what = `${who} diagnostic ${i} message`;
+		const ownSize = checkStringSize(false, d.messageLength, what);
+		if (ownSize !== undefined) return ownSize;
+		messageBytes += d.messageLength;
+		const tooLong = checkResultSize(`${who} result's diagnostic messages (up to diagnostic ${i})`, messageBytes, 'bytes', MAX_RESULT_TEXT_BYTES);
+		if (tooLong !== undefined) return tooLong;
+		const message = d.readMessage(what);
+		if (message.error !== undefined) return message.error;
+		const diagnostic: Diagnostic = { severity, message: message.text };
+		const span = toSpan(d.start, d.end);
+		if (span) diagnostic.span = span;
+		diagnostics.push(diagnostic);
+	}
+	return diagnostics;
+}
+
+/** A checked span, or undefined for the call site (MH_SPAN_CALL_SITE). */
+function toSpan(start: number, end: number): Span | undefined {
+	if (start === SPAN_CALL_SITE) return undefined;
+	return { start, end };
 }
 
 /** A diagnostic the host makes about a result (code `bad-result` unless told). */

@@ -1,5 +1,10 @@
 /**
- * The wasm row of the sandbox issue: one macro source, `add!` from examples/add-macro, built twice
+ * The wasm rows. Restore rows: the cost of giving each call a clean module, for hand-written
+ * modules (test/fixtures/wasm/module-builder.ts) whose whole memory of 256 or 4,096 pages was
+ * written once at instantiation, against a one-page module; a call writes a few bytes, so a
+ * restore in proportion to what the call wrote costs the same at every size.
+ *
+ * The add! rows: one macro source, `add!` from examples/add-macro, built twice
  * through the real package pipeline (native with cargo, wasm with Debian's rustc 1.63 as
  * examples/wasm-add-macro), both loaded into one host, and the same call timed against each. The
  * native build is the baseline column, so the ratio reads "what the sandbox costs".
@@ -13,11 +18,66 @@ import { buildProject } from '../../client/packages/index.js';
 import type { BenchContext } from '../context.js';
 import type { Row } from '../report.js';
 import { measure } from '../stats.js';
+import { buildModule, Op, RESULT_AT, sleb, words } from '../../test/fixtures/wasm/module-builder.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
 const WARMUP = 3;
 
+/** Memory sizes of the restore rows, in 64 KiB pages. */
+const RESTORE_PAGES = [256, 4096];
+
 export async function wasmRows(ctx: BenchContext): Promise<Row[]> {
+	return [...(await restoreRows(ctx)), ...(await addRows(ctx))];
+}
+
+async function restoreRows(ctx: BenchContext): Promise<Row[]> {
+	const dir = mkdtempSync(join(tmpdir(), 'macro-host-bench-restore-'));
+	const host = await MacroHost.start();
+	const rows: Row[] = [];
+	try {
+		const load = async (pages: number): Promise<string> => {
+			const path = join(dir, `pages-${pages}.wasm`);
+			writeFileSync(path, touchingModule(pages));
+			return (await host.loadLibrary(path)).library;
+		};
+		const call = (library: string) => async () => {
+			const result = await host.expandInline({ name: 'm', args: { text: '', records: [] }, library });
+			if (result.outcome !== 'leave') throw new Error(`the restore module answered ${JSON.stringify(result)}`);
+		};
+		const onePage = await load(1);
+		for (const pages of RESTORE_PAGES) {
+			ctx.progress(`wasm: restore of a module that touched ${pages} pages, ${ctx.sizes.roundTripRuns} runs`);
+			const library = await load(pages);
+			rows.push({
+				id: `wasm/restore/${pages}`,
+				title: `wasm call, module that touched ${pages.toLocaleString('en-US')} pages (${pages / 16} MiB)`,
+				unit: 'ms',
+				json: await measure(ctx.sizes.roundTripRuns, WARMUP, call(library)),
+				floor: await measure(ctx.sizes.roundTripRuns, WARMUP, call(onePage)),
+				floorLabel: 'same call, one-page module',
+				theirsNote: 'no equivalent: rust-analyzer has no sandbox',
+			});
+		}
+	} finally {
+		await host.close();
+		rmSync(dir, { recursive: true, force: true });
+	}
+	return rows;
+}
+
+/** A module of `pages` pages that writes all of them at instantiation and a few bytes per call. */
+function touchingModule(pages: number): Uint8Array {
+	const bytes = pages * 65536;
+	return buildModule({
+		memory: { initial: pages, max: pages },
+		// The start function fills memory from 64 KiB on (the manifest and result live below).
+		start: [Op.i32Const, ...sleb(65536), Op.i32Const, 1, Op.i32Const, ...sleb(bytes - 65536), Op.misc, 11, 0],
+		expand: [Op.i32Const, ...sleb(bytes - 64), Op.i32Const, 7, Op.i32Store, 2, 0, Op.i32Const, ...sleb(RESULT_AT)],
+		data: [{ offset: RESULT_AT, bytes: words(0, 0, 0, 0, 0, 0, 0, 0, 0) }],
+	});
+}
+
+async function addRows(ctx: BenchContext): Promise<Row[]> {
 	ctx.progress('wasm: building add-macro native and wasm (cached after the first run)');
 	const { native, wasm } = await buildBothAddMacros();
 	const host = await MacroHost.start();

@@ -129,7 +129,7 @@ Expands one macro call in a separate host process (a crashing macro cannot take 
 and prints the resulting code on stdout, diagnostics with FILE:line:col on stderr.
 
 Arguments:
-  <library>            path of the shared library (.so) that provides the macro
+  <library>            path of the shared library (.so) or WebAssembly module (.wasm) that provides the macro
 
 The macro (exactly one):
   --inline NAME        an inline macro NAME!(args); the args are the --input, or else --args

@@ -9,17 +9,18 @@
 import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
 import type { BulkRef } from '../../protocol/bulk.js';
-import { Outcome, Severity, type Diagnostic, type Span } from '../../protocol/expand.js';
+import { Outcome, type Diagnostic } from '../../protocol/expand.js';
 import { RECORD_WIDTH, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
 import type { ExpandInput, Expansion, FlatTokenStream, MacroEntry, MappedTokenStream, TokenSink } from '../library-model.js';
 import {
 	bail,
+	checkDiagnostics,
 	checkOutput,
 	checkResultSize,
-	checkSpan,
-	MAX_RESULT_DIAGNOSTICS,
-	MAX_RESULT_TEXT_BYTES,
+	checkStringSize,
+	decodeResultText,
 	MAX_RESULT_TOKENS,
+	type TextRead,
 } from '../result-checks.js';
 import {
 	MhDiagnostic,
@@ -44,7 +45,6 @@ const CALL_SITE: RawSpan = { start: SPAN_CALL_SITE, end: SPAN_CALL_SITE };
 export class Expander {
 	private readonly argsScratch = new StreamScratch();
 	private readonly itemScratch = new StreamScratch();
-	private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
 	/**
 	 * Expands one call of `macro` in the library `functions` belong to; a large output goes to `sink`
@@ -87,7 +87,7 @@ export class Expander {
 				else expansion.tokens = tokens;
 			}
 			if (raw.aux_data.ptr !== null) {
-				const aux = this.readString(raw.aux_data, `${who} aux data`);
+				const aux = readString(raw.aux_data, `${who} aux data`);
 				if (aux.error !== undefined) return bail(aux.error);
 				try {
 					expansion.auxData = JSON.parse(aux.text);
@@ -113,7 +113,7 @@ export class Expander {
 		}
 		// One copy of all records out of library memory, which mh_free_result is about to release.
 		const records = len > 0 ? new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES).slice(0)) : new Uint32Array(0);
-		const text = this.readString({ ptr: raw.text, len: textLen }, `${who} output text`);
+		const text = readString({ ptr: raw.text, len: textLen }, `${who} output text`);
 		if (text.error !== undefined) return text.error;
 		return checkOutput(records, textLen, who) ?? { text: text.text, records };
 	}
@@ -133,36 +133,19 @@ export class Expander {
 
 	private readDiagnostics(raw: RawResult, who: string): Diagnostic[] | string {
 		const count = toNumber(raw.diagnostics_len);
-		if (count === 0) return [];
-		if (raw.diagnostics === null) return `${who} returned ${count} diagnostics at a NULL pointer`;
-		const tooMany = checkResultSize(`${who} result`, count, 'diagnostics', MAX_RESULT_DIAGNOSTICS);
-		if (tooMany !== undefined) return tooMany;
-		const decoded = koffi.decode(raw.diagnostics, MhDiagnostic, count) as RawDiagnostic[];
-		const diagnostics: Diagnostic[] = [];
-		for (let i = 0; i < decoded.length; i++) {
+		// Decoded on the first read, which comes after the count was checked.
+		let decoded: RawDiagnostic[] | undefined;
+		return checkDiagnostics(count, raw.diagnostics === null, who, (i) => {
+			decoded ??= koffi.decode(raw.diagnostics, MhDiagnostic, count) as RawDiagnostic[];
 			const d = decoded[i];
-			const severity = Severity.fromAbi[d.severity];
-			if (severity === undefined) return `${who} returned diagnostic ${i} with unknown severity ${d.severity}`;
-			const message = this.readString(d.message, `${who} diagnostic ${i} message`);
-			if (message.error !== undefined) return message.error;
-			const badSpan = checkSpan(d.span.start, d.span.end, `${who} diagnostic ${i}`);
-			if (badSpan !== undefined) return badSpan;
-			const diagnostic: Diagnostic = { severity, message: message.text };
-			const span = toSpan(d.span);
-			if (span) diagnostic.span = span;
-			diagnostics.push(diagnostic);
-		}
-		return diagnostics;
-	}
-
-	private readString(raw: RawStr, what: string): { text: string; error?: undefined } | { text?: undefined; error: string } {
-		const bytes = stringView(raw, what);
-		if (typeof bytes === 'string') return { error: bytes };
-		try {
-			return { text: this.utf8.decode(bytes) };
-		} catch {
-			return { error: `${what} is not valid UTF-8` };
-		}
+			return {
+				severity: d.severity,
+				start: d.span.start,
+				end: d.span.end,
+				messageLength: toNumber(d.message.len),
+				readMessage: (what) => readString(d.message, what),
+			};
+		});
 	}
 }
 
@@ -198,12 +181,12 @@ class StreamScratch {
 function stringView(raw: RawStr, what: string): Uint8Array | string {
 	const len = toNumber(raw.len);
 	if (len === 0) return new Uint8Array(0);
-	if (raw.ptr === null) return `${what} is NULL with length ${len}`;
-	return checkResultSize(what, len, 'bytes', MAX_RESULT_TEXT_BYTES) ?? new Uint8Array(koffi.view(raw.ptr, len));
+	return checkStringSize(raw.ptr === null, len, what) ?? new Uint8Array(koffi.view(raw.ptr, len));
 }
 
-/** A span, or undefined for the call site (MH_SPAN_CALL_SITE) or a range that is not one. */
-function toSpan(raw: RawSpan): Span | undefined {
-	if (raw.start === SPAN_CALL_SITE || raw.end === SPAN_CALL_SITE || raw.start > raw.end) return undefined;
-	return { start: raw.start, end: raw.end };
+/** Copies an mh_str out of library memory as text, or says what is wrong with it. */
+function readString(raw: RawStr, what: string): TextRead {
+	const bytes = stringView(raw, what);
+	if (typeof bytes === 'string') return { error: bytes };
+	return decodeResultText(bytes, what);
 }

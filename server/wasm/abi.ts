@@ -9,9 +9,10 @@
  * - `mh_post_process` takes its mh_str either split into (ptr, len) (rustc's wasm32-unknown-unknown
  *   ABI) or as a pointer to it (clang's C ABI); the host tells them apart by the export's arity.
  */
-import { Outcome, Severity, type Diagnostic, type Span } from '../../protocol/expand.js';
-import { RECORD_WIDTH, SPAN_CALL_SITE, validateTokenStream, type TokenStream } from '../../protocol/token-stream.js';
+import { Outcome, type Diagnostic, type Span } from '../../protocol/expand.js';
+import { RECORD_WIDTH, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
 import type { Expansion, FlatTokenStream } from '../library-model.js';
+import { checkDiagnostics, checkOutput, checkResultSize, checkStringSize, decodeResultText, MAX_RESULT_TOKENS, type TextRead } from '../result-checks.js';
 import type { WasmMemory } from './runtime.js';
 
 /** Byte sizes and field offsets of the ABI structs on wasm32. */
@@ -64,15 +65,19 @@ export interface WasmExpandRequest {
 	callSite?: Span;
 }
 
+/** Told of every range [start, end) of module memory the host writes (instances.ts restores only written bytes). */
+export type WrittenRange = (start: number, end: number) => void;
+
+const NOTHING_WRITTEN: WrittenRange = () => undefined;
+
 /** A call the module answered with something the host cannot trust: becomes a bad-result bail. */
 export class WasmBadResult extends Error {}
 
 const MH_OUTCOME_REPLACE = 1;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 /** Calls mh_abi_version and mh_manifest; returns the manifest text (or throws WasmBadResult). */
-export function callManifest(exports: WasmExports): { abiVersion: number; manifest: string } {
+export function callManifest(exports: WasmExports, written: WrittenRange = NOTHING_WRITTEN): { abiVersion: number; manifest: string } {
 	const abiVersion = exports.mh_abi_version() >>> 0;
 	if (abiVersion !== 1) return { abiVersion, manifest: '' };
 	let ptr: number;
@@ -82,7 +87,7 @@ export function callManifest(exports: WasmExports): { abiVersion: number; manife
 		const pair = exports.mh_manifest() as number[];
 		[ptr, len] = [pair[0] >>> 0, pair[1] >>> 0];
 	} else {
-		const out = alloc(exports, Wasm32Layout.STR);
+		const out = alloc(exports, Wasm32Layout.STR, 'its manifest (mh_manifest)', written);
 		exports.mh_manifest(out);
 		const view = new DataView(exports.memory.buffer);
 		[ptr, len] = [view.getUint32(out, true), view.getUint32(out + 4, true)];
@@ -91,13 +96,13 @@ export function callManifest(exports: WasmExports): { abiVersion: number; manife
 }
 
 /** Places the request in module memory, calls mh_expand, copies the result out and frees it. */
-export function callExpand(exports: WasmExports, request: WasmExpandRequest, who: string): Expansion {
+export function callExpand(exports: WasmExports, request: WasmExpandRequest, who: string, written: WrittenRange = NOTHING_WRITTEN): Expansion {
 	const name = encoder.encode(request.name);
 	const args = streamSizes(request.args);
 	const item = streamSizes(request.item);
 	// One block: the request, both record arrays (4-byte aligned after the 52-byte request), then the bytes.
 	const size = Wasm32Layout.REQUEST + args.recordBytes + item.recordBytes + name.length + args.textBytes + item.textBytes;
-	const base = alloc(exports, size);
+	const base = alloc(exports, size, who, written);
 	const bytes = new Uint8Array(exports.memory.buffer);
 	const view = new DataView(exports.memory.buffer);
 	let at = base + Wasm32Layout.REQUEST;
@@ -128,12 +133,12 @@ export function callExpand(exports: WasmExports, request: WasmExpandRequest, who
 }
 
 /** Calls mh_post_process with the JSON array text; absent export means no diagnostics. */
-export function callPostProcess(exports: WasmExports, auxJson: string, who: string): Expansion {
+export function callPostProcess(exports: WasmExports, auxJson: string, who: string, written: WrittenRange = NOTHING_WRITTEN): Expansion {
 	const fn = exports.mh_post_process;
 	if (!fn) return { outcome: 'leave', diagnostics: [] };
 	const json = encoder.encode(auxJson);
 	const size = Wasm32Layout.STR + json.length;
-	const base = alloc(exports, size);
+	const base = alloc(exports, size, who, written);
 	new Uint8Array(exports.memory.buffer).set(json, base + Wasm32Layout.STR);
 	const view = new DataView(exports.memory.buffer);
 	view.setUint32(base, base + Wasm32Layout.STR, true);
@@ -152,9 +157,15 @@ export function recordedPanic(exports: WasmExports): string | undefined {
 	return readString(exports, view.getUint32(ptr, true), view.getUint32(ptr + 4, true), 'the panic message');
 }
 
-function alloc(exports: WasmExports, size: number): number {
+/** A block of `size` bytes from the module's mh_alloc, for the inputs of `who`'s call; `written` is told the host fills it. */
+function alloc(exports: WasmExports, size: number, who: string, written: WrittenRange): number {
 	const ptr = exports.mh_alloc(Math.max(size, 1)) >>> 0;
-	if (ptr === 0) throw new WasmBadResult(`mh_alloc(${size}) returned NULL: the module has no memory left for the inputs`);
+	if (ptr === 0) throw new WasmBadResult(`${who}: mh_alloc(${size}) returned NULL: the module has no memory left for the inputs`);
+	const memoryBytes = exports.memory.buffer.byteLength;
+	if (ptr + size > memoryBytes) {
+		throw new WasmBadResult(`${who}: mh_alloc(${size}) returned the block at ${ptr}, which ends past the module's memory (${memoryBytes} bytes)`);
+	}
+	written(ptr, ptr + size);
 	return ptr;
 }
 
@@ -185,11 +196,16 @@ function writeStream(view: DataView, at: number, records: number, sizes: { count
 	view.setUint32(at + 12, sizes.textBytes, true);
 }
 
-/** Copies what the host needs out of a result, checks it, and frees it (mirrors the native expander). */
+/**
+ * Copies what the host needs out of a result, checks it with the same checks, limits and messages
+ * as a native result (server/result-checks.ts), and frees it.
+ */
 function readResult(exports: WasmExports, pointer: number, who: string): Expansion {
 	if (pointer === 0) throw new WasmBadResult(`${who} returned no result (NULL)`);
 	try {
-		const view = new DataView(exports.memory.buffer);
+		const memory = exports.memory.buffer;
+		if (pointer + Wasm32Layout.RESULT > memory.byteLength) throw new WasmBadResult(`${who} returned a result pointer outside its memory`);
+		const view = new DataView(memory);
 		const u32 = (offset: number): number => view.getUint32(pointer + offset, true);
 		const outcome = Outcome.fromAbi[u32(0)];
 		if (outcome === undefined) throw new WasmBadResult(`${who} returned unknown outcome ${u32(0)}`);
@@ -208,9 +224,6 @@ function readResult(exports: WasmExports, pointer: number, who: string): Expansi
 			}
 		}
 		return expansion;
-	} catch (error) {
-		if (error instanceof RangeError) throw new WasmBadResult(`${who} returned a pointer outside its memory`);
-		throw error;
 	} finally {
 		exports.mh_free_result(pointer);
 	}
@@ -218,48 +231,52 @@ function readResult(exports: WasmExports, pointer: number, who: string): Expansi
 
 function readTokens(exports: WasmExports, ptr: number, len: number, textPtr: number, textLen: number, who: string): FlatTokenStream {
 	if (len > 0 && ptr === 0) throw new WasmBadResult(`${who} returned ${len} output tokens at a NULL pointer`);
+	const tooMany = checkResultSize(`${who} output`, len, 'tokens', MAX_RESULT_TOKENS);
+	if (tooMany !== undefined) throw new WasmBadResult(tooMany);
 	const records = new Uint32Array(len * RECORD_WIDTH);
-	if (len > 0) {
-		const bytes = new Uint8Array(exports.memory.buffer, ptr, len * Wasm32Layout.TOKEN);
-		new Uint8Array(records.buffer).set(bytes);
-	}
-	const stream: FlatTokenStream = { text: readString(exports, textPtr, textLen, `${who} output text`), records };
-	const problem = validateTokenStream(stream, textLen, `${who} output`);
+	if (len > 0) new Uint8Array(records.buffer).set(memoryBytes(exports, ptr, len * Wasm32Layout.TOKEN, `${who} output tokens`));
+	const text = readString(exports, textPtr, textLen, `${who} output text`);
+	const problem = checkOutput(records, textLen, who);
 	if (problem) throw new WasmBadResult(problem);
-	return stream;
+	return { text, records };
 }
 
 function readDiagnostics(exports: WasmExports, ptr: number, count: number, who: string): Diagnostic[] {
-	if (count === 0) return [];
-	if (ptr === 0) throw new WasmBadResult(`${who} returned ${count} diagnostics at a NULL pointer`);
 	const view = new DataView(exports.memory.buffer);
-	const diagnostics: Diagnostic[] = [];
-	for (let i = 0; i < count; i++) {
+	const diagnostics = checkDiagnostics(count, ptr === 0, who, (i) => {
+		// On the first read, which comes after the count was checked: the whole array lies in memory.
+		if (i === 0) memoryBytes(exports, ptr, count * Wasm32Layout.DIAGNOSTIC, `${who} diagnostics`);
 		const at = ptr + i * Wasm32Layout.DIAGNOSTIC;
-		const severity = Severity.fromAbi[view.getUint32(at, true)];
-		if (severity === undefined) throw new WasmBadResult(`${who} returned diagnostic ${i} with unknown severity ${view.getUint32(at, true)}`);
-		const message = readString(exports, view.getUint32(at + 12, true), view.getUint32(at + 16, true), `${who} diagnostic ${i} message`);
-		const diagnostic: Diagnostic = { severity, message };
-		const start = view.getUint32(at + 4, true);
-		const end = view.getUint32(at + 8, true);
-		if (start !== SPAN_CALL_SITE && end !== SPAN_CALL_SITE && start <= end) diagnostic.span = { start, end };
-		diagnostics.push(diagnostic);
-	}
+		const messagePtr = view.getUint32(at + 12, true);
+		const messageLength = view.getUint32(at + 16, true);
+		return {
+			severity: view.getUint32(at, true),
+			start: view.getUint32(at + 4, true),
+			end: view.getUint32(at + 8, true),
+			messageLength,
+			readMessage: (what) => readText(exports, messagePtr, messageLength, what),
+		};
+	});
+	if (typeof diagnostics === 'string') throw new WasmBadResult(diagnostics);
 	return diagnostics;
 }
 
+/** The bytes at `ptr` in module memory (no copy); a range past its end is a bad result. */
+function memoryBytes(exports: WasmExports, ptr: number, len: number, what: string): Uint8Array {
+	const buffer = exports.memory.buffer;
+	if (ptr + len > buffer.byteLength) throw new WasmBadResult(`${what} points outside the module's memory (${len} bytes at ${ptr}, memory is ${buffer.byteLength} bytes)`);
+	return new Uint8Array(buffer, ptr, len);
+}
+
+function readText(exports: WasmExports, ptr: number, len: number, what: string): TextRead {
+	if (len === 0) return { text: '' };
+	const problem = checkStringSize(ptr === 0, len, what);
+	if (problem !== undefined) return { error: problem };
+	return decodeResultText(memoryBytes(exports, ptr, len, what), what);
+}
+
 function readString(exports: WasmExports, ptr: number, len: number, what: string): string {
-	if (len === 0) return '';
-	if (ptr === 0) throw new WasmBadResult(`${what} is NULL with length ${len}`);
-	let bytes: Uint8Array;
-	try {
-		bytes = new Uint8Array(exports.memory.buffer, ptr, len);
-	} catch {
-		throw new WasmBadResult(`${what} points outside the module's memory`);
-	}
-	try {
-		return utf8.decode(bytes);
-	} catch {
-		throw new WasmBadResult(`${what} is not valid UTF-8`);
-	}
+	const read = readText(exports, ptr, len, what);
+	if (read.error !== undefined) throw new WasmBadResult(read.error);
+	return read.text;
 }

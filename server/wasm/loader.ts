@@ -12,9 +12,10 @@ import { ABI_VERSION } from '../../protocol/version.js';
 import { describeMacro, type LibraryBackend, type LoadedLibrary, type LoadRequest } from '../library-model.js';
 import { parseManifest, toEntries } from '../manifest-check.js';
 import { WASM_REQUIRED_FUNCTIONS } from './abi.js';
-import { prepareWasmBinary, WasmBinaryError } from './binary.js';
+import { prepareWasmBinary, TABLE_ENTRY_BYTES, WasmBinaryError, WasmLimitError, type PreparedWasm } from './binary.js';
+import { WARM_UP_BYTES, type WasmInstancing } from './instances.js';
 import { WebAssemblyApi, type WasmModule } from './runtime.js';
-import type { WasmModuleHandle, WasmSandbox } from './sandbox.js';
+import type { WasmModuleCost, WasmModuleHandle, WasmSandbox } from './sandbox.js';
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 const PAGE_BYTES = 65536;
@@ -53,6 +54,7 @@ export async function loadWasmLibrary(request: LoadRequest, sandbox: WasmSandbox
 		try {
 			prepared = prepareWasmBinary(bytes, maxPages);
 		} catch (error) {
+			if (error instanceof WasmLimitError) return fail('memoryLimit', error.message);
 			if (error instanceof WasmBinaryError) return fail('notALibrary', `not a usable WebAssembly module (${error.message})`);
 			throw error;
 		}
@@ -67,7 +69,35 @@ export async function loadWasmLibrary(request: LoadRequest, sandbox: WasmSandbox
 			module: new WebAssemblyApi.Module(prepared.bytes),
 			maxPages: prepared.maxPages ?? maxPages,
 			globals: prepared.mutableGlobalExports,
+			tables: prepared.tableExports,
+			writeRange: prepared.writeRange,
+			notRestorable: prepared.notRestorable,
 		};
+		const overBudget = sandbox.reserve(id, moduleCost(prepared, handle, sandbox.settings.instancing));
+		if (overBudget !== undefined) return fail('memoryLimit', overBudget);
+		try {
+			return await readManifest(request, handle, sandbox, exports.get('mh_post_process') === 'function');
+		} catch (error) {
+			sandbox.release(id);
+			throw error;
+		}
+}
+
+/**
+ * What a module costs the host: its memory at start, the snapshot of it (taken after a warm-up
+ * allocation) and its tables, twice when a snapshot copies them; a call may grow the memory to its maximum.
+ */
+function moduleCost(prepared: PreparedWasm, handle: WasmModuleHandle, instancing: WasmInstancing): WasmModuleCost {
+	const initial = prepared.initialPages ?? 0;
+	const snapshots = instancing === 'snapshot' && handle.notRestorable === undefined;
+	const snapshotPages = snapshots ? Math.min(initial + WARM_UP_BYTES / PAGE_BYTES, handle.maxPages) : 0;
+	const tables = prepared.tableEntries * TABLE_ENTRY_BYTES * (snapshots ? 2 : 1);
+	return { held: (initial + snapshotPages) * PAGE_BYTES + tables, growth: Math.max(0, handle.maxPages - initial) * PAGE_BYTES };
+}
+
+/** Reads the ABI version and manifest in the worker; the loaded library, or a load error. */
+async function readManifest(request: LoadRequest, handle: WasmModuleHandle, sandbox: WasmSandbox, hasPostProcess: boolean): Promise<LoadedLibrary> {
+		const { id, fail } = request;
 		const answer = await sandbox.manifest(handle);
 		if ('error' in answer) return fail('badManifest', answer.error);
 		if (answer.abiVersion !== ABI_VERSION) {
@@ -88,7 +118,7 @@ export async function loadWasmLibrary(request: LoadRequest, sandbox: WasmSandbox
 				abi: 'macro-host',
 				abiVersion: answer.abiVersion,
 				sandbox: 'wasm',
-				hasPostProcess: exports.get('mh_post_process') === 'function',
+				hasPostProcess,
 				macros: manifest,
 			},
 		};

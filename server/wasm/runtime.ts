@@ -22,6 +22,13 @@ export interface WasmMemory {
 	grow(pages: number): number;
 }
 
+/** A table of references. */
+export interface WasmTable {
+	readonly length: number;
+	get(index: number): unknown;
+	set(index: number, value: unknown): void;
+}
+
 /** A global (mutable ones can be set). */
 export interface WasmGlobal {
 	value: number | bigint;
@@ -45,6 +52,8 @@ interface WebAssemblyApi {
 	Global: abstract new (...args: never[]) => WasmGlobal;
 	RuntimeError: abstract new (...args: never[]) => Error;
 	CompileError: abstract new (...args: never[]) => Error;
+	/** A wasm exception (exception handling proposal); not an Error. */
+	Exception: abstract new (...args: never[]) => object;
 }
 
 /** The global `WebAssembly` object of this Node. */

@@ -13,13 +13,15 @@ import { WebAssemblyApi } from './runtime.js';
 /** Messages the host sends to the worker. */
 export type ToWorker =
 	| { op: 'register'; library: string; spec: ModuleSpec }
+	| { op: 'instantiate'; seq: number; library: string }
 	| { op: 'manifest'; seq: number; library: string }
 	| { op: 'expand'; seq: number; library: string; request: WasmExpandRequest; who: string }
 	| { op: 'postProcess'; seq: number; library: string; auxJson: string; who: string };
 
-/** Answers: an expansion, or the manifest (or why it could not be read). */
+/** Answers: an expansion, the manifest (or why it could not be read), or whether instantiation (the start function) succeeded. */
 export type FromWorker =
 	| { seq: number; expansion: Expansion }
+	| { seq: number; instantiated: { error?: string } }
 	| { seq: number; manifest: { abiVersion: number; manifest: string } | { error: string } };
 
 const PAGE_BYTES = 65536;
@@ -33,9 +35,19 @@ export function handle(message: ToWorker): FromWorker | undefined {
 	}
 	const slot = modules.get(message.library);
 	if (!slot) throw new Error(`the wasm worker has no module ${message.library}`);
+	if (message.op === 'instantiate') {
+		// Runs the module's start function, if any, on its own: a trap there is the start function's, not mh_manifest's.
+		try {
+			slot.acquire();
+			return { seq: message.seq, instantiated: {} };
+		} catch (error) {
+			slot.discard();
+			return { seq: message.seq, instantiated: { error: `its start function (run when the module is instantiated) ${describeError(error)}` } };
+		}
+	}
 	if (message.op === 'manifest') {
 		try {
-			return { seq: message.seq, manifest: callManifest(slot.acquire()) };
+			return { seq: message.seq, manifest: callManifest(slot.acquire(), slot.markWritten) };
 		} catch (error) {
 			slot.discard();
 			return { seq: message.seq, manifest: { error: describeManifestFailure(error) } };
@@ -46,23 +58,32 @@ export function handle(message: ToWorker): FromWorker | undefined {
 	}
 	const run =
 		message.op === 'expand'
-			? (e: WasmExports): Expansion => callExpand(e, message.request, message.who)
-			: (e: WasmExports): Expansion => callPostProcess(e, message.auxJson, message.who);
+			? (e: WasmExports): Expansion => callExpand(e, message.request, message.who, slot.markWritten)
+			: (e: WasmExports): Expansion => callPostProcess(e, message.auxJson, message.who, slot.markWritten);
 	let exports: WasmExports | undefined;
+	let pagesBefore = 0;
 	try {
 		exports = slot.acquire();
-		return { seq: message.seq, expansion: run(exports) };
+		pagesBefore = exports.memory.buffer.byteLength / PAGE_BYTES;
+		const expansion = run(exports);
+		slot.settle();
+		return { seq: message.seq, expansion };
 	} catch (error) {
 		slot.discard();
-		return { seq: message.seq, expansion: failure(error, exports, slot.spec.maxPages, message.who) };
+		return { seq: message.seq, expansion: failure(error, exports, pagesBefore, slot.spec.maxPages, message.who) };
 	}
 }
 
-/** Turns what a call threw into the answer: the SDK's panic message, out of memory, a trap, or a bad result. */
-function failure(error: unknown, exports: WasmExports | undefined, maxPages: number, who: string): Expansion {
+/**
+ * Turns what a call threw into the answer: the SDK's panic message, out of memory, a trap, or a bad
+ * result. `pagesBefore` is the memory's size when the call began: only a call that grew the memory
+ * up to its maximum ran out of memory (a module with a fixed maximum that traps did not).
+ */
+function failure(error: unknown, exports: WasmExports | undefined, pagesBefore: number, maxPages: number, who: string): Expansion {
 	if (error instanceof WasmBadResult) return bail(`bad result: ${error.message}`, 'bad-result');
-	const isTrap = error instanceof WebAssemblyApi.RuntimeError || error instanceof RangeError;
-	if (!isTrap || !exports) return bail(`bad result: ${who} failed in the wasm worker: ${(error as Error).message}`, 'bad-result');
+	if (error instanceof WebAssemblyApi.Exception) return bail(`${who} ${describeError(error)}`, 'wasm-trap');
+	const isTrap = error instanceof WebAssemblyApi.RuntimeError || isStackExhaustion(error);
+	if (!isTrap || !exports) return bail(`bad result: ${who} failed in the wasm worker: ${error instanceof Error ? error.message : String(error)}`, 'bad-result');
 	const panic = afterTrap(() => recordedPanic(exports));
 	// The SDK recorded the message a native build puts in its BAIL: the same answer, byte for byte.
 	if (panic !== undefined) return { outcome: 'bail', diagnostics: [{ severity: 'error', message: panic }] };
@@ -72,14 +93,26 @@ function failure(error: unknown, exports: WasmExports | undefined, maxPages: num
 	if (failed > 0) {
 		return bail(`${who} ran out of memory: allocating ${failed} bytes failed with ${pages} pages in use; ${limit}`, 'wasm-memory-limit');
 	}
-	if (pages >= maxPages) return bail(`${who} ran out of memory: its memory reached ${pages} pages; ${limit}`, 'wasm-memory-limit');
-	const what = error instanceof RangeError ? 'call stack exhausted' : (error as Error).message;
-	return bail(`${who} trapped: ${what}`, 'wasm-trap');
+	if (pages >= maxPages && pages > pagesBefore) return bail(`${who} ran out of memory: its memory reached ${pages} pages; ${limit}`, 'wasm-memory-limit');
+	return bail(`${who} ${describeError(error)}`, 'wasm-trap');
+}
+
+/** V8's RangeError for a full call stack (other RangeErrors are the host's own mistakes, not traps). */
+function isStackExhaustion(error: unknown): boolean {
+	return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
+/** What a throw from module code was, as the end of a sentence: "trapped: unreachable", "threw a wasm exception ...". */
+function describeError(error: unknown): string {
+	if (error instanceof WebAssemblyApi.Exception) return 'threw a wasm exception that nothing caught';
+	if (isStackExhaustion(error)) return 'trapped: call stack exhausted';
+	if (error instanceof Error) return `trapped: ${error.message}`;
+	return `threw ${String(error)}`;
 }
 
 function describeManifestFailure(error: unknown): string {
 	if (error instanceof WasmBadResult) return error.message;
-	return `its manifest (mh_manifest) trapped: ${(error as Error).message}`;
+	return `its manifest (mh_manifest) ${describeError(error)}`;
 }
 
 /** Runs a read on a trapped instance; a second trap there means "nothing to learn". */

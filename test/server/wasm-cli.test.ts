@@ -46,3 +46,11 @@ describe('the CLI on wasm modules', () => {
 		);
 	});
 });
+
+describe('expand --help', () => {
+	it('says a library may be a .wasm module', async () => {
+		const result = await cli('expand', '--help');
+		expect(result.exitCode).toBe(0);
+		expect(result.stdout).toContain('<library>            path of the shared library (.so) or WebAssembly module (.wasm) that provides the macro');
+	});
+});

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MacroHost } from '../../dist/client/index.js';
 import { PROTOCOL_VERSION } from '../../dist/protocol/version.js';
 import { connectHost, fixture, IDENT, LITERAL, PUNCT, requestError, tokens, EMPTY, type ConnectedHost } from './harness.js';
 
@@ -337,5 +338,49 @@ describe('wasm limits from the command line', () => {
 
 		await host.connection.sendRequest('initialize', { protocolVersion: PROTOCOL_VERSION, wasm: { timeoutMs: 400 } });
 		expect(await inline(host.connection, 'wasm_hang', EMPTY)).toEqual(hangTimeout(400));
+	});
+});
+
+describe('one clock: the client request timeout bounds wasm calls', () => {
+	it('initialize.requestTimeoutMs stops a hung wasm call before that clock, naming it', async () => {
+		const { host, pid } = await start();
+		try {
+			await host.connection.sendRequest('initialize', { protocolVersion: PROTOCOL_VERSION, requestTimeoutMs: 1500 });
+			await host.connection.sendRequest('loadLibrary', { path: MISBEHAVE });
+			expect(await inline(host.connection, 'wasm_hang', EMPTY)).toEqual({
+				outcome: 'bail',
+				diagnostics: [
+					{
+						severity: 'error',
+						code: 'timeout',
+						message: `the inline macro wasm_hang (${MISBEHAVE}) timed out after 1350 ms (kept below the client's request timeout of 1500 ms); its wasm worker was stopped and the host keeps serving`,
+					},
+				],
+			});
+			const again = (await host.connection.sendRequest('initialize', { protocolVersion: PROTOCOL_VERSION })) as Info;
+			expect(again.pid).toBe(pid);
+			expect(await requestError(host.connection, 'initialize', { protocolVersion: PROTOCOL_VERSION, requestTimeoutMs: -5 })).toEqual({
+				code: -32602,
+				message: 'initialize: params.requestTimeoutMs must be an integer number of milliseconds from 1 to 2147483647, got -5',
+			});
+		} finally {
+			await host.close();
+		}
+	});
+
+	it('a MacroHost with a request timeout below the wasm limit gets the answer from the same host', async () => {
+		const client = await MacroHost.start({ requestTimeoutMs: 2000 });
+		try {
+			const pid = client.pid;
+			await client.loadLibrary(MISBEHAVE);
+			const result = await client.expandInline({ name: 'wasm_hang', args: EMPTY, callSite: { start: 0, end: 4 } });
+			expect(result.outcome).toBe('bail');
+			expect(result.diagnostics[0]).toMatchObject({ code: 'timeout' });
+			expect(result.diagnostics[0]?.message).toContain("timed out after 1800 ms (kept below the client's request timeout of 2000 ms)");
+			expect(client.pid).toBe(pid);
+			expect(client.restarts).toBe(0);
+		} finally {
+			await client.close();
+		}
 	});
 });
