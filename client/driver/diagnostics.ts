@@ -24,7 +24,9 @@ export type DriverDiagnosticCode =
 	/** A source file could not be read, or an expanded file not written. */
 	| 'io'
 	/** A library's post-process step could not run. */
-	| 'post-process-failed';
+	| 'post-process-failed'
+	/** The expansion cache could not be used as asked (a remote cache unavailable, a corrupted entry); the build went on without it. */
+	| 'expansion-cache';
 
 /** The macro call a diagnostic came from. */
 export interface MacroOrigin {

@@ -44,6 +44,8 @@ export interface BuiltMacroPackage {
 	libraryPath: string;
 	/** What it was built as (`[cairo-plugin] target`). */
 	target: PluginTarget;
+	/** Whether its macro calls may be cached: false only for a native package with `[cairo-plugin] expansion-cache = false`. */
+	expansionCache: boolean;
 	source: LibrarySource;
 	/** The cache key (sha256 hex); undefined for a prebuilt library. */
 	cacheKey: string | undefined;
@@ -94,7 +96,7 @@ interface BuildState {
 }
 
 /** The fields every {@link BuiltMacroPackage} of one package shares, whatever the library's source. */
-type PackageBase = Pick<BuiltMacroPackage, 'name' | 'version' | 'manifestPath' | 'requiredBy' | 'warnings' | 'target'>;
+type PackageBase = Pick<BuiltMacroPackage, 'name' | 'version' | 'manifestPath' | 'requiredBy' | 'warnings' | 'target' | 'expansionCache'>;
 
 async function buildMacroPackage(resolved: ResolvedMacroPackage, state: BuildState): Promise<BuiltMacroPackage> {
 	const { manifest } = resolved;
@@ -106,6 +108,8 @@ async function buildMacroPackage(resolved: ResolvedMacroPackage, state: BuildSta
 		requiredBy: resolved.requiredBy,
 		warnings: '',
 		target: manifest.pluginTarget,
+		// Wasm macros run sandboxed, without outside inputs: they are always cacheable.
+		expansionCache: manifest.pluginTarget === 'wasm' || manifest.expansionCache,
 	};
 
 	if (resolved.prebuiltAllowed && opts.allowPrebuilt) {

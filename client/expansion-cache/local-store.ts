@@ -1,0 +1,113 @@
+/**
+ * The local expansion cache: one file per entry under `<dir>/entries/<first two hex digits>/<key>`,
+ * and one file per library under `<dir>/libraries/<file hash>.json` (what loading it said: its
+ * macros, whether it has a post-process step or a fingerprint), so that a build whose calls all hit
+ * needs no host even to learn which macros a library provides.
+ *
+ * Concurrent builds share the directory: every file is written beside its name and renamed onto it
+ * (client/packages/atomic-file.ts), so a reader sees no file or a whole one, and two writers of one
+ * key write the same bytes. A hit refreshes the file's mtime (at most once an hour), which is what
+ * `macro-host cache prune` orders entries by.
+ */
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { LibraryInfo } from '../../protocol/library.js';
+import { tempName } from '../packages/atomic-file.js';
+
+/** The folder of entries inside an expansion cache directory. */
+export const ENTRIES_DIR = 'entries';
+/** The folder of library records inside an expansion cache directory. */
+export const LIBRARIES_DIR = 'libraries';
+
+// A hit stamps its entry only when the stamp is older than this: one write per entry per hour at most.
+const STAMP_INTERVAL_MS = 60 * 60 * 1000;
+
+/** What a library record keeps: the LibraryInfo a host gave, less its id (a path) and its fingerprint (asked on every load). */
+export type LibraryRecord = Omit<LibraryInfo, 'library' | 'fingerprint'> & {
+	/** True when the library declares a fingerprint: a host must then be asked for its current value. */
+	hasFingerprint: boolean;
+};
+
+/** The local store; see the module comment. */
+export class LocalExpansionStore {
+	constructor(readonly dir: string) {}
+
+	/** Path of an entry. */
+	entryPath(key: string): string {
+		return join(this.dir, ENTRIES_DIR, key.slice(0, 2), key);
+	}
+
+	/** The bytes of an entry, or undefined when there is none (or it cannot be read). */
+	async read(key: string): Promise<Buffer | undefined> {
+		const path = this.entryPath(key);
+		let handle;
+		try {
+			handle = await open(path, 'r');
+		} catch {
+			return undefined;
+		}
+		try {
+			const [stats, bytes] = await Promise.all([handle.stat(), handle.readFile()]);
+			if (Date.now() - stats.mtimeMs > STAMP_INTERVAL_MS) {
+				const now = new Date();
+				await handle.utimes(now, now).catch(() => undefined);
+			}
+			return bytes;
+		} catch {
+			return undefined;
+		} finally {
+			await handle.close();
+		}
+	}
+
+	/** Writes an entry atomically. */
+	async write(key: string, bytes: Uint8Array): Promise<void> {
+		await writeAtomically(this.entryPath(key), bytes);
+	}
+
+	/** Removes an entry (one found corrupted). */
+	async remove(key: string): Promise<void> {
+		await rm(this.entryPath(key), { force: true });
+	}
+
+	/** The record of a library file, or undefined. */
+	async readLibrary(fileHash: string): Promise<LibraryRecord | undefined> {
+		const path = this.libraryPath(fileHash);
+		let handle;
+		try {
+			handle = await open(path, 'r');
+		} catch {
+			return undefined;
+		}
+		try {
+			const record = JSON.parse(await handle.readFile('utf8')) as LibraryRecord;
+			return Array.isArray(record?.macros) && typeof record.hasFingerprint === 'boolean' ? record : undefined;
+		} catch {
+			return undefined;
+		} finally {
+			await handle.close();
+		}
+	}
+
+	/** Writes the record of a library file. */
+	async writeLibrary(fileHash: string, record: LibraryRecord): Promise<void> {
+		const path = this.libraryPath(fileHash);
+		await writeAtomically(path, Buffer.from(JSON.stringify(record)));
+	}
+
+	private libraryPath(fileHash: string): string {
+		return join(this.dir, LIBRARIES_DIR, `${fileHash}.json`);
+	}
+}
+
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+	await mkdir(dirname(path), { recursive: true });
+	const temp = tempName(path);
+	try {
+		await writeFile(temp, bytes);
+		await rename(temp, path);
+	} catch (error) {
+		await rm(temp, { force: true });
+		throw error;
+	}
+}

@@ -1,0 +1,202 @@
+/**
+ * The remote expansion cache, over HTTP in the layout of Bazel's remote caches, so that any of them
+ * (bazel-remote, nginx with WebDAV PUT, a bucket behind a proxy) serves it:
+ *
+ *   GET/PUT <url>/ac/<key>      the action record: `{"v":1,"sha256":H,"size":N}` plus the value itself
+ *                               (base64, `"inline"`) when it is small
+ *   GET/PUT <url>/cas/<H>       a large value, under the sha256 of its bytes
+ *
+ * Every value is checked on read against its sha256. The remote can never fail or stall a build:
+ * each request has a time limit, and the first request that fails to reach the server (refused,
+ * timed out, a 5xx answer) turns the remote off for the rest of the session with one warning, so
+ * the build goes on with local work. A corrupted entry is a warning and a miss. A refused upload
+ * (say, 403 from a read-only server) turns uploads off, with one warning, and leaves reads on.
+ */
+import { createHash } from 'node:crypto';
+
+/** Values up to this size travel inside the action record; larger ones go to the CAS. */
+export const INLINE_VALUE_LIMIT = 16 * 1024;
+
+/** The default time limit of one remote request, in milliseconds. */
+export const DEFAULT_REMOTE_TIMEOUT_MS = 2_000;
+
+/** Options of a {@link RemoteExpansionStore}. */
+export interface RemoteStoreOptions {
+	/** Base URL (http or https): entries are at `<url>/ac/…` and `<url>/cas/…`. */
+	readonly url: string;
+	/** Upload entries this client computed. @default true */
+	readonly upload?: boolean;
+	/** Time limit of one request, in milliseconds. @default DEFAULT_REMOTE_TIMEOUT_MS */
+	readonly timeoutMs?: number;
+	/** Receives each warning (server unreachable, corrupted entry, upload refused), once per kind. */
+	readonly onWarning: (message: string) => void;
+}
+
+/** Thrown inside this module when the server cannot be reached or answers 5xx. */
+class RemoteUnavailable extends Error {}
+
+/** The remote store; see the module comment. */
+export class RemoteExpansionStore {
+	readonly #base: string;
+	readonly #timeoutMs: number;
+	readonly #onWarning: (message: string) => void;
+	#upload: boolean;
+	#isOff = false;
+	#warnedCorrupt = false;
+	readonly #uploads = new Set<Promise<void>>();
+
+	constructor(options: RemoteStoreOptions) {
+		let url: URL;
+		try {
+			url = new URL(options.url);
+		} catch {
+			throw new TypeError(`The remote cache URL must be an http:// or https:// URL, got ${JSON.stringify(options.url)}`);
+		}
+		if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+			throw new TypeError(`The remote cache URL must be an http:// or https:// URL, got ${JSON.stringify(options.url)}`);
+		}
+		this.#base = url.href.replace(/\/+$/, '');
+		this.#timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
+		this.#upload = options.upload ?? true;
+		this.#onWarning = options.onWarning;
+	}
+
+	/** The base URL, without a trailing slash. */
+	get url(): string {
+		return this.#base;
+	}
+
+	/** False once the server could not be reached. */
+	get isAvailable(): boolean {
+		return !this.#isOff;
+	}
+
+	/** The value stored under `key`, checked against its hash; undefined on a miss, a corrupted entry or an unreachable server. */
+	async read(key: string): Promise<Buffer | undefined> {
+		if (this.#isOff) return undefined;
+		try {
+			const record = await this.#get(`ac/${key}`);
+			if (record === undefined) return undefined;
+			const parsed = parseRecord(record);
+			if (typeof parsed === 'string') return this.#corrupt(`ac/${key}`, parsed);
+			const value = parsed.inline ?? (await this.#get(`cas/${parsed.sha256}`));
+			if (value === undefined) return undefined;
+			if (value.byteLength !== parsed.size || sha256(value) !== parsed.sha256) {
+				return this.#corrupt(parsed.inline === undefined ? `cas/${parsed.sha256}` : `ac/${key}`, 'its bytes do not match their sha256');
+			}
+			return value;
+		} catch (error) {
+			this.#turnOff(error);
+			return undefined;
+		}
+	}
+
+	/** Uploads an entry in the background (when uploads are on); {@link flush} waits for the uploads. */
+	write(key: string, value: Uint8Array): void {
+		if (this.#isOff || !this.#upload) return;
+		const upload = this.#putEntry(key, Buffer.from(value)).finally(() => this.#uploads.delete(upload));
+		this.#uploads.add(upload);
+	}
+
+	/** Waits for every upload started so far (each bounded by the time limit). */
+	async flush(): Promise<void> {
+		while (this.#uploads.size > 0) await Promise.all([...this.#uploads]);
+	}
+
+	async #putEntry(key: string, value: Buffer): Promise<void> {
+		try {
+			const hash = sha256(value);
+			const record: Record<string, unknown> = { v: 1, sha256: hash, size: value.byteLength };
+			if (value.byteLength <= INLINE_VALUE_LIMIT) record.inline = value.toString('base64');
+			else if (!(await this.#put(`cas/${hash}`, value))) return;
+			await this.#put(`ac/${key}`, Buffer.from(JSON.stringify(record)));
+		} catch (error) {
+			this.#turnOff(error);
+		}
+	}
+
+	/** GET; undefined on 404. Throws RemoteUnavailable when the server cannot answer. */
+	async #get(path: string): Promise<Buffer | undefined> {
+		const response = await this.#request(path, { method: 'GET' });
+		if (response.status === 404) {
+			await response.body?.cancel();
+			return undefined;
+		}
+		if (response.status !== 200) {
+			await response.body?.cancel();
+			throw new RemoteUnavailable(`GET ${this.#base}/${path} answered ${response.status} ${response.statusText}`);
+		}
+		return Buffer.from(await this.#within(response.arrayBuffer(), `reading ${this.#base}/${path}`));
+	}
+
+	/** PUT; false (and uploads off, with a warning) when the server refuses it. */
+	async #put(path: string, body: Buffer): Promise<boolean> {
+		const response = await this.#request(path, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+		await response.body?.cancel();
+		if (response.status >= 200 && response.status < 300) return true;
+		if (response.status >= 500) throw new RemoteUnavailable(`PUT ${this.#base}/${path} answered ${response.status} ${response.statusText}`);
+		if (this.#upload) {
+			this.#upload = false;
+			this.#onWarning(`the remote cache ${this.#base} refused an upload (PUT ${path}: ${response.status} ${response.statusText}); uploads are off for this build, reads go on`);
+		}
+		return false;
+	}
+
+	async #request(path: string, init: RequestInit): Promise<Response> {
+		try {
+			return await fetch(`${this.#base}/${path}`, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
+		} catch (error) {
+			throw new RemoteUnavailable(describeFetchError(error, `${init.method} ${this.#base}/${path}`, this.#timeoutMs));
+		}
+	}
+
+	async #within<T>(promise: Promise<T>, what: string): Promise<T> {
+		try {
+			return await promise;
+		} catch (error) {
+			throw new RemoteUnavailable(describeFetchError(error, what, this.#timeoutMs));
+		}
+	}
+
+	#corrupt(path: string, why: string): undefined {
+		if (!this.#warnedCorrupt) {
+			this.#warnedCorrupt = true;
+			this.#onWarning(`the remote cache entry ${this.#base}/${path} is corrupted (${why}); it is ignored and the call expanded here`);
+		}
+		return undefined;
+	}
+
+	#turnOff(error: unknown): void {
+		if (this.#isOff) return;
+		this.#isOff = true;
+		const why = error instanceof RemoteUnavailable ? error.message : String((error as Error)?.message ?? error);
+		this.#onWarning(`the remote cache ${this.#base} is unavailable (${why}); this build goes on without it`);
+	}
+}
+
+/** The sha256 (hex) of some bytes. */
+export function sha256(bytes: Uint8Array): string {
+	return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A checked action record, or a sentence saying what is wrong with it. */
+function parseRecord(bytes: Buffer): { sha256: string; size: number; inline?: Buffer } | string {
+	let record: { v?: unknown; sha256?: unknown; size?: unknown; inline?: unknown };
+	try {
+		record = JSON.parse(bytes.toString('utf8'));
+	} catch {
+		return 'the action record is not JSON';
+	}
+	if (record === null || typeof record !== 'object' || record.v !== 1) return 'the action record is not of version 1';
+	if (typeof record.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(record.sha256)) return 'the action record has no sha256';
+	if (typeof record.size !== 'number' || !Number.isSafeInteger(record.size) || record.size < 0) return 'the action record has no size';
+	if (record.inline !== undefined && typeof record.inline !== 'string') return 'the action record has a malformed value';
+	return { sha256: record.sha256, size: record.size, ...(record.inline === undefined ? {} : { inline: Buffer.from(record.inline, 'base64') }) };
+}
+
+function describeFetchError(error: unknown, what: string, timeoutMs: number): string {
+	const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+	if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `${what} took longer than ${timeoutMs} ms`;
+	const cause = e?.cause?.code ?? e?.cause?.message;
+	return `${what} failed: ${cause ?? e?.message ?? String(error)}`;
+}
