@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProject } from '../../dist/client/packages/build-project.js';
 import { INLINE_VALUE_LIMIT, RemoteExpansionStore } from '../../dist/client/expansion-cache/index.js';
-import { freePort, startNginx, type Nginx } from './nginx.js';
+import { freePort, startNginx, type Nginx } from '../../dist/bench/nginx.js';
 import { CACHE_DIR, CACHE_MACROS, expand, output, removeTempDirs, tempDir, writeCacheProject } from './support.js';
 
 let nginx: Nginx;

@@ -1,7 +1,7 @@
 /**
  * A real nginx (Debian's nginx-light, which has the WebDAV module) serving a Bazel-layout HTTP cache
  * on a loopback port: GET reads files under its root, PUT writes them (`dav_methods PUT`,
- * `create_full_put_path on`). Started in the foreground by a test file and stopped after it.
+ * `create_full_put_path on`). Started in the foreground (by the remote cache tests and the expansion-cache bench rows) and stopped after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
