@@ -94,7 +94,7 @@ export async function expansionCacheRows(ctx: BenchContext): Promise<Row[]> {
 				floor: summarize(unchanged),
 				floorLabel: 'local warm build',
 				target: { text: `within ${REMOTE_WITHIN}× of the local warm build (now ${ratio.toFixed(1)}×)`, met: ratio <= REMOTE_WITHIN },
-				note: 'nginx (WebDAV PUT) on loopback; the fresh directory has no library records yet, so the pool starts to load the library',
+				note: 'nginx (WebDAV PUT) on loopback; the library record comes from the remote too, so no host starts',
 			});
 		}
 		return rows;

@@ -4,11 +4,13 @@
  * result is stored only when it is worth keeping: a failed call (a bail, a crash, a timeout, any
  * diagnostic the host made) never is.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { ExpandResult } from '../../protocol/expand.js';
 import { invalidOption, rejectUnknownKeys, validateInteger, validateNonEmptyString, validateObject } from '../option-validation.js';
 import { decodeEntry, encodeEntry } from './entry-codec.js';
-import { LocalExpansionStore } from './local-store.js';
+import { CACHE_FORMAT_VERSION } from './call-key.js';
+import { LocalExpansionStore, parseLibraryRecord, type LibraryRecord } from './local-store.js';
 import { RemoteExpansionStore } from './remote-store.js';
 
 /** The environment variable that names a remote cache when no option does. */
@@ -126,10 +128,34 @@ export class ExpansionCache {
 		this.remote?.write(key, bytes);
 	}
 
+	/**
+	 * The record of a library file: local first, then remote (under the key {@link libraryRecordKey}),
+	 * a remote one written locally. Undefined when neither has it.
+	 */
+	async readLibrary(fileHash: string): Promise<LibraryRecord | undefined> {
+		const local = await this.local.readLibrary(fileHash);
+		if (local !== undefined || this.remote === undefined) return local;
+		const bytes = await this.remote.read(libraryRecordKey(fileHash));
+		const record = bytes === undefined ? undefined : parseLibraryRecord(bytes);
+		if (record !== undefined) await this.local.writeLibrary(fileHash, record).catch(() => undefined);
+		return record;
+	}
+
+	/** Writes the record of a library file locally (a failure only costs a host start next time) and uploads it. */
+	async writeLibrary(fileHash: string, record: LibraryRecord): Promise<void> {
+		await this.local.writeLibrary(fileHash, record).catch(() => undefined);
+		this.remote?.write(libraryRecordKey(fileHash), Buffer.from(JSON.stringify(record)));
+	}
+
 	/** Waits for the remote uploads still running. */
 	async flush(): Promise<void> {
 		await this.remote?.flush();
 	}
+}
+
+/** The remote key of a library record: a hash apart from every call key. */
+export function libraryRecordKey(fileHash: string): string {
+	return createHash('sha256').update(`macro-host library record v${CACHE_FORMAT_VERSION}\0${fileHash}`).digest('hex');
 }
 
 /** False for a result that must not be cached: a bail (a macro's error, a crash, a timeout…) or one carrying a diagnostic the host made. */

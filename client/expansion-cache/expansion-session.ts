@@ -1,7 +1,7 @@
 /**
  * One build's hosts, started only when a call misses. A session loads the project's libraries: a
  * library the cache has seen (by the hash of its file) and that declares no fingerprint is known
- * without a host, from its library record; any other starts the pool. Calls go through a
+ * without a host, from its library record (local, or from the remote cache); any other starts the pool. Calls go through a
  * {@link CachingCaller}; the first one that misses starts the pool, which then loads every library
  * of the session. So a build whose calls all hit starts no host at all (unless a library has a
  * fingerprint to ask for, or a post-process step to run).
@@ -57,7 +57,7 @@ export class ExpansionSession {
 		const cache = this.#options.cache;
 		const id = realpathOrResolved(path);
 		const fileHash = cache === undefined ? undefined : await hashLibraryFile(id).catch(() => undefined);
-		const record = fileHash === undefined || this.#pool !== undefined ? undefined : await cache!.local.readLibrary(fileHash);
+		const record = fileHash === undefined || this.#pool !== undefined ? undefined : await cache!.readLibrary(fileHash);
 		let info: LibraryInfo;
 		if (record !== undefined && !record.hasFingerprint) {
 			const { hasFingerprint: _, ...rest } = record;
@@ -69,7 +69,7 @@ export class ExpansionSession {
 			this.#paths.push(path);
 			if (fileHash !== undefined) {
 				const { library: _id, fingerprint, ...rest } = info;
-				await cache!.local.writeLibrary(fileHash, { ...rest, hasFingerprint: fingerprint !== undefined }).catch(() => undefined);
+				await cache!.writeLibrary(fileHash, { ...rest, hasFingerprint: fingerprint !== undefined });
 			}
 		}
 		this.libraries.set(info.library, info);

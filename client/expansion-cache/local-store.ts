@@ -80,8 +80,7 @@ export class LocalExpansionStore {
 			return undefined;
 		}
 		try {
-			const record = JSON.parse(await handle.readFile('utf8')) as LibraryRecord;
-			return Array.isArray(record?.macros) && typeof record.hasFingerprint === 'boolean' ? record : undefined;
+			return parseLibraryRecord(await handle.readFile());
 		} catch {
 			return undefined;
 		} finally {
@@ -109,5 +108,15 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
 	} catch (error) {
 		await rm(temp, { force: true });
 		throw error;
+	}
+}
+
+/** A library record from its bytes; undefined when they are not one. */
+export function parseLibraryRecord(bytes: Uint8Array): LibraryRecord | undefined {
+	try {
+		const record = JSON.parse(Buffer.from(bytes).toString('utf8')) as LibraryRecord;
+		return Array.isArray(record?.macros) && typeof record.hasFingerprint === 'boolean' && typeof record.abi === 'string' ? record : undefined;
+	} catch {
+		return undefined;
 	}
 }
