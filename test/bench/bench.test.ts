@@ -64,6 +64,10 @@ describe('npm run bench -- --quick', () => {
 			'wire-form/2000',
 			'wasm/add/20',
 			'wasm/add/2000',
+			'expansion-cache/first',
+			'expansion-cache/unchanged',
+			'expansion-cache/one-file',
+			'expansion-cache/remote',
 		]);
 		for (const row of report.rows) {
 			// The pipe floor has no macro-host number: it is `cat`, in the floor column.
