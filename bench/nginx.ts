@@ -47,7 +47,7 @@ export async function startNginx(dir: string): Promise<Nginx> {
 	writeFileSync(
 		join(dir, 'nginx.conf'),
 		`${user}daemon off;\nmaster_process off;\nworker_processes 1;\npid ${join(dir, 'nginx.pid')};\nerror_log ${join(dir, 'error.log')} warn;\n` +
-			`events { worker_connections 64; }\n` +
+			`events { worker_connections 1024; }\n` +
 			`http {\n  access_log off;\n  ${temp('client_body')}\n  ${temp('proxy')}\n  ${temp('fastcgi')}\n  ${temp('uwsgi')}\n  ${temp('scgi')}\n` +
 			`  server {\n    listen 127.0.0.1:${port};\n    root ${data};\n    client_max_body_size 64m;\n` +
 			`    location /cache/ {\n      dav_methods PUT;\n      create_full_put_path on;\n      dav_access user:rw group:r all:r;\n    }\n  }\n}\n`,

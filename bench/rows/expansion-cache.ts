@@ -42,6 +42,9 @@ export async function expansionCacheRows(ctx: BenchContext): Promise<Row[]> {
 				expansionCache: { dir, ...(remote === undefined ? {} : { remote }) },
 			});
 			if (result.summary.errors > 0 || result.summary.expansions !== calls) throw new Error(`the generated project did not expand cleanly: ${JSON.stringify(result.summary)}`);
+			// A remote that turned itself off would make the remote row measure local work.
+			const warning = result.diagnostics.find((d) => d.code === 'expansion-cache');
+			if (warning !== undefined) throw new Error(`the expansion cache warned: ${warning.message}`);
 			return performance.now() - started;
 		};
 

@@ -9,8 +9,8 @@
  * key write the same bytes. A hit refreshes the file's mtime (at most once an hour), which is what
  * `macro-host cache prune` orders entries by.
  */
-import { closeSync, fstatSync, futimesSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LibraryInfo } from '../../protocol/library.js';
 import { tempName } from '../packages/atomic-file.js';
@@ -100,14 +100,24 @@ function readWhole(path: string, stamp: boolean): Buffer | undefined {
 	}
 }
 
+// Directories made by this process: a build writes thousands of entries into 256 shard directories.
+const madeDirs = new Set<string>();
+
+/** Writes a file beside its name and renames it on (synchronous for the reason {@link readWhole} gives). */
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-	await mkdir(dirname(path), { recursive: true });
+	const dir = dirname(path);
+	if (!madeDirs.has(dir)) {
+		mkdirSync(dir, { recursive: true });
+		madeDirs.add(dir);
+	}
 	const temp = tempName(path);
 	try {
-		await writeFile(temp, bytes);
-		await rename(temp, path);
+		writeFileSync(temp, bytes);
+		renameSync(temp, path);
 	} catch (error) {
-		await rm(temp, { force: true });
+		rmSync(temp, { force: true });
+		// The directory may have been pruned meanwhile: made again on the next write.
+		madeDirs.delete(dir);
 		throw error;
 	}
 }

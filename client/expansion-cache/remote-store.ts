@@ -17,6 +17,9 @@ import { createHash } from 'node:crypto';
 /** Values up to this size travel inside the action record; larger ones go to the CAS. */
 export const INLINE_VALUE_LIMIT = 16 * 1024;
 
+/** Requests in flight at once: a build asks for thousands of keys together, more than a server takes connections. */
+export const MAX_REMOTE_REQUESTS = 32;
+
 /** The default time limit of one remote request, in milliseconds. */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 2_000;
 
@@ -44,6 +47,8 @@ export class RemoteExpansionStore {
 	#isOff = false;
 	#warnedCorrupt = false;
 	readonly #uploads = new Set<Promise<void>>();
+	#inFlight = 0;
+	readonly #waiting: (() => void)[] = [];
 
 	constructor(options: RemoteStoreOptions) {
 		let url: URL;
@@ -143,10 +148,17 @@ export class RemoteExpansionStore {
 	}
 
 	async #request(path: string, init: RequestInit): Promise<Response> {
+		if (this.#inFlight >= MAX_REMOTE_REQUESTS) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+		this.#inFlight++;
 		try {
+			if (this.#isOff) throw new RemoteUnavailable('the remote cache was turned off meanwhile');
+			// The time limit starts when the request does, not while it waits for its turn.
 			return await fetch(`${this.#base}/${path}`, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
 		} catch (error) {
 			throw new RemoteUnavailable(describeFetchError(error, `${init.method} ${this.#base}/${path}`, this.#timeoutMs));
+		} finally {
+			this.#inFlight--;
+			this.#waiting.shift()?.();
 		}
 	}
 
