@@ -17,8 +17,12 @@ import { createHash } from 'node:crypto';
 /** Values up to this size travel inside the action record; larger ones go to the CAS. */
 export const INLINE_VALUE_LIMIT = 16 * 1024;
 
-/** Requests in flight at once: a build asks for thousands of keys together, more than a server takes connections. */
-export const MAX_REMOTE_REQUESTS = 32;
+/**
+ * Requests in flight at once, reads and uploads apart: a build asks for thousands of keys together, more than a
+ * server takes connections, and a lookup the build waits for must never queue behind background uploads.
+ */
+export const MAX_REMOTE_READS = 32;
+export const MAX_REMOTE_UPLOADS = 8;
 
 /** The default time limit of one remote request, in milliseconds. */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 2_000;
@@ -47,8 +51,8 @@ export class RemoteExpansionStore {
 	#isOff = false;
 	#warnedCorrupt = false;
 	readonly #uploads = new Set<Promise<void>>();
-	#inFlight = 0;
-	readonly #waiting: (() => void)[] = [];
+	readonly #readSlots = new Slots(MAX_REMOTE_READS);
+	readonly #uploadSlots = new Slots(MAX_REMOTE_UPLOADS);
 
 	constructor(options: RemoteStoreOptions) {
 		let url: URL;
@@ -148,8 +152,8 @@ export class RemoteExpansionStore {
 	}
 
 	async #request(path: string, init: RequestInit): Promise<Response> {
-		if (this.#inFlight >= MAX_REMOTE_REQUESTS) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-		this.#inFlight++;
+		const slots = init.method === 'GET' ? this.#readSlots : this.#uploadSlots;
+		await slots.take();
 		try {
 			if (this.#isOff) throw new RemoteUnavailable('the remote cache was turned off meanwhile');
 			// The time limit starts when the request does, not while it waits for its turn.
@@ -157,8 +161,7 @@ export class RemoteExpansionStore {
 		} catch (error) {
 			throw new RemoteUnavailable(describeFetchError(error, `${init.method} ${this.#base}/${path}`, this.#timeoutMs));
 		} finally {
-			this.#inFlight--;
-			this.#waiting.shift()?.();
+			slots.give();
 		}
 	}
 
@@ -183,6 +186,30 @@ export class RemoteExpansionStore {
 		this.#isOff = true;
 		const why = error instanceof RemoteUnavailable ? error.message : String((error as Error)?.message ?? error);
 		this.#onWarning(`the remote cache ${this.#base} is unavailable (${why}); this build goes on without it`);
+	}
+}
+
+/** At most `size` holders at once; the others wait in arrival order. */
+class Slots {
+	#free: number;
+	readonly #waiting: (() => void)[] = [];
+
+	constructor(size: number) {
+		this.#free = size;
+	}
+
+	async take(): Promise<void> {
+		if (this.#free > 0) {
+			this.#free--;
+			return;
+		}
+		await new Promise<void>((resolve) => this.#waiting.push(resolve));
+	}
+
+	give(): void {
+		const next = this.#waiting.shift();
+		if (next !== undefined) next();
+		else this.#free++;
 	}
 }
 
