@@ -22,7 +22,7 @@ export const INLINE_VALUE_LIMIT = 16 * 1024;
  * server takes connections, and a lookup the build waits for must never queue behind background uploads.
  */
 export const MAX_REMOTE_READS = 32;
-export const MAX_REMOTE_UPLOADS = 8;
+export const MAX_REMOTE_UPLOADS = 32;
 
 /** The default time limit of one remote request, in milliseconds. */
 export const DEFAULT_REMOTE_TIMEOUT_MS = 2_000;
