@@ -41,6 +41,7 @@ export class MacroHost {
 	readonly #supervisor: Supervisor;
 	// ---- Expansion cache integration (client/expansion-cache/host-cache.ts): undefined when off ----
 	readonly #cache: HostExpansionCache | undefined;
+	#closing: Promise<void> | undefined;
 
 	private constructor(supervisor: Supervisor, cache: ExpansionCache | undefined) {
 		this.#supervisor = supervisor;
@@ -152,9 +153,11 @@ export class MacroHost {
 	 * Lets the calls already made finish, then shuts the host down and waits for the process to end.
 	 * Idempotent; later calls reject with HostClosedError.
 	 */
-	async close(): Promise<void> {
-		await this.#cache?.cache.flush();
-		return this.#supervisor.close();
+	close(): Promise<void> {
+		if (this.#cache === undefined) return this.#supervisor.close();
+		// The same promise every time (close() is idempotent), after the cache's uploads.
+		this.#closing ??= this.#cache.cache.flush().then(() => this.#supervisor.close());
+		return this.#closing;
 	}
 }
 
