@@ -156,7 +156,7 @@ export class MacroHost {
 	close(): Promise<void> {
 		if (this.#cache === undefined) return this.#supervisor.close();
 		// The same promise every time (close() is idempotent), after the cache's uploads.
-		this.#closing ??= this.#cache.cache.flush().then(() => this.#supervisor.close());
+		this.#closing ??= this.#cache.cache.close().then(() => this.#supervisor.close());
 		return this.#closing;
 	}
 }

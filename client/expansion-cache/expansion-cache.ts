@@ -151,6 +151,11 @@ export class ExpansionCache {
 	async flush(): Promise<void> {
 		await this.remote?.flush();
 	}
+
+	/** Waits for the uploads and closes the remote's connections (the cache still serves local hits). */
+	async close(): Promise<void> {
+		await this.remote?.close();
+	}
 }
 
 /** The remote key of a library record: a hash apart from every call key. */

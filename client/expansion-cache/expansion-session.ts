@@ -103,7 +103,7 @@ export class ExpansionSession {
 
 	/** Waits for the cache's uploads and closes the pool, if it started. */
 	async close(): Promise<void> {
-		await this.#options.cache?.flush();
+		await this.#options.cache?.close();
 		const pool = await this.#pool?.catch(() => undefined);
 		await pool?.close();
 	}

@@ -13,6 +13,8 @@
  * (say, 403 from a read-only server) turns uploads off, with one warning, and leaves reads on.
  */
 import { createHash } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequestRaw } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** Values up to this size travel inside the action record; larger ones go to the CAS. */
 export const INLINE_VALUE_LIMIT = 16 * 1024;
@@ -51,6 +53,7 @@ export class RemoteExpansionStore {
 	#isOff = false;
 	#warnedCorrupt = false;
 	readonly #uploads = new Set<Promise<void>>();
+	readonly #agent: HttpAgent;
 	readonly #readSlots = new Slots(MAX_REMOTE_READS);
 	readonly #uploadSlots = new Slots(MAX_REMOTE_UPLOADS);
 
@@ -68,6 +71,9 @@ export class RemoteExpansionStore {
 		this.#timeoutMs = options.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
 		this.#upload = options.upload ?? true;
 		this.#onWarning = options.onWarning;
+		// node:http with kept-alive connections: a third of the time of fetch per small request (measured on nginx).
+		const Agent = url.protocol === 'https:' ? HttpsAgent : HttpAgent;
+		this.#agent = new Agent({ keepAlive: true, maxSockets: MAX_REMOTE_READS + MAX_REMOTE_UPLOADS });
 	}
 
 	/** The base URL, without a trailing slash. */
@@ -112,6 +118,12 @@ export class RemoteExpansionStore {
 		while (this.#uploads.size > 0) await Promise.all([...this.#uploads]);
 	}
 
+	/** Waits for the uploads, then closes the kept-alive connections. */
+	async close(): Promise<void> {
+		await this.flush();
+		this.#agent.destroy();
+	}
+
 	async #putEntry(key: string, value: Buffer): Promise<void> {
 		try {
 			const hash = sha256(value);
@@ -126,50 +138,34 @@ export class RemoteExpansionStore {
 
 	/** GET; undefined on 404. Throws RemoteUnavailable when the server cannot answer. */
 	async #get(path: string): Promise<Buffer | undefined> {
-		const response = await this.#request(path, { method: 'GET' });
-		if (response.status === 404) {
-			await response.body?.cancel();
-			return undefined;
-		}
-		if (response.status !== 200) {
-			await response.body?.cancel();
-			throw new RemoteUnavailable(`GET ${this.#base}/${path} answered ${response.status} ${response.statusText}`);
-		}
-		return Buffer.from(await this.#within(response.arrayBuffer(), `reading ${this.#base}/${path}`));
+		const answer = await this.#request(path, 'GET');
+		if (answer.status === 404) return undefined;
+		if (answer.status !== 200) throw new RemoteUnavailable(`GET ${this.#base}/${path} answered ${answer.status} ${answer.statusText}`);
+		return answer.body;
 	}
 
 	/** PUT; false (and uploads off, with a warning) when the server refuses it. */
 	async #put(path: string, body: Buffer): Promise<boolean> {
-		const response = await this.#request(path, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
-		await response.body?.cancel();
-		if (response.status >= 200 && response.status < 300) return true;
-		if (response.status >= 500) throw new RemoteUnavailable(`PUT ${this.#base}/${path} answered ${response.status} ${response.statusText}`);
+		const answer = await this.#request(path, 'PUT', body);
+		if (answer.status >= 200 && answer.status < 300) return true;
+		if (answer.status >= 500) throw new RemoteUnavailable(`PUT ${this.#base}/${path} answered ${answer.status} ${answer.statusText}`);
 		if (this.#upload) {
 			this.#upload = false;
-			this.#onWarning(`the remote cache ${this.#base} refused an upload (PUT ${path}: ${response.status} ${response.statusText}); uploads are off for this build, reads go on`);
+			this.#onWarning(`the remote cache ${this.#base} refused an upload (PUT ${path}: ${answer.status} ${answer.statusText}); uploads are off for this build, reads go on`);
 		}
 		return false;
 	}
 
-	async #request(path: string, init: RequestInit): Promise<Response> {
-		const slots = init.method === 'GET' ? this.#readSlots : this.#uploadSlots;
+	/** One request; throws RemoteUnavailable when the server cannot be reached in time. */
+	async #request(path: string, method: 'GET' | 'PUT', body?: Buffer): Promise<HttpAnswer> {
+		const slots = method === 'GET' ? this.#readSlots : this.#uploadSlots;
 		await slots.take();
 		try {
 			if (this.#isOff) throw new RemoteUnavailable('the remote cache was turned off meanwhile');
 			// The time limit starts when the request does, not while it waits for its turn.
-			return await fetch(`${this.#base}/${path}`, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
-		} catch (error) {
-			throw new RemoteUnavailable(describeFetchError(error, `${init.method} ${this.#base}/${path}`, this.#timeoutMs));
+			return await httpRequest(this.#agent, `${this.#base}/${path}`, method, body, this.#timeoutMs);
 		} finally {
 			slots.give();
-		}
-	}
-
-	async #within<T>(promise: Promise<T>, what: string): Promise<T> {
-		try {
-			return await promise;
-		} catch (error) {
-			throw new RemoteUnavailable(describeFetchError(error, what, this.#timeoutMs));
 		}
 	}
 
@@ -233,9 +229,35 @@ function parseRecord(bytes: Buffer): { sha256: string; size: number; inline?: Bu
 	return { sha256: record.sha256, size: record.size, ...(record.inline === undefined ? {} : { inline: Buffer.from(record.inline, 'base64') }) };
 }
 
-function describeFetchError(error: unknown, what: string, timeoutMs: number): string {
-	const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-	if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `${what} took longer than ${timeoutMs} ms`;
-	const cause = e?.cause?.code ?? e?.cause?.message;
-	return `${what} failed: ${cause ?? e?.message ?? String(error)}`;
+/** What a server answered. */
+interface HttpAnswer {
+	status: number;
+	statusText: string;
+	body: Buffer;
+}
+
+/** One HTTP request with a time limit over all of it; rejects with RemoteUnavailable naming what failed. */
+function httpRequest(agent: HttpAgent, url: string, method: 'GET' | 'PUT', body: Buffer | undefined, timeoutMs: number): Promise<HttpAnswer> {
+	const what = `${method} ${url}`;
+	return new Promise<HttpAnswer>((resolve, reject) => {
+		const send = url.startsWith('https:') ? httpsRequest : httpRequestRaw;
+		const headers = body === undefined ? {} : { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength) };
+		const request = send(url, { method, agent, headers }, (response) => {
+			const chunks: Buffer[] = [];
+			response.on('data', (chunk: Buffer) => chunks.push(chunk));
+			response.on('end', () => {
+				clearTimeout(timer);
+				resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', body: Buffer.concat(chunks) });
+			});
+			response.on('error', (error) => fail(`${what} failed: ${error.message}`));
+		});
+		const fail = (message: string): void => {
+			clearTimeout(timer);
+			request.destroy();
+			reject(new RemoteUnavailable(message));
+		};
+		const timer = setTimeout(() => fail(`${what} took longer than ${timeoutMs} ms`), timeoutMs);
+		request.on('error', (error: NodeJS.ErrnoException) => fail(`${what} failed: ${error.code ?? error.message}`));
+		request.end(body);
+	});
 }
