@@ -23,6 +23,12 @@ export interface BenchSizes {
 	crashRuns: number;
 	/** Timed repetitions of each throughput measurement (pipelined and pool rows). */
 	throughputRepeats: number;
+	/** Source files of the expansion-cache rows' generated project. */
+	cacheFiles: number;
+	/** Macro calls per file of that project. */
+	cacheCallsPerFile: number;
+	/** Timed builds of each expansion-cache row. */
+	cacheRepeats: number;
 }
 
 /** The full run, and the smoke run CI does (`--quick`). */
@@ -35,6 +41,9 @@ export const FULL_SIZES: BenchSizes = {
 	spinCalls: 400,
 	crashRuns: 10,
 	throughputRepeats: 5,
+	cacheFiles: 200,
+	cacheCallsPerFile: 50,
+	cacheRepeats: 3,
 };
 export const QUICK_SIZES: BenchSizes = {
 	tokenCounts: [20, 2_000],
@@ -45,6 +54,9 @@ export const QUICK_SIZES: BenchSizes = {
 	spinCalls: 20,
 	crashRuns: 2,
 	throughputRepeats: 1,
+	cacheFiles: 4,
+	cacheCallsPerFile: 5,
+	cacheRepeats: 1,
 };
 
 /** Shared by every row. */

@@ -3,7 +3,7 @@
  * Builds its fixtures, runs every row, prints the table on stdout (progress on stderr) and writes
  * the results as JSON.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb] [--markdown]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache] [--markdown]
  *
  * --quick is the smoke run CI does: small sizes, few repetitions, numbers not meant to be read.
  */
@@ -16,6 +16,7 @@ import { findRaServer, RaServer } from './ra-server.js';
 import { formatMarkdown, formatTable, writeReport, type BenchReport, type Row } from './report.js';
 import { coldStartRows } from './rows/cold-start.js';
 import { crashRows } from './rows/crash.js';
+import { expansionCacheRows } from './rows/expansion-cache.js';
 import { idleGapRows } from './rows/idle-gap.js';
 import { poolRows } from './rows/pool.js';
 import { roundTripRows } from './rows/round-trip.js';
@@ -35,6 +36,7 @@ const GROUPS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
 	wire: wireFormRows,
 	wasm: wasmRows,
 	scarb: scarbRows,
+	'expansion-cache': expansionCacheRows,
 };
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--out FILE] [--rows ${Object.keys(GROUPS).join(',')}] [--markdown]`;

@@ -20,6 +20,8 @@ import {
 	type PostProcessResult,
 } from '../protocol/index.js';
 import type { HostCrashError } from './errors.js';
+import type { ExpansionCache, ExpansionCacheStats } from './expansion-cache/expansion-cache.js';
+import { HostExpansionCache } from './expansion-cache/host-cache.js';
 import { normalizeOptions, type MacroHostOptions } from './options.js';
 import { Supervisor, type MacroCall, type RestartEvent } from './supervisor.js';
 
@@ -37,9 +39,14 @@ export type { Disposable, Event };
  */
 export class MacroHost {
 	readonly #supervisor: Supervisor;
+	// ---- Expansion cache integration (client/expansion-cache/host-cache.ts): undefined when off ----
+	readonly #cache: HostExpansionCache | undefined;
+	#closing: Promise<void> | undefined;
 
-	private constructor(supervisor: Supervisor) {
+	private constructor(supervisor: Supervisor, cache: ExpansionCache | undefined) {
 		this.#supervisor = supervisor;
+		const direct = { expandInline: this.#expandInline, expandAttribute: this.#expandAttribute, expandDerive: this.#expandDerive };
+		this.#cache = cache === undefined ? undefined : new HostExpansionCache(cache, direct, () => this.libraries);
 	}
 
 	/**
@@ -47,7 +54,8 @@ export class MacroHost {
 	 * HostStartError when the host cannot start.
 	 */
 	static async start(options?: MacroHostOptions): Promise<MacroHost> {
-		return new MacroHost(await Supervisor.start(normalizeOptions(options)));
+		const normalized = normalizeOptions(options);
+		return new MacroHost(await Supervisor.start(normalized), normalized.expansionCache);
 	}
 
 	/** Process id of the current host; undefined while it is being restarted, or once closed. */
@@ -94,8 +102,10 @@ export class MacroHost {
 	}
 
 	/** Loads a shared library; rejects with MacroHostRequestError (data: LibraryLoadErrorData) when it cannot. */
-	loadLibrary(path: string): Promise<LibraryInfo> {
-		return this.#supervisor.loadLibrary(path);
+	async loadLibrary(path: string): Promise<LibraryInfo> {
+		const info = await this.#supervisor.loadLibrary(path);
+		await this.#cache?.noteLoaded(info);
+		return info;
 	}
 
 	/** Everything loaded, as the host sees it. */
@@ -103,21 +113,36 @@ export class MacroHost {
 		return this.#supervisor.request(ListMacrosRequest.type);
 	}
 
-	/** Expands `name!(args)`. */
+	/** Expands `name!(args)` (from the expansion cache when it is on and has the call). */
 	expandInline(params: ExpandInlineParams): Promise<ExpandResult> {
-		return this.#supervisor.expand(ExpandInlineRequest.type, params, macroCall('inline', [params?.name], params));
+		return this.#cache?.expandInline(params) ?? this.#expandInline(params);
 	}
 
-	/** Expands `#[name(args)] item`. */
+	/** Expands `#[name(args)] item` (from the expansion cache when it is on and has the call). */
 	expandAttribute(params: ExpandAttributeParams): Promise<ExpandResult> {
-		return this.#supervisor.expand(ExpandAttributeRequest.type, params, macroCall('attribute', [params?.name], params));
+		return this.#cache?.expandAttribute(params) ?? this.#expandAttribute(params);
 	}
 
-	/** Expands `#[derive(A, B)] item`: the outputs are concatenated and the diagnostics merged. */
+	/** Expands `#[derive(A, B)] item`: the outputs are concatenated and the diagnostics merged (from the expansion cache when it is on and has the call). */
 	expandDerive(params: ExpandDeriveParams): Promise<ExpandResult> {
+		return this.#cache?.expandDerive(params) ?? this.#expandDerive(params);
+	}
+
+	/** What the expansion cache did; undefined when it is off. */
+	get expansionCacheStats(): ExpansionCacheStats | undefined {
+		return this.#cache?.cache.stats;
+	}
+
+	readonly #expandInline = (params: ExpandInlineParams): Promise<ExpandResult> =>
+		this.#supervisor.expand(ExpandInlineRequest.type, params, macroCall('inline', [params?.name], params));
+
+	readonly #expandAttribute = (params: ExpandAttributeParams): Promise<ExpandResult> =>
+		this.#supervisor.expand(ExpandAttributeRequest.type, params, macroCall('attribute', [params?.name], params));
+
+	readonly #expandDerive = (params: ExpandDeriveParams): Promise<ExpandResult> => {
 		const names = Array.isArray(params?.derives) ? params.derives : [];
 		return this.#supervisor.expand(ExpandDeriveRequest.type, params, macroCall('derive', names, params));
-	}
+	};
 
 	/** Runs a library's post-process pass over the aux data its macros produced. */
 	postProcess(params: PostProcessParams): Promise<PostProcessResult> {
@@ -129,7 +154,10 @@ export class MacroHost {
 	 * Idempotent; later calls reject with HostClosedError.
 	 */
 	close(): Promise<void> {
-		return this.#supervisor.close();
+		if (this.#cache === undefined) return this.#supervisor.close();
+		// The same promise every time (close() is idempotent), after the cache's uploads.
+		this.#closing ??= this.#cache.cache.close().then(() => this.#supervisor.close());
+		return this.#closing;
 	}
 }
 

@@ -8,6 +8,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_BULK_MIN_BYTES, Encoding } from '../protocol/index.js';
 import { defaultBulkRoot, type BulkSettings } from './bulk-channel.js';
+import { ExpansionCache, type ExpansionCacheOptions } from './expansion-cache/expansion-cache.js';
+import { defaultCacheDir } from './packages/options.js';
 import { invalidOption, rejectUnknownKeys, validateInteger, validateNonEmptyString, validateObject } from './option-validation.js';
 import { DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-watchdog.js';
 import { DEFAULT_QUARANTINE_AFTER, validateQuarantineAfter } from './quarantine.js';
@@ -125,6 +127,14 @@ export interface MacroHostOptions {
 	 * @default { minBytes: 32768, dir: '/dev/shm' when writable, else the system's temporary directory }
 	 */
 	readonly bulk?: false | { readonly minBytes?: number; readonly dir?: string };
+	/**
+	 * The expansion cache (docs/caching.md): a call whose library, macro and input were expanded before
+	 * is answered from `dir` (or a remote cache) without touching the host. Failed calls are never
+	 * cached. Its warnings (a remote cache unavailable) are process warnings (`process.emitWarning`).
+	 * HostPool passes it to each of its hosts.
+	 * @default false (expand-project turns it on)
+	 */
+	readonly expansionCache?: false | ExpansionCacheOptions;
 }
 
 /** MacroHostOptions with every default applied. */
@@ -148,6 +158,8 @@ export interface NormalizedOptions {
 	readonly warmStandby: boolean;
 	/** Where bulk streams go; undefined when they are off. */
 	readonly bulk: BulkSettings | undefined;
+	/** The expansion cache; undefined when it is off. */
+	readonly expansionCache: ExpansionCache | undefined;
 }
 
 /**
@@ -190,6 +202,7 @@ const KNOWN_OPTIONS: readonly (keyof MacroHostOptions)[] = [
 	'memoryLimitMiB',
 	'warmStandby',
 	'bulk',
+	'expansionCache',
 ];
 
 /** Applies every default and checks every option; throws a TypeError naming the first bad one. */
@@ -215,6 +228,7 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		clientName = 'macro-host-client',
 		warmStandby = true,
 		bulk = {},
+		expansionCache = false,
 	} = given as MacroHostOptions;
 
 	const normalized: NormalizedOptions = {
@@ -236,6 +250,10 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		clientName: validateNonEmptyString('clientName', clientName),
 		warmStandby: validateBoolean('warmStandby', warmStandby),
 		bulk: normalizeBulk(bulk),
+		expansionCache: ExpansionCache.open(expansionCache, {
+			buildCacheDir: defaultCacheDir(),
+			onWarning: (message) => process.emitWarning(message, 'MacroHostExpansionCacheWarning'),
+		}),
 	};
 	return Object.freeze(normalized);
 }

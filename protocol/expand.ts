@@ -58,7 +58,9 @@ export type DiagnosticCode =
 	/** A wasm macro needed more memory than the host's page limit. @since wasm sandbox */
 	| 'wasm-memory-limit'
 	/** A native macro took the host over its memory limit (`memoryLimitMiB`); the host was restarted. @since hardening */
-	| 'memory-limit';
+	| 'memory-limit'
+	/** Two hosts expanded the call differently (the client's `--check-determinism`). @since expansion cache */
+	| 'nondeterministic';
 
 /** A diagnostic about one call. */
 export interface Diagnostic {

@@ -56,8 +56,9 @@ export interface LibraryInfo {
 	/** Every macro it provides. */
 	macros: MacroInfo[];
 	/**
-	 * What the library says of the outside inputs its output depends on (Scarb v2's `fingerprint_v2`), a
-	 * u64 as a decimal string; absent when the library has none.
+	 * What the library says of the outside inputs its output depends on (our ABI's optional `mh_fingerprint`,
+	 * Scarb v2's `fingerprint_v2`), a u64 as a decimal string; absent when the library has none. The
+	 * expansion cache puts it in every key (docs/caching.md).
 	 */
 	fingerprint?: string;
 }

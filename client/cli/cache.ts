@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanCache, DEFAULT_PRUNE_DAYS, pruneCache, PRUNE_GRACE_MS, type PruneResult } from '../packages/cache-gc.js';
 import { readCacheInventory, statOrUndefined } from '../packages/cache-inventory.js';
+import { readExpansionInventory } from '../expansion-cache/expansion-gc.js';
 import { defaultCacheDir } from '../packages/options.js';
 import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
 
@@ -14,7 +15,8 @@ const CACHE_DIR_HELP = '  --cache-dir DIR    the cache (default: $XDG_CACHE_HOME
 export const CACHE_HELP = `Usage: macro-host cache <command> [--cache-dir DIR]
 
 Shows and trims the build cache: the libraries 'macro-host build' and loadProject() built, their
-generated Cargo.toml files and cargo's target dir. Every build that uses a library marks it used.
+generated Cargo.toml files and cargo's target dir, and the expansion cache (expansions/: results of
+macro calls). Every build that uses a library or an expansion marks it used.
 
 Commands:
   list     list the cached libraries with their size and when a build last used them
@@ -108,13 +110,19 @@ function list(cacheDir: string, json: boolean, io: CliIo): number {
 	const inventory = readCacheInventory(cacheDir);
 	if (json) {
 		const entries = inventory.entries.map((e) => ({ ...e, lastUsed: new Date(e.lastUsedMs).toISOString() }));
-		io.out(`${JSON.stringify({ ...inventory, entries }, null, 2)}\n`);
+		io.out(`${JSON.stringify({ ...inventory, entries, expansions: readExpansionInventory(cacheDir) }, null, 2)}\n`);
 		return ExitCode.ok;
 	}
 	const now = Date.now();
 	const rows = inventory.entries.map((e) => [e.key.slice(0, 16), e.crate ?? '?', e.kind ?? '?', formatBytes(e.size), formatAgo(now - e.lastUsedMs)]);
 	if (rows.length > 0) io.out(formatTable([['KEY', 'PACKAGE', 'KIND', 'SIZE', 'LAST USED'], ...rows]));
 	const count = plural(inventory.entries.length, 'entry', 'entries');
+	// ---- Expansion cache (client/expansion-cache/expansion-gc.ts) ----
+	const expansions = readExpansionInventory(cacheDir);
+	if (expansions.entries + expansions.libraries > 0) {
+		const used = expansions.lastUsedMs === undefined ? '' : `, last used ${formatAgo(now - expansions.lastUsedMs)}`;
+		io.out(`Expansion cache: ${plural(expansions.entries, 'expansion', 'expansions')}, ${formatBytes(expansions.size)}${used}\n`);
+	}
 	io.out(
 		`${count}, ${formatBytes(inventory.totalSize - inventory.sharedSize)}; shared ${formatBytes(inventory.sharedSize)} ` +
 			`(cargo's target dir, SDK builds); total ${formatBytes(inventory.totalSize)} in ${cacheDir}\n`,
@@ -191,6 +199,9 @@ export function formatPrune(result: PruneResult, request: { olderThanDays: numbe
 	if (result.leftovers.length > 0) {
 		const leftoverBytes = result.freedBytes - result.removed.reduce((sum, e) => sum + e.size, 0);
 		lines.push(`${verb} ${plural(result.leftovers.length, 'leftover', 'leftovers')} of interrupted or failed builds, ${formatBytes(leftoverBytes)}`);
+	}
+	if (result.expansions.removed > 0) {
+		lines.push(`${verb} ${plural(result.expansions.removed, 'expansion', 'expansions')} from the expansion cache, ${formatBytes(result.expansions.freedBytes)}`);
 	}
 	if (result.keptRecent.length > 0) {
 		lines.push(`Kept ${plural(result.keptRecent.length, 'entry', 'entries')} used in the last ${PRUNE_GRACE_MS / 60_000} minutes`);

@@ -27,7 +27,9 @@ export type DriverDiagnosticCode =
 	/** A library's post-process step could not run. */
 	| 'post-process-failed'
 	/** A warning about a macro package from building it (a Cargo/Scarb name mismatch, a prebuilt library not used). */
-	| 'package-warning';
+	| 'package-warning'
+	/** The expansion cache could not be used as asked (a remote cache unavailable, a corrupted entry); the build went on without it. */
+	| 'expansion-cache';
 
 /** The macro call a diagnostic came from. */
 export interface MacroOrigin {

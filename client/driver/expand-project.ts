@@ -9,11 +9,11 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { HostPool } from '../host-pool.js';
+import { ExpansionCache, ExpansionSession, type ExpansionCacheOptions, type ExpansionCacheStats } from '../expansion-cache/index.js';
 import type { MacroHostOptions } from '../options.js';
 import { displayPath } from '../packages/errors.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
-import type { BuildOptions } from '../packages/options.js';
+import { defaultCacheDir, type BuildOptions } from '../packages/options.js';
 import { countSeverities, fromPackageWarning, inFile, type DriverDiagnostic } from './diagnostics.js';
 import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller } from './expansion-engine.js';
 import { MacroRegistry } from './macro-registry.js';
@@ -51,6 +51,18 @@ export interface ExpandProjectOptions {
 	 * @default true
 	 */
 	readonly write?: boolean;
+	/**
+	 * The expansion cache (docs/caching.md): false turns it off; an object sets its directory and a
+	 * remote cache. A build whose calls all hit starts no host.
+	 * @default on, in `<build cache directory>/expansions`, with the remote of MACRO_HOST_REMOTE_CACHE if set
+	 */
+	readonly expansionCache?: false | ExpansionCacheOptions;
+	/**
+	 * Expand every call twice, in two different hosts; a call whose results differ gets a warning
+	 * and is not cached.
+	 * @default false
+	 */
+	readonly checkDeterminism?: boolean;
 }
 
 /** One source file after expansion. */
@@ -93,8 +105,12 @@ export interface ProjectExpansion {
 	readonly summary: ExpansionSummary;
 	/** The output directory (absolute). */
 	readonly outDir: string;
-	/** How many hosts ran. */
+	/** How many hosts ran (or would have: 0 are started when every call hit; see hostsStarted). */
 	readonly jobs: number;
+	/** How many host processes the run started. */
+	readonly hostsStarted: number;
+	/** What the expansion cache did; undefined when it was off. */
+	readonly cache: ExpansionCacheStats | undefined;
 }
 
 /**
@@ -111,12 +127,19 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 	const sources = findSourceFiles(root);
 	const jobs = Math.max(1, Math.min(options.jobs ?? availableParallelism(), sources.length));
 
-	const pool = await HostPool.start({ size: jobs, host: options.host });
+	// ---- Expansion cache integration (client/expansion-cache/): hosts start on the first miss ----
+	const cacheWarnings: DriverDiagnostic[] = [];
+	const cache = ExpansionCache.open(options.expansionCache, {
+		buildCacheDir: options.build?.cacheDir ?? defaultCacheDir(options.build?.env),
+		onWarning: (message) => cacheWarnings.push({ severity: 'warning', code: 'expansion-cache', message }),
+	});
+	const pool = new ExpansionSession({ size: jobs, host: options.host, cache, checkDeterminism: options.checkDeterminism });
 	try {
 		const project = await loadProject(pool, root, options.build);
+		for (const pkg of project.packages) if (!pkg.expansionCache) pool.excludeFromCache(pkg.library);
 		const registry = new MacroRegistry(project.packages);
 		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
-			pool.withLease((lease) => expandFile(source, { registry, caller: lease, recursionLimit, outDir, displayRoot })),
+			expandFile(source, { registry, caller: pool.caller(), recursionLimit, outDir, displayRoot }),
 		);
 
 		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot)));
@@ -124,10 +147,13 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
 		const files = results.map((r) => r.file);
 		if (options.write ?? true) diagnostics.push(...(await writeOutputs(files, outDir, options.outDir === undefined, displayRoot)));
+		await cache?.flush();
+		diagnostics.push(...cacheWarnings);
 
 		const counts = countSeverities(diagnostics);
 		const expansions = files.reduce((n, f) => n + f.expansions, 0);
-		return { project, files, diagnostics, summary: { files: files.length, expansions, ...counts }, outDir, jobs: pool.size };
+		const summary = { files: files.length, expansions, ...counts };
+		return { project, files, diagnostics, summary, outDir, jobs: pool.size, hostsStarted: pool.hostsStarted, cache: cache?.stats };
 	} finally {
 		await pool.close();
 	}
@@ -182,7 +208,7 @@ async function expandFile(
 }
 
 /** Runs each library's post-process step once, over its aux data in file order; its diagnostics, in package order. */
-async function postProcessAll(pool: HostPool, project: LoadedProject, aux: readonly AuxEntry[]): Promise<DriverDiagnostic[]> {
+async function postProcessAll(pool: Pick<ExpansionSession, 'libraries' | 'postProcess'>, project: LoadedProject, aux: readonly AuxEntry[]): Promise<DriverDiagnostic[]> {
 	const diagnostics: DriverDiagnostic[] = [];
 	for (const pkg of project.packages) {
 		if (pool.libraries.get(pkg.library)?.hasPostProcess !== true) continue;

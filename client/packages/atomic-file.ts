@@ -35,3 +35,9 @@ export function writeIfChanged(file: string, text: string): void {
 export function tempName(path: string): string {
 	return `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
+
+/** The pid in a name made by {@link tempName} (`<name>.<pid>.<random>.tmp`), else undefined. */
+export function tempOwner(name: string): number | undefined {
+	const match = /\.(\d+)\.[0-9a-z]*\.tmp$/.exec(name);
+	return match ? Number(match[1]) : undefined;
+}

@@ -56,6 +56,8 @@ export interface BuiltMacroPackage {
 	libraryPath: string;
 	/** What it was built as (`[cairo-plugin] target`). */
 	target: PluginTarget;
+	/** Whether its macro calls may be cached: false only for a native package with `[cairo-plugin] expansion-cache = false`. */
+	expansionCache: boolean;
 	source: LibrarySource;
 	/** The cache key (sha256 hex); undefined for a prebuilt library. */
 	cacheKey: string | undefined;
@@ -149,6 +151,8 @@ export class PackageBuilder {
 			warnings: '',
 			packageWarnings: [],
 			target: manifest.pluginTarget,
+			// Wasm macros run sandboxed, without outside inputs: they are always cacheable.
+			expansionCache: manifest.pluginTarget === 'wasm' || manifest.expansionCache,
 		};
 		// Read first, so that a bad Cargo.toml is reported, and a name mismatch warned about, whatever the library's source.
 		const ownCargo = cargoLayout === 'own' ? readOwnCargoManifest(manifest) : undefined;

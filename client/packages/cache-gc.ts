@@ -6,7 +6,7 @@
  */
 import { renameSync, rmdirSync, rmSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { tempName } from './atomic-file.js';
+import { tempName, tempOwner } from './atomic-file.js';
 import {
 	KEY_PREFIX_LENGTH,
 	listDir,
@@ -19,6 +19,8 @@ import {
 	type CacheInventory,
 } from './cache-inventory.js';
 import { isProcessRunning } from '../process-liveness.js';
+import { EXPANSIONS_DIR } from '../expansion-cache/expansion-cache.js';
+import { pruneExpansions, readExpansionInventory, type ExpansionPruneResult } from '../expansion-cache/expansion-gc.js';
 
 /** Entries used within this time are never pruned: a build that hit one may be about to load it. */
 export const PRUNE_GRACE_MS = 10 * 60 * 1000;
@@ -71,6 +73,8 @@ export interface PruneResult {
 	sizeAfter: number;
 	/** False when `maxSizeBytes` was given and the cache is still larger. */
 	fitsMaxSize: boolean;
+	/** What the prune did in the expansion cache (`expansions/`); its entries go first under `maxSizeBytes`. */
+	expansions: ExpansionPruneResult;
 }
 
 /** Validates the prune options; messages name the option, what it expects and what it got. */
@@ -98,6 +102,14 @@ export function pruneCache(cacheDir: string, options: PruneOptions = {}): PruneR
 	const ageCutoff = now - olderThanDays * DAY_MS;
 	const before = readCacheInventory(cacheDir);
 
+	// ---- Expansion cache (client/expansion-cache/expansion-gc.ts): its entries are the cheapest to redo, so they go first ----
+	const expansionsSize = readExpansionInventory(cacheDir).size;
+	const expansions = pruneExpansions(cacheDir, {
+		ageCutoffMs: ageCutoff,
+		graceEndMs: graceEnd,
+		maxSizeBytes: maxSizeBytes === undefined ? undefined : Math.max(0, maxSizeBytes - (before.totalSize - expansionsSize)),
+		dryRun,
+	});
 	// Leftovers go first, so the size rule counts the cache without them.
 	const allLeftovers = findLeftovers(cacheDir, before.entries, graceEnd, Math.min(ageCutoff, graceEnd));
 	const leftoverSize = (paths: string[]): number => paths.reduce((sum, path) => sum + treeSize(path, new Set()), 0);
@@ -105,7 +117,7 @@ export function pruneCache(cacheDir: string, options: PruneOptions = {}): PruneR
 	const keptRecent: CacheEntry[] = [];
 	// Oldest use first: the order of both rules.
 	const candidates = [...before.entries].reverse();
-	let size = before.totalSize - leftoverSize(allLeftovers);
+	let size = before.totalSize - leftoverSize(allLeftovers) - (expansionsSize - expansions.sizeAfter);
 	for (const entry of candidates) {
 		const byAge = entry.lastUsedMs < ageCutoff;
 		const bySize = !byAge && maxSizeBytes !== undefined && size > maxSizeBytes;
@@ -134,9 +146,9 @@ export function pruneCache(cacheDir: string, options: PruneOptions = {}): PruneR
 		}
 		for (const path of leftovers) rmSync(path, { recursive: true, force: true });
 	}
-	const freedBytes = removed.reduce((sum, e) => sum + e.size, 0) + leftoverBytes;
+	const freedBytes = removed.reduce((sum, e) => sum + e.size, 0) + leftoverBytes + expansions.freedBytes;
 	const sizeAfter = Math.max(0, size);
-	return { before, removed, keptInUse, keptRecent, leftovers, freedBytes, sizeAfter, fitsMaxSize: maxSizeBytes === undefined || sizeAfter <= maxSizeBytes };
+	return { before, removed, keptInUse, keptRecent, leftovers, freedBytes, sizeAfter, fitsMaxSize: maxSizeBytes === undefined || sizeAfter <= maxSizeBytes, expansions };
 }
 
 /** What {@link removeCacheEntry} did. */
@@ -173,7 +185,7 @@ export function removeCacheEntry(cacheDir: string, entry: CacheEntry, target = r
 }
 
 /** The names {@link cleanCache} removes from a cache directory: what macro-host puts there, nothing else. */
-export const CACHE_TOP_LEVEL_NAMES: readonly string[] = ['libs', 'build', 'target', 'wasm-sdk', 'rustc-info.json', 'wasm-rustc-info.json'];
+export const CACHE_TOP_LEVEL_NAMES: readonly string[] = ['libs', 'build', 'target', 'wasm-sdk', 'rustc-info.json', 'wasm-rustc-info.json', EXPANSIONS_DIR];
 
 /** Result of {@link cleanCache}. */
 export interface CleanResult {
@@ -248,12 +260,6 @@ function findLeftovers(cacheDir: string, entries: CacheEntry[], graceEnd: number
 		leftovers.push(...ownedPaths(cacheDir, match[1]!, match[2]!, target));
 	}
 	return leftovers;
-}
-
-/** The pid in a temporary name made by `tempName` (`<name>.<pid>.<random>.tmp`), else undefined. */
-function tempOwner(name: string): number | undefined {
-	const match = /\.(\d+)\.[0-9a-z]*\.tmp$/.exec(name);
-	return match ? Number(match[1]) : undefined;
 }
 
 /** Whether `name` is a temporary name made beside one of `names`. */

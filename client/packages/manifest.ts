@@ -71,6 +71,11 @@ export interface PackageManifest {
 	 * for wasm32-unknown-unknown, built by rustc alone). Always `native` for a package that is not a macro package.
 	 */
 	pluginTarget: PluginTarget;
+	/**
+	 * `[cairo-plugin] expansion-cache`: false when the package's native macros read outside inputs, so their calls
+	 * must never be cached (docs/caching.md). True when absent, and for a package that is not a macro package.
+	 */
+	expansionCache: boolean;
 	/** `[dependencies]`, in manifest order. */
 	dependencies: DependencySpec[];
 	/**
@@ -170,6 +175,7 @@ class ManifestReader {
 		}
 
 		const pluginTarget = isMacroPackage ? this.readPluginTarget() : 'native';
+		const expansionCache = isMacroPackage ? this.readExpansionCache() : true;
 
 		const cargoManifestPath = isMacroPackage && pluginTarget === 'native' ? ownCargoManifest(this.dir) : undefined;
 		const dependencies = this.readDependencies(isMacroPackage, cargoManifestPath !== undefined);
@@ -191,6 +197,7 @@ class ManifestReader {
 			versionText,
 			isMacroPackage,
 			pluginTarget,
+			expansionCache,
 			dependencies,
 			cargoTable: cargo.table,
 			cargoPathDependencies: cargo.deps,
@@ -251,6 +258,15 @@ class ManifestReader {
 			});
 		}
 		return specs;
+	}
+
+	/** `[cairo-plugin] expansion-cache`, true when absent. */
+	private readExpansionCache(): boolean {
+		const path = ['cairo-plugin', 'expansion-cache'];
+		const value = this.get(path);
+		if (value === undefined || typeof value === 'boolean') return value ?? true;
+		this.problem(path, `[cairo-plugin] expansion-cache must be true or false (false: never cache this package's macro calls), found ${typeName(value)}`);
+		return true;
 	}
 
 	/** `[cairo-plugin] target`, `native` when absent. */

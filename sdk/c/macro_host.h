@@ -8,6 +8,8 @@
  *   mh_result *mh_expand(const mh_request *req);     expands one macro call
  *   void       mh_free_result(mh_result *res);       releases what mh_expand returned
  *   mh_result *mh_post_process(mh_str aux_json);     optional: sees all aux data of a run
+ *   uint64_t   mh_fingerprint(void);                 optional: a hash of the outside inputs the
+ *                                                    output depends on (environment, files)
  *
  * mh_manifest returns `[{"name":"add","kind":"inline","doc":"..."}, ...]` with kind one of
  * "inline", "attribute", "derive". Its memory stays valid as long as the library is loaded.
@@ -201,6 +203,12 @@ mh_result *mh_expand(const mh_request *req);
 void mh_free_result(mh_result *res);
 /** Optional. aux_json is a JSON array of every aux data value produced during the run. */
 mh_result *mh_post_process(mh_str aux_json);
+/**
+ * Optional. A hash of every input outside the macro call that the library's output depends on (an
+ * environment variable, a file it reads). The host calls it once per load; the expansion cache puts
+ * it in every key, so a changed fingerprint misses. A library without it is taken to be pure in its input.
+ */
+uint64_t mh_fingerprint(void);
 
 #ifdef __cplusplus
 }

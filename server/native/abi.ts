@@ -20,6 +20,9 @@ export const REQUIRED_SYMBOLS = ['mh_abi_version', 'mh_manifest', 'mh_expand', '
 /** The optional export. */
 export const POST_PROCESS_SYMBOL = 'mh_post_process';
 
+/** The optional export that names the outside inputs a library's output depends on (expansion cache). */
+export const FINGERPRINT_SYMBOL = 'mh_fingerprint';
+
 /** mh_str: pointer + length, not NUL-terminated. */
 export const MhStr = koffi.struct({ ptr: 'void *', len: 'size_t' });
 /** mh_span: source byte range. */
@@ -101,15 +104,18 @@ export interface LibraryFunctions {
 	freeResult: (result: Address) => void;
 	/** Absent when the library does not export mh_post_process. */
 	postProcess?: (auxJson: { ptr: Buffer | null; len: number }) => Address;
+	/** Absent when the library does not export mh_fingerprint. */
+	fingerprint?: () => bigint | number;
 }
 
 /** Result type and parameter types koffi binds for each symbol. */
-const DECLARATIONS: Record<(typeof REQUIRED_SYMBOLS)[number] | typeof POST_PROCESS_SYMBOL, [TypeSpec, TypeSpec[]]> = {
+const DECLARATIONS: Record<(typeof REQUIRED_SYMBOLS)[number] | typeof POST_PROCESS_SYMBOL | typeof FINGERPRINT_SYMBOL, [TypeSpec, TypeSpec[]]> = {
 	mh_abi_version: ['uint32_t', []],
 	mh_manifest: [MhStr, []],
 	mh_expand: ['void *', [koffi.pointer(MhRequest)]],
 	mh_free_result: ['void', ['void *']],
 	mh_post_process: ['void *', [MhStr]],
+	mh_fingerprint: ['uint64_t', []],
 };
 
 /** Binds the entry points of a loaded library, or names the first required symbol that is missing. */
@@ -121,12 +127,14 @@ export function bindFunctions(lib: LibraryHandle): LibraryFunctions | { missing:
 		bound.set(symbol, fn);
 	}
 	const postProcess = tryBind(lib, POST_PROCESS_SYMBOL, DECLARATIONS[POST_PROCESS_SYMBOL]);
+	const fingerprint = tryBind(lib, FINGERPRINT_SYMBOL, DECLARATIONS[FINGERPRINT_SYMBOL]);
 	return {
 		abiVersion: bound.get('mh_abi_version') as unknown as LibraryFunctions['abiVersion'],
 		manifest: bound.get('mh_manifest') as unknown as LibraryFunctions['manifest'],
 		expand: bound.get('mh_expand') as unknown as LibraryFunctions['expand'],
 		freeResult: bound.get('mh_free_result') as unknown as LibraryFunctions['freeResult'],
 		postProcess: postProcess as unknown as LibraryFunctions['postProcess'],
+		fingerprint: fingerprint as unknown as LibraryFunctions['fingerprint'],
 	};
 }
 

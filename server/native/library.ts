@@ -47,6 +47,8 @@ export const macroHostAbi: SharedObjectAbi = {
 				sandbox: 'native',
 				hasPostProcess: bound.postProcess !== undefined,
 				macros: manifest,
+				// Asked once per load: a library's outside inputs (its environment) do not change while it is loaded.
+				...(bound.fingerprint === undefined ? {} : { fingerprint: BigInt.asUintN(64, BigInt(bound.fingerprint())).toString() }),
 			},
 		};
 	},

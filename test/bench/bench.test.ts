@@ -65,6 +65,10 @@ describe('npm run bench -- --quick', () => {
 			'wasm/add/20',
 			'wasm/add/2000',
 			'scarb/identity/20000',
+			'expansion-cache/first',
+			'expansion-cache/unchanged',
+			'expansion-cache/one-file',
+			'expansion-cache/remote',
 		]);
 		for (const row of report.rows) {
 			// The pipe floor has no macro-host number: it is `cat`, in the floor column.

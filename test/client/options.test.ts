@@ -57,7 +57,7 @@ describe('normalizeOptions', () => {
 		[{ bulk: { minBytes: -1 } }, 'The `bulk.minBytes` option must be an integer 0 or more (bytes), but received -1 (number).'],
 		[{ bulk: { dir: '' } }, "The `bulk.dir` option must be a non-empty string, but received '' (string)."],
 		[{ bulk: { size: 1 } }, 'Unknown bulk option `size`; known options are: minBytes, dir.'],
-		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby, bulk.'],
+		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby, bulk, expansionCache.'],
 	])('refuses %j', (options, message) => {
 		expect(() => normalizeOptions(options as never)).toThrow(new TypeError(message));
 	});

@@ -173,6 +173,12 @@ pub unsafe fn post_process(aux: mh_str, post_process: fn(&[&str]) -> ProcMacroRe
     into_raw(result)
 }
 
+/// The body of `mh_fingerprint`. A panic cannot cross the C boundary: it gives `u64::MAX`, which
+/// still changes the cache key of a library that panics in one build and not in the next.
+pub fn fingerprint(fingerprint: fn() -> u64) -> u64 {
+    catch_unwind(fingerprint).unwrap_or(u64::MAX)
+}
+
 /// The body of `mh_free_result`.
 ///
 /// # Safety

@@ -48,6 +48,17 @@ crate::export_macros! {
     attribute wrap => wrap_item,
     derive Named => named,
     post_process = count,
+    fingerprint = outside_inputs,
+}
+
+fn outside_inputs() -> u64 {
+    0x1234_5678_9abc_def0
+}
+
+#[test]
+fn fingerprint_is_exported() {
+    assert_eq!(mh_fingerprint(), 0x1234_5678_9abc_def0);
+    assert_eq!(crate::export::fingerprint(|| panic!("no input")), u64::MAX);
 }
 
 fn mh_str_of(s: &str) -> mh_str {

@@ -11,6 +11,9 @@
 ///   another name, e.g. `derive ToValue => to_value`.
 /// - `/// text` doc comments before an entry become its `doc` in the manifest.
 /// - `post_process = path::to::function` (at most once): the library's post-process step.
+/// - `fingerprint = path::to::function` (at most once): exports `mh_fingerprint`, a `fn() -> u64`
+///   hash of the outside inputs (environment variables, files) the macros' output depends on; the
+///   expansion cache puts it in every key. Without it, the macros are taken to be pure in their input.
 ///
 /// Function signatures:
 ///
@@ -69,7 +72,7 @@
 #[macro_export]
 macro_rules! export_macros {
     ($($input:tt)*) => {
-        $crate::__export_macros_munch! { @defs [] @post [] @rest $($input)* }
+        $crate::__export_macros_munch! { @defs [] @post [] @fp [] @rest $($input)* }
     };
 }
 
@@ -78,36 +81,43 @@ macro_rules! export_macros {
 #[macro_export]
 macro_rules! __export_macros_munch {
     // Everything read: generate the code.
-    (@defs [$($defs:tt)*] @post [$($post:tt)*] @rest) => {
-        $crate::__export_macros_emit! { [$($defs)*] [$($post)*] }
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [$($fp:tt)*] @rest) => {
+        $crate::__export_macros_emit! { [$($defs)*] [$($post)*] [$($fp)*] }
     };
     // A separating or trailing comma.
-    (@defs [$($defs:tt)*] @post [$($post:tt)*] @rest , $($rest:tt)*) => {
-        $crate::__export_macros_munch! { @defs [$($defs)*] @post [$($post)*] @rest $($rest)* }
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [$($fp:tt)*] @rest , $($rest:tt)*) => {
+        $crate::__export_macros_munch! { @defs [$($defs)*] @post [$($post)*] @fp [$($fp)*] @rest $($rest)* }
     };
     // post_process = function
-    (@defs [$($defs:tt)*] @post [] @rest post_process = $func:path $(, $($rest:tt)*)?) => {
-        $crate::__export_macros_munch! { @defs [$($defs)*] @post [$func] @rest $($($rest)*)? }
+    (@defs [$($defs:tt)*] @post [] @fp [$($fp:tt)*] @rest post_process = $func:path $(, $($rest:tt)*)?) => {
+        $crate::__export_macros_munch! { @defs [$($defs)*] @post [$func] @fp [$($fp)*] @rest $($($rest)*)? }
     };
-    (@defs [$($defs:tt)*] @post [$($post:tt)+] @rest post_process $($rest:tt)*) => {
+    (@defs [$($defs:tt)*] @post [$($post:tt)+] @fp [$($fp:tt)*] @rest post_process $($rest:tt)*) => {
         compile_error!("export_macros!: `post_process` is given twice; a library has at most one");
     };
+    // fingerprint = function
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [] @rest fingerprint = $func:path $(, $($rest:tt)*)?) => {
+        $crate::__export_macros_munch! { @defs [$($defs)*] @post [$($post)*] @fp [$func] @rest $($($rest)*)? }
+    };
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [$($fp:tt)+] @rest fingerprint $($rest:tt)*) => {
+        compile_error!("export_macros!: `fingerprint` is given twice; a library has at most one");
+    };
     // KIND NAME => function
-    (@defs [$($defs:tt)*] @post [$($post:tt)*] @rest $(#[doc = $doc:literal])* $kind:ident $name:ident => $func:path $(, $($rest:tt)*)?) => {
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [$($fp:tt)*] @rest $(#[doc = $doc:literal])* $kind:ident $name:ident => $func:path $(, $($rest:tt)*)?) => {
         $crate::__export_macros_munch! {
-            @defs [$($defs)* { [$($doc),*] $kind $name $func }] @post [$($post)*] @rest $($($rest)*)?
+            @defs [$($defs)* { [$($doc),*] $kind $name $func }] @post [$($post)*] @fp [$($fp)*] @rest $($($rest)*)?
         }
     };
     // KIND NAME (the function has the macro's name)
-    (@defs [$($defs:tt)*] @post [$($post:tt)*] @rest $(#[doc = $doc:literal])* $kind:ident $name:ident $(, $($rest:tt)*)?) => {
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [$($fp:tt)*] @rest $(#[doc = $doc:literal])* $kind:ident $name:ident $(, $($rest:tt)*)?) => {
         $crate::__export_macros_munch! {
-            @defs [$($defs)* { [$($doc),*] $kind $name $name }] @post [$($post)*] @rest $($($rest)*)?
+            @defs [$($defs)* { [$($doc),*] $kind $name $name }] @post [$($post)*] @fp [$($fp)*] @rest $($($rest)*)?
         }
     };
-    (@defs [$($defs:tt)*] @post [$($post:tt)*] @rest $($rest:tt)*) => {
+    (@defs [$($defs:tt)*] @post [$($post:tt)*] @fp [$($fp:tt)*] @rest $($rest:tt)*) => {
         compile_error!(concat!(
-            "export_macros!: expected `inline NAME`, `attribute NAME`, `derive NAME` (optionally `=> function`) ",
-            "or `post_process = function`, found: ",
+            "export_macros!: expected `inline NAME`, `attribute NAME`, `derive NAME` (optionally `=> function`), ",
+            "`post_process = function` or `fingerprint = function`, found: ",
             stringify!($($rest)*)
         ));
     };
@@ -131,7 +141,7 @@ macro_rules! __export_macros_handler {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_macros_emit {
-    ([$({ [$($doc:literal),*] $kind:ident $name:ident $func:path })*] [$($post:path)?]) => {
+    ([$({ [$($doc:literal),*] $kind:ident $name:ident $func:path })*] [$($post:path)?] [$($fp:path)?]) => {
         static __MH_LIBRARY: $crate::export::Library = $crate::export::Library {
             macros: &[$($crate::export::MacroDef {
                 name: stringify!($name),
@@ -210,6 +220,14 @@ macro_rules! __export_macros_emit {
             #[no_mangle]
             pub unsafe extern "C" fn mh_post_process(aux: $crate::mh_str) -> *mut $crate::mh_result {
                 $crate::export::post_process(aux, $post)
+            }
+        )?
+
+        $(
+            /// Macro ABI entry point: a hash of the outside inputs the macros' output depends on.
+            #[no_mangle]
+            pub extern "C" fn mh_fingerprint() -> u64 {
+                $crate::export::fingerprint($fp)
             }
         )?
     };
