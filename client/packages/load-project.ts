@@ -106,7 +106,7 @@ async function loadPackage(host: LibraryLoader, builder: PackageBuilder, resolve
 		// Any refusal counts: not a library, a missing symbol, an ABI the host does not speak, a crash while loading.
 		const rebuilt = await builder.build(resolved, { usePrebuilt: false });
 		const reason = (error as Error)?.message ?? String(error);
-		const fallback = { ...rebuilt, packageWarnings: [...rebuilt.packageWarnings, prebuiltNotLoadable(pkg, pkg.libraryPath, reason, rebuilt.source)] };
+		const fallback = { ...rebuilt, packageWarnings: [...rebuilt.packageWarnings, prebuiltNotLoadable(pkg, pkg.libraryPath, reason, rebuilt.source === 'cache')] };
 		info = await host.loadLibrary(fallback.libraryPath);
 		return { ...fallback, library: info.library, macros: info.macros };
 	}

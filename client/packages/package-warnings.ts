@@ -3,7 +3,6 @@
  * it was allowed to use is missing or does not load (it was built from source instead). The build goes on; the CLI
  * prints them and expand-project reports them as warning diagnostics.
  */
-import type { LibrarySource } from './build-project.js';
 import { displayPath } from './errors.js';
 
 /** What a {@link PackageWarning} is about. */
@@ -48,9 +47,9 @@ export function prebuiltMissing(pkg: WarnedPackage, expectedPath: string): Packa
 	return warning('prebuilt-missing', pkg, `no prebuilt library at ${displayPath(expectedPath)} (allowed by allow-prebuilt-plugins); building it from source`);
 }
 
-/** The prebuilt library did not load: the package was built from source, and `source` says where that library came from. */
-export function prebuiltNotLoadable(pkg: WarnedPackage, prebuiltPath: string, reason: string, source: LibrarySource): PackageWarning {
-	const instead = source === 'cache' ? 'used the library built from source in the cache instead' : 'built it from source instead';
+/** The prebuilt library did not load: the package was built from source (or its build was already in the cache). */
+export function prebuiltNotLoadable(pkg: WarnedPackage, prebuiltPath: string, reason: string, fromCache: boolean): PackageWarning {
+	const instead = fromCache ? 'used the library built from source in the cache instead' : 'built it from source instead';
 	return warning('prebuilt-not-loadable', pkg, `the prebuilt library ${displayPath(prebuiltPath)} could not be loaded (${reason}); ${instead}`);
 }
 

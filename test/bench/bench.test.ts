@@ -62,6 +62,8 @@ describe('npm run bench -- --quick', () => {
 			'crash/recovery',
 			'crash/recovery-cold',
 			'wire-form/2000',
+			'wasm/restore/256',
+			'wasm/restore/4096',
 			'wasm/add/20',
 			'wasm/add/2000',
 			'scarb/identity/20000',
@@ -95,6 +97,6 @@ describe('npm run bench -- --quick', () => {
 		);
 		expect(failure?.code).toBe(1);
 		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
-		expect(failure?.stderr).toContain('[--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb]');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache]');
 	});
 });
