@@ -26,7 +26,7 @@ import type {
 import type { HostLease } from '../host-pool.js';
 import { generateCodeMappings } from './code-mappings.js';
 import type { HostSlots } from './host-slots.js';
-import { flattenTokenStreamV2, type FlattenedStream } from './input-stream.js';
+import { flattenTokenStreamV2, innerArguments, type FlattenedStream } from './input-stream.js';
 import { combinedFingerprint } from './macro-hash.js';
 import { codeFromInput, codeFromTokens, NO_CODE, toWireDiagnostics, type GeneratedCode } from './result-conversion.js';
 import type { ComponentMacro, WorkspaceMacros } from './workspace-macros.js';
@@ -45,7 +45,7 @@ export class ExpandHandlers {
 		const kept = (): GeneratedCode => codeFromInput(params.item, item.text);
 		const found = this.workspaces.find(params.context, 'attribute', params.attr);
 		if ('failure' in found) return answer(kept(), callSite, [errorDiagnostic(found.failure)], 0, params.item);
-		const args = flattenTokenStreamV2(params.args);
+		const args = innerArguments(flattenTokenStreamV2(params.args));
 		const expanded = await this.#expand(found, (lease) =>
 			lease.expandAttribute({ name: found.name, library: found.library, args: args.stream, item: item.stream, callSite }),
 		);
@@ -99,7 +99,7 @@ export class ExpandHandlers {
 		const callSite = params.call_site;
 		const found = this.workspaces.find(params.context, 'inline', params.name);
 		if ('failure' in found) return answer(NO_CODE, callSite, [errorDiagnostic(found.failure)], 0, params.args);
-		const args = flattenTokenStreamV2(params.args);
+		const args = innerArguments(flattenTokenStreamV2(params.args));
 		const expanded = await this.#expand(found, (lease) => lease.expandInline({ name: found.name, library: found.library, args: args.stream, callSite }));
 		const code = generatedCode(expanded, callSite);
 		return answer(code, callSite, [...readWarnings(`the arguments of ${describeMacro(found)}`, args), ...toWireDiagnostics(expanded.diagnostics)], found.hash, params.args);

@@ -11,6 +11,7 @@
 import type { TokenStreamV2 } from '../../protocol/proc-macro-server.js';
 import { RECORD_WIDTH, RecordField } from '../../protocol/token-stream.js';
 import { tokenize, type FlatTokenStream, type TokenizeError } from '../../tokens/tokenizer.js';
+import { TokenCursor } from '../driver/token-cursor.js';
 
 /** What {@link flattenTokenStreamV2} returns. */
 export interface FlattenedStream {
@@ -56,6 +57,20 @@ export function flattenTokenStreamV2(input: TokenStreamV2): FlattenedStream {
 		return { message: e.message, start, end: Math.max(start, mapper.end(e.end)) };
 	});
 	return { stream, text, errors: mappedErrors };
+}
+
+/**
+ * The arguments of an inline call or an attribute as a host call takes them: the language server sends the
+ * parenthesised argument list (`(a, b)`, the node Scarb hands a macro), while a host call takes what is inside the
+ * delimiters (the Scarb backend puts a `(` `)` back for Scarb's libraries). The outer pair goes only when it encloses
+ * the whole stream, so `(a) + (b)` stays as it is. The records are a view of the same array: nothing is copied.
+ */
+export function innerArguments(args: FlattenedStream): FlattenedStream {
+	const cursor = new TokenCursor(args.stream);
+	const last = cursor.count - 1;
+	if (last < 1 || !cursor.isOpen(0) || cursor.matchClose(0, cursor.count) !== last) return args;
+	const records = args.stream.records.subarray(RECORD_WIDTH, last * RECORD_WIDTH);
+	return { ...args, stream: { text: args.stream.text, records } };
 }
 
 /**

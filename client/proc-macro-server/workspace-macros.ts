@@ -83,6 +83,7 @@ export class WorkspaceMacros {
 			const attributes: MacroWithHash[] = [];
 			const inlineMacros: MacroWithHash[] = [];
 			const derives: MacroWithHash[] = [];
+			const executables: string[] = [];
 			for (const { loaded, hash } of used) {
 				for (const m of loaded.macros) {
 					const wireName = m.kind === 'derive' ? deriveExpansionName(m.name) : m.name;
@@ -90,6 +91,11 @@ export class WorkspaceMacros {
 					// As in Scarb, the first package that provides a name wins.
 					if (macros.has(key)) continue;
 					macros.set(key, { name: m.name, wireName, kind: m.kind, library: loaded.library, packageName: loaded.name, hash });
+					// Scarb lists an executable attribute apart, by name only; a call to it still leaves the item.
+					if (m.executable) {
+						executables.push(wireName);
+						continue;
+					}
 					const listedMacro = { name: wireName, hash };
 					(m.kind === 'attribute' ? attributes : m.kind === 'derive' ? derives : inlineMacros).push(listedMacro);
 				}
@@ -100,8 +106,7 @@ export class WorkspaceMacros {
 				attributes,
 				inline_macros: inlineMacros,
 				derives,
-				// Our ABI has no executable attributes.
-				executables: [],
+				executables,
 				debug_info: { source_packages: used.map((p) => p.id) },
 			});
 		}

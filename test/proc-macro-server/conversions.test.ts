@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateCodeMappings } from '../../dist/client/proc-macro-server/code-mappings.js';
-import { flattenTokenStreamV2 } from '../../dist/client/proc-macro-server/input-stream.js';
+import { flattenTokenStreamV2, innerArguments } from '../../dist/client/proc-macro-server/input-stream.js';
 import { deriveExpansionName, serializedPackageId } from '../../dist/client/proc-macro-server/package-id.js';
 import { codeFromTokens, toWireDiagnostics } from '../../dist/client/proc-macro-server/result-conversion.js';
 import { printTokens } from '../../dist/tokens/token-printer.js';
@@ -64,6 +64,32 @@ describe('flattenTokenStreamV2', () => {
 
 	it('reads an empty stream', () => {
 		expect(tokenCount(flattenTokenStreamV2({ tokens: [], metadata }).stream)).toBe(0);
+	});
+});
+
+describe('innerArguments', () => {
+	/** The argument list `code` as the language server sends it, one v2 token per character run. */
+	const args = (code: string) => {
+		const tokens = [...code.matchAll(/\s+|\w+|[^\s\w]/g)].map((m) => token(m[0], 20 + m.index!, 20 + m.index! + m[0].length));
+		return innerArguments(flattenTokenStreamV2({ tokens, metadata }));
+	};
+
+	it('drops the delimiters around the whole list and keeps the spans of what is inside', () => {
+		expect(describeTokens(args('(a, b)').stream)).toEqual([
+			['a', 21, 22, true],
+			[',', 22, 23, false],
+			['b', 24, 25, true],
+		]);
+		expect(describeTokens(args('[x]').stream).map((t) => t[0])).toEqual(['x']);
+		expect(describeTokens(args('{ (y) }').stream).map((t) => t[0])).toEqual(['(', 'y', ')']);
+		expect(describeTokens(args('()').stream)).toEqual([]);
+	});
+
+	it('keeps a list whose first delimiter closes before its end, an unclosed one, and no list at all', () => {
+		expect(describeTokens(args('(a) + (b)').stream).map((t) => t[0])).toEqual(['(', 'a', ')', '+', '(', 'b', ')']);
+		expect(describeTokens(args('(a]').stream).map((t) => t[0])).toEqual(['(', 'a', ']']);
+		expect(describeTokens(args('a').stream).map((t) => t[0])).toEqual(['a']);
+		expect(describeTokens(args('').stream)).toEqual([]);
 	});
 });
 
