@@ -33,9 +33,9 @@ export type LibraryLoadFailure =
 	| 'missingSymbol'
 	| 'abiMismatch'
 	| 'badManifest'
-	/** A wasm module imports something (a wasm macro must import nothing). @since wasm sandbox */
+	/** A wasm module imports something (a wasm macro must import nothing). @since protocol version 1 */
 	| 'forbiddenImport'
-	/** A wasm module needs more memory than the host's page limit at start. @since wasm sandbox */
+	/** A wasm module needs more memory than the host's page limit at start. @since protocol version 1 */
 	| 'memoryLimit';
 
 /** Data of a LibraryLoadFailed or AbiMismatch error. */
@@ -50,7 +50,7 @@ export interface LibraryLoadErrorData {
 	actualAbiVersion?: number;
 	/** For abiMismatch: the version the host needs. */
 	expectedAbiVersion?: number;
-	/** For forbiddenImport: every import of the module, as `module.name`. @since wasm sandbox */
+	/** For forbiddenImport: every import of the module, as `module.name`. @since protocol version 1 */
 	imports?: string[];
 }
 

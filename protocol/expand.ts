@@ -53,13 +53,13 @@ export type DiagnosticCode =
 	| 'quarantined'
 	| 'host-unavailable'
 	| 'bad-result'
-	/** A wasm macro trapped (unreachable, out-of-bounds access, stack exhaustion). @since wasm sandbox */
+	/** A wasm macro trapped (unreachable, out-of-bounds access, stack exhaustion). @since protocol version 1 */
 	| 'wasm-trap'
-	/** A wasm macro needed more memory than the host's page limit. @since wasm sandbox */
+	/** A wasm macro needed more memory than the host's page limit. @since protocol version 1 */
 	| 'wasm-memory-limit'
-	/** A native macro took the host over its memory limit (`memoryLimitMiB`); the host was restarted. @since hardening */
+	/** A native macro took the host over its memory limit (`memoryLimitMiB`); the host was restarted. @since protocol version 1 */
 	| 'memory-limit'
-	/** Two hosts expanded the call differently (the client's `--check-determinism`). @since expansion cache */
+	/** Two hosts expanded the call differently (the client's `--check-determinism`). @since protocol version 1 */
 	| 'nondeterministic';
 
 /** A diagnostic about one call. */

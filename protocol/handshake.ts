@@ -18,14 +18,14 @@ export interface InitializeParams {
 	protocolVersion: number;
 	/** Who is asking, for the host's log. */
 	clientInfo?: { name: string; version?: string };
-	/** Limits for wasm macros in this session; absent fields keep the host's settings. @since wasm sandbox */
+	/** Limits for wasm macros in this session; absent fields keep the host's settings. @since protocol version 1 */
 	wasm?: WasmLimits;
 	/**
 	 * The client's own limit on one request, in ms (1..2147483647): the host stops a wasm call early enough to answer
-	 * it before the client would kill the host (see docs/wasm.md). @since wasm sandbox, second round
+	 * it before the client would kill the host (see docs/wasm.md). @since protocol version 1
 	 */
 	requestTimeoutMs?: number;
-	/** A directory of slot files for large token streams (see protocol/bulk.ts); absent: every stream inline. @since bulk streams */
+	/** A directory of slot files for large token streams (see protocol/bulk.ts); absent: every stream inline. @since protocol version 1 */
 	bulk?: BulkOffer;
 }
 
@@ -38,7 +38,7 @@ export interface WasmLimits {
 	/**
 	 * Host memory, in MiB, all loaded wasm modules together may take (memories, snapshots, tables, and the growth of
 	 * the one call that runs); a module that does not fit is a load error. @default half the host's memory limit
-	 * @since wasm sandbox, second round
+	 * @since protocol version 1
 	 */
 	budgetMiB?: number;
 }
@@ -51,7 +51,7 @@ export interface ServerCapabilities {
 	sandboxes: string[];
 	/** Whether `postProcess` is served. */
 	postProcess: boolean;
-	/** True when the host took the `bulk` offer: large streams may then travel through its slot files. @since bulk streams */
+	/** True when the host took the `bulk` offer: large streams may then travel through its slot files. @since protocol version 1 */
 	bulk?: boolean;
 }
 
