@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ExpansionCache, ExpansionSession, type ExpansionCacheOptions, type ExpansionCacheStats } from '../expansion-cache/index.js';
+import { ExpansionCache, ExpansionSession, type ExpansionCacheOptions, type ExpansionCacheStats, type FileExpansions } from '../expansion-cache/index.js';
 import type { MacroHostOptions } from '../options.js';
 import { displayPath } from '../packages/errors.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
@@ -138,8 +138,9 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		const project = await loadProject(pool, root, options.build);
 		for (const pkg of project.packages) if (!pkg.expansionCache) pool.excludeFromCache(pkg.library);
 		const registry = new MacroRegistry(project.packages);
+		const fileExpansions = pool.fileExpansions(project.packages, { recursionLimit });
 		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
-			expandFile(source, { registry, caller: pool.caller(), recursionLimit, outDir, displayRoot }),
+			expandFile(source, { registry, caller: pool.caller(), recursionLimit, outDir, displayRoot, fileExpansions }),
 		);
 
 		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot)));
@@ -188,7 +189,7 @@ interface FileResult {
 
 async function expandFile(
 	source: SourceFileEntry,
-	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; outDir: string; displayRoot: string },
+	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; outDir: string; displayRoot: string; fileExpansions?: FileExpansions },
 ): Promise<FileResult> {
 	const shown = displayPath(source.path, context.displayRoot);
 	const base = { path: source.path, relativePath: source.relativePath, displayPath: shown, outputPath: join(context.outDir, source.relativePath) };
@@ -199,7 +200,10 @@ async function expandFile(
 		const diagnostic: DriverDiagnostic = { severity: 'error', code: 'io', file: shown, message: `cannot read ${shown}: ${(error as Error).message}` };
 		return { file: { ...base, isReadable: false, source: '', text: '', expansions: 0 }, diagnostics: [diagnostic], aux: [] };
 	}
-	const expanded = await expandSource(text, context);
+	const { fileExpansions } = context;
+	const expanded = await (fileExpansions === undefined
+		? expandSource(text, context)
+		: fileExpansions.expand(text, context.caller, (caller) => expandSource(text, { ...context, caller })));
 	return {
 		file: { ...base, isReadable: true, source: text, text: expanded.text, expansions: expanded.expansions },
 		diagnostics: expanded.diagnostics.map((d) => inFile(d, shown)),

@@ -53,6 +53,8 @@ export interface ExpansionCacheStats {
 	misses: number;
 	/** Results written. */
 	stored: number;
+	/** Whole files answered at once (their calls are counted in hits or remoteHits too). */
+	fileHits: number;
 }
 
 /** Where the defaults of {@link ExpansionCache.open} come from. */
@@ -67,7 +69,7 @@ export interface ExpansionCacheContext {
 
 /** The expansion cache of one session; see the module comment. */
 export class ExpansionCache {
-	readonly stats: ExpansionCacheStats = { hits: 0, remoteHits: 0, misses: 0, stored: 0 };
+	readonly stats: ExpansionCacheStats = { hits: 0, remoteHits: 0, misses: 0, stored: 0, fileHits: 0 };
 
 	private constructor(
 		readonly local: LocalExpansionStore,
@@ -87,31 +89,56 @@ export class ExpansionCache {
 
 	/** The result stored for `key`, its spans moved to a call starting at `base`; undefined on a miss. */
 	async lookup(key: string, base: number): Promise<ExpandResult | undefined> {
+		const found = await this.#find(key, 'entry', (bytes) => decodeEntry(bytes, base));
+		if (found === undefined) this.stats.misses++;
+		else if (found.remote) this.stats.remoteHits++;
+		else this.stats.hits++;
+		return found?.value;
+	}
+
+	/**
+	 * A whole file's expansion stored under `key` (see file-expansions.ts), read with `decode`; undefined on a miss.
+	 * A hit counts each of the file's calls as hit, and the file in `fileHits`.
+	 */
+	async lookupFile<T extends { readonly expansions: number }>(key: string, decode: (bytes: Uint8Array) => T): Promise<T | undefined> {
+		const found = await this.#find(key, 'file entry', decode);
+		if (found === undefined) return undefined;
+		if (found.remote) this.stats.remoteHits += found.value.expansions;
+		else this.stats.hits += found.value.expansions;
+		this.stats.fileHits++;
+		return found.value;
+	}
+
+	/** Stores a whole file's expansion (its caller checked that every call in it was cacheable). */
+	async storeFile(key: string, bytes: Uint8Array): Promise<void> {
+		await this.#write(key, bytes);
+	}
+
+	/**
+	 * Local first, then remote; a remote value is kept locally. A value `decode` refuses is a warning: a local one is
+	 * removed and the remote asked, a remote one is a miss.
+	 */
+	async #find<T>(key: string, what: string, decode: (bytes: Uint8Array) => T): Promise<{ value: T; remote: boolean } | undefined> {
 		const local = await this.local.read(key);
 		if (local !== undefined) {
 			try {
-				const result = decodeEntry(local, base);
-				this.stats.hits++;
-				return result;
+				return { value: decode(local), remote: false };
 			} catch (error) {
 				// A corrupted local entry (a disk error, a foreign file) is removed and computed again.
-				this.onWarning(`the expansion cache entry ${this.local.entryPath(key)} is corrupted (${(error as Error).message}); it is removed and the call expanded again`);
+				this.onWarning(`the expansion cache ${what} ${this.local.entryPath(key)} is corrupted (${(error as Error).message}); it is removed and computed again`);
 				await this.local.remove(key);
 			}
 		}
 		const remote = await this.remote?.read(key);
-		if (remote !== undefined) {
-			try {
-				const result = decodeEntry(remote, base);
-				this.stats.remoteHits++;
-				await this.local.write(key, remote).catch(() => undefined);
-				return result;
-			} catch (error) {
-				this.onWarning(`the remote cache entry ${this.remote!.url}/ac/${key} is not a valid entry (${(error as Error).message}); the call is expanded here`);
-			}
+		if (remote === undefined) return undefined;
+		try {
+			const value = decode(remote);
+			await this.local.write(key, remote).catch(() => undefined);
+			return { value, remote: true };
+		} catch (error) {
+			this.onWarning(`the remote cache ${what} ${this.remote!.url}/ac/${key} is not valid (${(error as Error).message}); it is computed here`);
+			return undefined;
 		}
-		this.stats.misses++;
-		return undefined;
 	}
 
 	/** Stores a result when it is cacheable ({@link isCacheableResult}); a local write failure is a warning, never an error. */
@@ -119,13 +146,20 @@ export class ExpansionCache {
 		if (!isCacheableResult(result)) return;
 		const bytes = encodeEntry(result, base);
 		if (bytes === undefined) return;
+		if (await this.#write(key, bytes)) this.stats.stored++;
+	}
+
+	/** Writes locally (a failure is a warning) and uploads; true when the local write worked. */
+	async #write(key: string, bytes: Uint8Array): Promise<boolean> {
+		let written = true;
 		try {
 			await this.local.write(key, bytes);
-			this.stats.stored++;
 		} catch (error) {
+			written = false;
 			this.onWarning(`cannot write the expansion cache entry ${this.local.entryPath(key)}: ${(error as Error).message}`);
 		}
 		this.remote?.write(key, bytes);
+		return written;
 	}
 
 	/**

@@ -15,6 +15,7 @@ import { HostPool } from '../host-pool.js';
 import type { MacroHostOptions } from '../options.js';
 import { CachingCaller, type CacheableLibrary, type CallSender } from './caching-caller.js';
 import type { ExpansionCache } from './expansion-cache.js';
+import { FileExpansions, type KeyedPackage } from './file-expansions.js';
 import { hashLibraryFile } from './library-identity.js';
 
 /** Options of an {@link ExpansionSession}. */
@@ -94,6 +95,17 @@ export class ExpansionSession {
 			sender: this.#sender,
 			checkDeterminism: this.#options.checkDeterminism,
 		});
+	}
+
+	/**
+	 * Whole-file entries for `packages` (file-expansions.ts), keyed with the driver `options` that change an
+	 * expansion; undefined when the cache is off, under the determinism check (every call must reach two hosts), or
+	 * when a package's library is not known to the cache.
+	 */
+	fileExpansions(packages: readonly KeyedPackage[], options: Readonly<Record<string, unknown>>): FileExpansions | undefined {
+		const cache = this.#options.cache;
+		if (cache === undefined || this.#options.checkDeterminism || !packages.every((p) => this.#cacheable.has(p.library))) return undefined;
+		return new FileExpansions(cache, packages, this.#cacheable, options);
 	}
 
 	/** Runs a library's post-process step (starting the pool if needed). */

@@ -13,6 +13,7 @@ export {
 	type RemoteCacheOptions,
 } from './expansion-cache.js';
 export { ExpansionSession, type ExpansionSessionOptions } from './expansion-session.js';
+export { FileExpansions, type KeyedPackage } from './file-expansions.js';
 export { hashLibraryFile } from './library-identity.js';
 export { ENTRIES_DIR, LIBRARIES_DIR, LocalExpansionStore, type LibraryRecord } from './local-store.js';
 export { DEFAULT_REMOTE_TIMEOUT_MS, INLINE_VALUE_LIMIT, RemoteExpansionStore, type RemoteStoreOptions } from './remote-store.js';

@@ -38,13 +38,13 @@ describe('a project built twice', () => {
 		const cacheDir = tempDir('expansions');
 		const first = await expand(project, cacheDir);
 		expect(first.hostsStarted).toBe(2);
-		expect(first.cache).toEqual({ hits: 0, remoteHits: 0, misses: 5, stored: 5 });
+		expect(first.cache).toEqual({ hits: 0, remoteHits: 0, misses: 5, stored: 5, fileHits: 0 });
 		expect(output(first, 'src/math.cairo')).toContain('((a) + (a)) * ((loud) + (loud))');
 		expect(output(first, 'src/lib.cairo')).toContain("fn name_Point() -> felt252 {\n    'Point'\n}");
 
 		const second = await expand(project, cacheDir);
 		expect(second.hostsStarted).toBe(0);
-		expect(second.cache).toEqual({ hits: 5, remoteHits: 0, misses: 0, stored: 0 });
+		expect(second.cache).toEqual({ hits: 5, remoteHits: 0, misses: 0, stored: 0, fileHits: 2 });
 		expect(second.summary).toEqual(first.summary);
 		for (const file of ['src/lib.cairo', 'src/math.cairo']) expect(output(second, file)).toBe(output(first, file));
 		expect(diagnosticLines(second)).toEqual(diagnosticLines(first));
@@ -57,8 +57,8 @@ describe('a project built twice', () => {
 		await expand(project, cacheDir);
 		writeFiles(project, { 'src/math.cairo': MATH.replace('double!(a)', 'double!(b)') });
 		const run = await expand(project, cacheDir);
-		// `double!(b)` is new; `double!(loud)` and lib.cairo's three calls hit.
-		expect(run.cache).toEqual({ hits: 4, remoteHits: 0, misses: 1, stored: 1 });
+		// lib.cairo is read whole (its three calls hit at once); in math.cairo `double!(loud)` hits and `double!(b)` is new.
+		expect(run.cache).toEqual({ hits: 4, remoteHits: 0, misses: 1, stored: 1, fileHits: 1 });
 		expect(output(run, 'src/math.cairo')).toContain('((b) + (b)) * ((loud) + (loud))');
 	});
 
@@ -68,7 +68,7 @@ describe('a project built twice', () => {
 		const before = await expand(project, cacheDir);
 		writeFiles(project, { 'src/math.cairo': `// a comment\n\n// that moves everything down\n${MATH}` });
 		const after = await expand(project, cacheDir);
-		expect(after.cache).toEqual({ hits: 2, remoteHits: 0, misses: 0, stored: 0 });
+		expect(after.cache).toEqual({ hits: 2, remoteHits: 0, misses: 0, stored: 0, fileHits: 0 });
 		expect(after.hostsStarted).toBe(0);
 		expect(diagnosticLines(before)).toEqual([expect.stringMatching(/src\/math\.cairo:2 double: loud argument$/)]);
 		expect(diagnosticLines(after)).toEqual([expect.stringMatching(/src\/math\.cairo:5 double: loud argument$/)]);
@@ -95,7 +95,7 @@ describe('what changes the key', () => {
 		writeFileSync(join(pkg, 'src/lib.rs'), lib(`${nonce}2`));
 		const second = await expand(project, cacheDir);
 		expect(second.project.cargoRuns).toBe(1);
-		expect(second.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1 });
+		expect(second.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 		expect(output(second, 'src/lib.cairo')).toBe(`fn f() -> felt252 { ${nonce}2 }\n`);
 	});
 
@@ -105,13 +105,13 @@ describe('what changes the key', () => {
 		const withInput = (value: string) => expand(project, cacheDir, { host: { env: { FP_MACROS_INPUT: value } } });
 		const a = await withInput('a');
 		expect(output(a, 'src/lib.cairo')).toBe("fn f() -> felt252 { 'a' }\n");
-		expect(a.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1 });
+		expect(a.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 		const b = await withInput('b');
 		expect(output(b, 'src/lib.cairo')).toBe("fn f() -> felt252 { 'b' }\n");
-		expect(b.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1 });
+		expect(b.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 		const again = await withInput('a');
 		expect(output(again, 'src/lib.cairo')).toBe("fn f() -> felt252 { 'a' }\n");
-		expect(again.cache).toEqual({ hits: 1, remoteHits: 0, misses: 0, stored: 0 });
+		expect(again.cache).toEqual({ hits: 1, remoteHits: 0, misses: 0, stored: 0, fileHits: 1 });
 		// The library has a fingerprint to ask for: a host starts even when every call hits.
 		expect(again.hostsStarted).toBe(1);
 	});
@@ -122,9 +122,9 @@ describe('what is never cached', () => {
 		const project = writeCacheProject({ cache_macros: CACHE_MACROS }, { 'src/lib.cairo': 'fn f() {\n    refuse!(x);\n    crash!();\n    double!(3);\n}\n' });
 		const cacheDir = tempDir('expansions');
 		const first = await expand(project, cacheDir);
-		expect(first.cache).toEqual({ hits: 0, remoteHits: 0, misses: 3, stored: 1 });
+		expect(first.cache).toEqual({ hits: 0, remoteHits: 0, misses: 3, stored: 1, fileHits: 0 });
 		const second = await expand(project, cacheDir);
-		expect(second.cache).toEqual({ hits: 1, remoteHits: 0, misses: 2, stored: 0 });
+		expect(second.cache).toEqual({ hits: 1, remoteHits: 0, misses: 2, stored: 0, fileHits: 0 });
 		expect(second.hostsStarted).toBe(1);
 		const codes = second.diagnostics.map((d) => `${d.code ?? '-'} ${d.message.split(':')[0]}`);
 		expect(codes).toEqual(['- refuse', expect.stringMatching(/^host-crash /)]);
@@ -148,7 +148,7 @@ describe('what is never cached', () => {
 			['cache_macros', true],
 		]);
 		// `now!()` is not even counted as a miss: it is not a cacheable call.
-		expect(second.cache).toEqual({ hits: 1, remoteHits: 0, misses: 0, stored: 0 });
+		expect(second.cache).toEqual({ hits: 1, remoteHits: 0, misses: 0, stored: 0, fileHits: 0 });
 		expect(second.hostsStarted).toBe(1);
 	});
 
@@ -171,11 +171,11 @@ describe('--check-determinism', () => {
 		expect(diagnosticLines(run)).toEqual([
 			expect.stringMatching(/^nondeterministic warning .*src\/lib\.cairo:2 `host_pid!` is not deterministic: two hosts expanded this call differently \(the outputs differ: `\d+` vs `\d+`\); the first result is used and nothing is cached$/),
 		]);
-		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 0, stored: 1 });
+		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 0, stored: 1, fileHits: 0 });
 		const entries = readdirSync(join(cacheDir, 'entries')).flatMap((shard) => readdirSync(join(cacheDir, 'entries', shard)));
 		expect(entries).toHaveLength(1);
 		// Without the check, the agreed call hits and the other is expanded (and now cached).
 		const plain = await expand(project, cacheDir);
-		expect(plain.cache).toEqual({ hits: 1, remoteHits: 0, misses: 1, stored: 1 });
+		expect(plain.cache).toEqual({ hits: 1, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 	});
 });

@@ -49,9 +49,9 @@ describe('MacroHost with expansionCache', () => {
 		await host.loadLibrary(cacheMacros);
 		const call = (at: number) => host.expandAttribute({ name: 'tagged', args: { text: '', records: [] }, item: item(at + 10), callSite: { start: at, end: at + 9 } });
 		const first = await call(100);
-		expect(host.expansionCacheStats).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1 });
+		expect(host.expansionCacheStats).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 		const second = await call(5000);
-		expect(host.expansionCacheStats).toEqual({ hits: 1, remoteHits: 0, misses: 1, stored: 1 });
+		expect(host.expansionCacheStats).toEqual({ hits: 1, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 		expect(second.outcome).toBe('replace');
 		expect(second.auxData).toEqual(first.auxData);
 		expect(second.auxData).toEqual({ tokens: 6 });
@@ -68,7 +68,7 @@ describe('MacroHost with expansionCache', () => {
 			const result = await host.expandInline({ name: 'refuse', args: { text: '', records: [] }, callSite: { start: 0, end: 9 } });
 			expect(result.outcome).toBe('bail');
 		}
-		expect(host.expansionCacheStats).toEqual({ hits: 0, remoteHits: 0, misses: 2, stored: 0 });
+		expect(host.expansionCacheStats).toEqual({ hits: 0, remoteHits: 0, misses: 2, stored: 0, fileHits: 0 });
 	});
 
 	it('is off by default', async () => {

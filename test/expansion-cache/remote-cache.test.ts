@@ -5,7 +5,7 @@
  * nothing; a server that is down, one that never answers, and a corrupted entry each cost a warning
  * and local work, never the build.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,22 +44,23 @@ describe('a remote cache on nginx', () => {
 		const project = writeCacheProject({ cache_macros: CACHE_MACROS }, SOURCES);
 		const remote = remoteUrl('shared');
 		const first = await expand(project, tempDir('machine-a'), { expansionCache: { remote: remote.url } });
-		expect(first.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4 });
+		expect(first.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4, fileHits: 0 });
 		expect(first.diagnostics.filter((d) => d.code === 'expansion-cache')).toEqual([]);
-		// Four calls, and the library's record (its macros), so that the next machine needs no host to learn them.
+		// Four calls, the two files whole, and the library's record (its macros), so that the next machine needs no
+		// host to learn them.
 		const uploaded = files(join(remote.root, 'ac'));
-		expect(uploaded).toHaveLength(5);
+		expect(uploaded).toHaveLength(7);
 		for (const key of uploaded) expect(key).toMatch(/^[0-9a-f]{64}$/);
 
 		const machineB = tempDir('machine-b');
 		const second = await expand(project, machineB, { expansionCache: { remote: remote.url } });
-		expect(second.cache).toEqual({ hits: 0, remoteHits: 4, misses: 0, stored: 0 });
+		expect(second.cache).toEqual({ hits: 0, remoteHits: 4, misses: 0, stored: 0, fileHits: 2 });
 		expect(second.hostsStarted).toBe(0);
 		for (const file of ['src/lib.cairo', 'src/math.cairo']) expect(output(second, file)).toBe(output(first, file));
 		expect(second.diagnostics.map((d) => d.message)).toEqual(first.diagnostics.map((d) => d.message));
 		// Written locally: a third build on machine B needs neither the remote nor a host.
 		const third = await expand(project, machineB);
-		expect(third.cache).toEqual({ hits: 4, remoteHits: 0, misses: 0, stored: 0 });
+		expect(third.cache).toEqual({ hits: 4, remoteHits: 0, misses: 0, stored: 0, fileHits: 2 });
 		expect(third.hostsStarted).toBe(0);
 	});
 
@@ -67,7 +68,7 @@ describe('a remote cache on nginx', () => {
 		const project = writeCacheProject({ cache_macros: CACHE_MACROS }, SOURCES);
 		const remote = remoteUrl('read-only');
 		const run = await expand(project, tempDir('laptop'), { expansionCache: { remote: { url: remote.url, upload: false } } });
-		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4 });
+		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4, fileHits: 0 });
 		expect(files(join(remote.root, 'ac'))).toEqual([]);
 	});
 
@@ -98,7 +99,11 @@ describe('a remote cache on nginx', () => {
 		await expand(project, tempDir('writer'), { expansionCache: { remote: remote.url } });
 		// The call's entry, not the library record beside it.
 		const recordOf = (k: string) => JSON.parse(readFileSync(join(remote.root, 'ac', k), 'utf8'));
-		const key = files(join(remote.root, 'ac')).find((k) => Buffer.from(recordOf(k).inline, 'base64').toString().includes('"outcome"'));
+		const valueOf = (k: string) => Buffer.from(recordOf(k).inline, 'base64').toString();
+		const key = files(join(remote.root, 'ac')).find((k) => valueOf(k).includes('"outcome"'));
+		// The file's whole entry goes, so that the call is looked up on its own.
+		const fileKey = files(join(remote.root, 'ac')).find((k) => valueOf(k).includes('"kind":"file"'));
+		rmSync(join(remote.root, 'ac', fileKey!));
 		const record = recordOf(key!);
 		// Same size, other bytes: only the hash check can tell.
 		const value = Buffer.from(record.inline, 'base64');
@@ -106,7 +111,7 @@ describe('a remote cache on nginx', () => {
 		writeFileSync(join(remote.root, 'ac', key!), JSON.stringify({ ...record, inline: value.toString('base64') }));
 
 		const run = await expand(project, tempDir('reader'), { expansionCache: { remote: { url: remote.url, upload: false } } });
-		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1 });
+		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 1, stored: 1, fileHits: 0 });
 		expect(output(run, 'src/lib.cairo')).toBe('fn f() -> felt252 { (7) + (7) }\n');
 		expect(run.diagnostics.map((d) => `${d.code} ${d.severity} ${d.message}`)).toEqual([
 			`expansion-cache warning the remote cache entry ${remote.url}/ac/${key} is corrupted (its bytes do not match their sha256); it is ignored and the call expanded here`,
@@ -120,7 +125,7 @@ describe('a remote cache that cannot serve', () => {
 		const project = writeCacheProject({ cache_macros: CACHE_MACROS }, SOURCES);
 		const url = `http://127.0.0.1:${await freePort()}/cache`;
 		const run = await expand(project, tempDir('offline'), { expansionCache: { remote: url } });
-		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4 });
+		expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4, fileHits: 0 });
 		expect(output(run, 'src/math.cairo')).toContain('((a) + (a)) * ((loud) + (loud))');
 		const warnings = run.diagnostics.filter((d) => d.code === 'expansion-cache').map((d) => d.message);
 		expect(warnings).toEqual([expect.stringMatching(new RegExp(`^the remote cache ${url} is unavailable \\(GET ${url}/ac/[0-9a-f]{64} failed: ECONNREFUSED\\); this build goes on without it$`))]);
@@ -135,7 +140,7 @@ describe('a remote cache that cannot serve', () => {
 			const project = writeCacheProject({ cache_macros: CACHE_MACROS }, SOURCES);
 			const started = Date.now();
 			const run = await expand(project, tempDir('slow'), { expansionCache: { remote: { url, timeoutMs: 300 } } });
-			expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4 });
+			expect(run.cache).toEqual({ hits: 0, remoteHits: 0, misses: 4, stored: 4, fileHits: 0 });
 			const warnings = run.diagnostics.filter((d) => d.code === 'expansion-cache').map((d) => d.message);
 			expect(warnings).toEqual([expect.stringMatching(/is unavailable \(GET .* took longer than 300 ms\); this build goes on without it$/)]);
 			// Every lookup waited at most once for the limit, all at the same time: nowhere near 4 × 300 ms in a row plus uploads.
