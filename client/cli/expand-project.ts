@@ -8,7 +8,7 @@ import type { DriverDiagnostic } from '../driver/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
 import { ManifestError, PackageBuildError, ToolchainNotFoundError, displayPath, formatManifestDiagnostic } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
-import { REMOTE_CACHE_ENV, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
+import { CACHE_FLAGS, cacheFlagsHelp, parseCacheFlags } from './cache-flags.js';
 import { ExitCode, HELP_FLAG, parseFlags, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
@@ -33,10 +33,7 @@ Options:
   --recursion-limit N      how deep macro output may keep calling macros (default 64)
   --cache-dir DIR          where built libraries live (default: $XDG_CACHE_HOME/macro-host, else ~/.cache/macro-host)
   --timeout-ms N           give up on a macro call after N milliseconds (default 30000)
-  --no-expansion-cache     expand every call, and keep no result (the cache is in <cache-dir>/expansions)
-  --remote-cache URL       also read (and write) a Bazel-layout HTTP cache at URL (default: $MACRO_HOST_REMOTE_CACHE)
-  --remote-cache-upload B  false: only read the remote cache (default true)
-  --check-determinism      expand every call in two hosts; a call whose results differ is a warning, never cached
+${cacheFlagsHelp(27)}  --check-determinism      expand every call in two hosts; a call whose results differ is a warning, never cached
   -h, --help               show this help
 
 Color only on a terminal, never with NO_COLOR set.
@@ -52,9 +49,7 @@ const FLAGS = {
 	'recursion-limit': { type: 'string' },
 	'cache-dir': { type: 'string' },
 	'timeout-ms': { type: 'string' },
-	'no-expansion-cache': { type: 'boolean' },
-	'remote-cache': { type: 'string' },
-	'remote-cache-upload': { type: 'string' },
+	...CACHE_FLAGS,
 	'check-determinism': { type: 'boolean' },
 } as const;
 
@@ -75,7 +70,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	const jobs = parseWholeNumber('expand-project', '--jobs', values.jobs, 1, 256);
 	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, 100_000);
 	const requestTimeoutMs = parseWholeNumber('expand-project', '--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
-	const expansionCache = parseCacheFlags(values);
+	const expansionCache = parseCacheFlags('expand-project', values);
 
 	// Loaded after the flags are checked, so a usage error answers without loading the client.
 	const { expandProject, validateOutDir } = await import('../driver/expand-project.js');
@@ -125,22 +120,6 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 		io.err(`${formatSummary(run.summary)}\n`);
 	}
 	return run.summary.errors > 0 ? ExitCode.failure : ExitCode.ok;
-}
-
-/** The expansion cache flags as the `expansionCache` option. */
-function parseCacheFlags(values: { 'no-expansion-cache'?: boolean; 'remote-cache'?: string; 'remote-cache-upload'?: string }): false | ExpansionCacheOptions {
-	const upload = values['remote-cache-upload'];
-	if (upload !== undefined && upload !== 'true' && upload !== 'false') {
-		throw new UsageError(`--remote-cache-upload must be true or false, not '${upload}'`, 'expand-project');
-	}
-	if (values['no-expansion-cache']) {
-		if (values['remote-cache'] !== undefined) throw new UsageError('--remote-cache cannot be used with --no-expansion-cache', 'expand-project');
-		return false;
-	}
-	const url = values['remote-cache'] ?? process.env[REMOTE_CACHE_ENV];
-	if (url === undefined || url === '') return {};
-	if (!/^https?:\/\/./.test(url)) throw new UsageError(`--remote-cache must be an http:// or https:// URL, not '${url}'`, 'expand-project');
-	return { remote: { url, upload: upload !== 'false' } };
 }
 
 function parseFormat(value: string | undefined): MessageFormat {

@@ -1,6 +1,6 @@
 /**
  * The three expand methods: find the macro the call names in its component, read the v2 streams into our flat
- * streams, expand through a lease on the host pool, and answer a ProcMacroResult.
+ * streams, expand (from the expansion cache, else on a free host of the pool), and answer a ProcMacroResult.
  *
  * Every call answers a result, never an error: the language server restarts the whole server on an error response,
  * so a macro that crashes its host, hangs past the time limit, is unknown or is refused answers an error diagnostic
@@ -23,7 +23,9 @@ import type {
 	TextSpan,
 	TokenStreamV2,
 } from '../../protocol/proc-macro-server.js';
-import type { HostLease } from '../host-pool.js';
+import type { MacroCaller } from '../driver/expansion-engine.js';
+import { CachingCaller } from '../expansion-cache/caching-caller.js';
+import type { ExpansionCache } from '../expansion-cache/expansion-cache.js';
 import { generateCodeMappings } from './code-mappings.js';
 import type { HostSlots } from './host-slots.js';
 import { flattenTokenStreamV2, innerArguments, type FlattenedStream } from './input-stream.js';
@@ -33,10 +35,16 @@ import type { ComponentMacro, WorkspaceMacros } from './workspace-macros.js';
 
 /** Serves expandAttribute, expandDerive and expandInline; see the module comment. */
 export class ExpandHandlers {
+	/** Cache first (when there is one), then a free host. */
+	readonly #caller: MacroCaller;
+
 	constructor(
-		private readonly hosts: HostSlots,
+		hosts: HostSlots,
 		private readonly workspaces: WorkspaceMacros,
-	) {}
+		cache: ExpansionCache | undefined,
+	) {
+		this.#caller = new CachingCaller({ cache, library: (id) => workspaces.cacheable(id), sender: { once: (send) => hosts.run(send) } });
+	}
 
 	/** `#[attr(args)] item`. */
 	async expandAttribute(params: ExpandAttributeParams): Promise<ProcMacroResult> {
@@ -46,8 +54,8 @@ export class ExpandHandlers {
 		const found = this.workspaces.find(params.context, 'attribute', params.attr);
 		if ('failure' in found) return answer(kept(), callSite, [errorDiagnostic(found.failure)], 0, params.item);
 		const args = innerArguments(flattenTokenStreamV2(params.args));
-		const expanded = await this.#expand(found, (lease) =>
-			lease.expandAttribute({ name: found.name, library: found.library, args: args.stream, item: item.stream, callSite }),
+		const expanded = await this.#expand(found, (caller) =>
+			caller.expandAttribute({ name: found.name, library: found.library, args: args.stream, item: item.stream, callSite }),
 		);
 		const code = generatedCode(expanded, callSite, kept);
 		const diagnostics = [
@@ -76,8 +84,8 @@ export class ExpandHandlers {
 				continue;
 			}
 			hashes.push(found.hash);
-			const expanded = await this.#expand(found, (lease) =>
-				lease.expandDerive({ derives: [found.name], library: found.library, item: item.stream, callSite }),
+			const expanded = await this.#expand(found, (caller) =>
+				caller.expandDerive({ derives: [found.name], library: found.library, item: item.stream, callSite }),
 			);
 			const code = generatedCode(expanded, callSite);
 			// One push per mapping: spreading a large output's mappings into push() would overflow the stack.
@@ -100,18 +108,19 @@ export class ExpandHandlers {
 		const found = this.workspaces.find(params.context, 'inline', params.name);
 		if ('failure' in found) return answer(NO_CODE, callSite, [errorDiagnostic(found.failure)], 0, params.args);
 		const args = innerArguments(flattenTokenStreamV2(params.args));
-		const expanded = await this.#expand(found, (lease) => lease.expandInline({ name: found.name, library: found.library, args: args.stream, callSite }));
+		const expanded = await this.#expand(found, (caller) => caller.expandInline({ name: found.name, library: found.library, args: args.stream, callSite }));
 		const code = generatedCode(expanded, callSite);
 		return answer(code, callSite, [...readWarnings(`the arguments of ${describeMacro(found)}`, args), ...toWireDiagnostics(expanded.diagnostics)], found.hash, params.args);
 	}
 
 	/**
-	 * One call on a lease. A crash, a hang or a host that gave up already come back as a bail result; a request the
-	 * host refuses (or any other failure) becomes one too, so the caller always has a result to answer.
+	 * One call, from the expansion cache or on a free host. A crash, a hang or a host that gave up already come back
+	 * as a bail result; a request the host refuses (or any other failure) becomes one too, so the caller always has a
+	 * result to answer.
 	 */
-	async #expand(macro: ComponentMacro, call: (lease: HostLease) => Promise<ExpandResult>): Promise<ExpandResult> {
+	async #expand(macro: ComponentMacro, call: (caller: MacroCaller) => Promise<ExpandResult>): Promise<ExpandResult> {
 		try {
-			return await this.hosts.run(call);
+			return await call(this.#caller);
 		} catch (error) {
 			const reason = (error as Error)?.message ?? String(error);
 			return {

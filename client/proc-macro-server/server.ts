@@ -9,9 +9,10 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import { ExpansionCache, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
 import { HostPool } from '../host-pool.js';
 import type { MacroHostOptions } from '../options.js';
-import type { BuildOptions } from '../packages/options.js';
+import { defaultCacheDir, type BuildOptions } from '../packages/options.js';
 import { Dispatcher } from './dispatch.js';
 import { ExpandHandlers } from './expand-handlers.js';
 import { HostSlots } from './host-slots.js';
@@ -29,6 +30,11 @@ export interface ProcMacroServerOptions {
 	readonly host?: MacroHostOptions;
 	/** How macro packages are built (cache directory, cargo, progress). */
 	readonly build?: BuildOptions;
+	/**
+	 * The expansion cache (docs/caching.md); false turns it off.
+	 * @default on, in `<build cache directory>/expansions`, with the remote of MACRO_HOST_REMOTE_CACHE if set
+	 */
+	readonly expansionCache?: false | ExpansionCacheOptions;
 	/** Flow-control bounds of the connection. */
 	readonly limits?: Partial<TransportLimits>;
 	/**
@@ -44,10 +50,14 @@ export interface ProcMacroServerOptions {
  */
 export async function runProcMacroServer(input: Readable, output: Writable, options: ProcMacroServerOptions = {}): Promise<void> {
 	const log = options.log ?? ((message: string) => void process.stderr.write(`macro-host proc-macro-server: ${message}\n`));
+	const cache = ExpansionCache.open(options.expansionCache, {
+		buildCacheDir: options.build?.cacheDir ?? defaultCacheDir(options.build?.env),
+		onWarning: (message) => log(`warning: ${message}`),
+	});
 	const pool = await HostPool.start({ size: options.jobs ?? availableParallelism(), host: options.host });
 	try {
 		const workspaces = new WorkspaceMacros(pool, options.build ?? {});
-		const expand = new ExpandHandlers(new HostSlots(pool), workspaces);
+		const expand = new ExpandHandlers(new HostSlots(pool), workspaces, cache);
 		let transport: NdjsonTransport | undefined;
 		const dispatcher = new Dispatcher(
 			{
@@ -62,7 +72,12 @@ export async function runProcMacroServer(input: Readable, output: Writable, opti
 		transport = new NdjsonTransport(input, output, { onLine: (line) => dispatcher.handleLine(line), log }, { ...DEFAULT_TRANSPORT_LIMITS, ...options.limits });
 		log(`serving with ${pool.size} host${pool.size === 1 ? '' : 's'}`);
 		await transport.run();
+		if (cache !== undefined) {
+			const { hits, remoteHits, misses, stored } = cache.stats;
+			log(`expansion cache: ${hits} hits, ${remoteHits} remote hits, ${misses} misses, ${stored} stored`);
+		}
 	} finally {
+		await cache?.close();
 		await pool.close();
 	}
 }

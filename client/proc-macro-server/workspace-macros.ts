@@ -9,7 +9,7 @@
  * live side by side.
  */
 import { resolve } from 'node:path';
-import type { MacroKind } from '../../protocol/library.js';
+import type { LibraryInfo, MacroKind } from '../../protocol/library.js';
 import type {
 	CompilationUnitComponent,
 	CompilationUnitComponentMacros,
@@ -18,6 +18,8 @@ import type {
 	ProcMacroScope,
 	Workspace,
 } from '../../protocol/proc-macro-server.js';
+import type { CacheableLibrary } from '../expansion-cache/caching-caller.js';
+import { hashLibraryFile } from '../expansion-cache/library-identity.js';
 import { loadProject, type LibraryLoader, type LoadedMacroPackage } from '../packages/load-project.js';
 import type { BuildOptions } from '../packages/options.js';
 import { resolveProject } from '../packages/resolve.js';
@@ -52,11 +54,29 @@ interface WorkspaceEntry {
 /** Every workspace loaded so far; see the module comment. */
 export class WorkspaceMacros {
 	readonly #workspaces = new Map<string, WorkspaceEntry>();
+	/** What the expansion cache knows of each library loaded so far, by id. */
+	readonly #cacheable = new Map<string, CacheableLibrary>();
+	/** What the hosts said of each library they loaded (its ABI and fingerprint), by id. */
+	readonly #infos = new Map<string, LibraryInfo>();
+	readonly #loader: LibraryLoader;
 
 	constructor(
-		private readonly loader: LibraryLoader,
+		loader: LibraryLoader,
 		private readonly build: BuildOptions,
-	) {}
+	) {
+		this.#loader = {
+			loadLibrary: async (path) => {
+				const info = await loader.loadLibrary(path);
+				this.#infos.set(info.library, info);
+				return info;
+			},
+		};
+	}
+
+	/** The expansion cache's view of a loaded library; undefined for one it cannot key (its file could not be hashed). */
+	cacheable(libraryId: string): CacheableLibrary | undefined {
+		return this.#cacheable.get(libraryId);
+	}
 
 	/**
 	 * Loads (or reloads) a workspace and lists its macros per component. Throws what loadProject throws (a manifest,
@@ -64,7 +84,8 @@ export class WorkspaceMacros {
 	 */
 	async define(workspace: Workspace): Promise<DefinedMacrosResponse> {
 		const manifestPath = resolve(workspace.manifest_path);
-		const project = await loadProject(this.loader, manifestPath, this.build);
+		const project = await loadProject(this.#loader, manifestPath, this.build);
+		await Promise.all(project.packages.map((pkg) => this.#keepCacheable(pkg)));
 		// The graph names the Cairo packages (components) and which macro packages each one requires.
 		const graph = resolveProject(manifestPath);
 		const packages = await Promise.all(project.packages.map((pkg) => describePackage(pkg)));
@@ -112,6 +133,17 @@ export class WorkspaceMacros {
 		}
 		this.#workspaces.set(manifestPath, entry);
 		return { macros_for_cu_components: listed };
+	}
+
+	async #keepCacheable(pkg: LoadedMacroPackage): Promise<void> {
+		const info = this.#infos.get(pkg.library);
+		const fileHash = await hashLibraryFile(pkg.library).catch(() => undefined);
+		if (info === undefined || fileHash === undefined) {
+			this.#cacheable.delete(pkg.library);
+			return;
+		}
+		const identity = { fileHash, abi: info.abi, abiVersion: info.abiVersion, ...(info.fingerprint === undefined ? {} : { fingerprint: info.fingerprint }) };
+		this.#cacheable.set(pkg.library, { identity, cacheable: pkg.expansionCache });
 	}
 
 	/** The macro a call in `scope` names, or why there is none. */

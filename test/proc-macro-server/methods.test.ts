@@ -5,14 +5,14 @@
  * workspaces at once, and concurrent calls answered out of order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PmsClient, SHARED_CACHE, v2Stream, writeWorkspace, type TestWorkspace } from './pms-client.js';
+import { NO_EXPANSION_CACHE, PmsClient, SHARED_CACHE, type TestWorkspace, v2Stream, writeWorkspace } from './pms-client.js';
 
 let server: PmsClient;
 let ws: TestWorkspace;
 
 beforeAll(() => {
 	ws = writeWorkspace({ withBuilt: true });
-	server = new PmsClient(['--quiet', 'proc-macro-server', '--jobs', '2', '--timeout-ms', '8000', '--cache-dir', SHARED_CACHE]);
+	server = new PmsClient(['--quiet', 'proc-macro-server', '--jobs', '2', '--timeout-ms', '8000', '--cache-dir', SHARED_CACHE, NO_EXPANSION_CACHE]);
 });
 
 afterAll(async () => {

@@ -142,6 +142,13 @@ export function v2Stream(code: string, base = 0): { tokens: WireToken[]; metadat
 	return { tokens, metadata: { original_file_path: '/virtual/lib.cairo', file_id: 'file-1', edition: '2024_07' } };
 }
 
+/**
+ * The flag the tests of the protocol and of robustness pass: the expansion cache is on by default and kept across
+ * runs, and these tests need every call to reach a host (a crash, a print, a slow macro). expansion-cache.test.ts
+ * tests the cache.
+ */
+export const NO_EXPANSION_CACHE = '--no-expansion-cache';
+
 /** The built fixture libraries (test/global-setup.ts builds them). */
 export const FIXTURE_BUILD = join(ROOT, 'test', 'fixtures', 'build');
 export const LIBC_BASIC = join(FIXTURE_BUILD, 'libc_basic.so');

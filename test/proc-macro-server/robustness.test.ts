@@ -6,7 +6,7 @@
  * memory); macros printing to stdout; logs on stderr only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PmsClient, v2Stream, writeWorkspace, type TestWorkspace } from './pms-client.js';
+import { NO_EXPANSION_CACHE, PmsClient, type TestWorkspace, v2Stream, writeWorkspace } from './pms-client.js';
 
 let ws: TestWorkspace;
 const started: PmsClient[] = [];
@@ -22,7 +22,7 @@ afterAll(() => {
 
 /** A server over the test workspace, with its macros defined. */
 async function startServer(...flags: string[]): Promise<PmsClient> {
-	const server = new PmsClient(['--quiet', 'proc-macro-server', ...flags]);
+	const server = new PmsClient(['--quiet', 'proc-macro-server', NO_EXPANSION_CACHE, ...flags]);
 	started.push(server);
 	const defined = await server.request('definedMacros', { workspace: ws.workspace });
 	expect(defined.error).toBeUndefined();
@@ -206,7 +206,7 @@ describe('process hygiene', () => {
 	});
 
 	it('logs on stderr only, and exits 0 at the end of stdin with nothing on stdout', async () => {
-		const server = new PmsClient(['--quiet', 'proc-macro-server', '--jobs', '1']);
+		const server = new PmsClient(['--quiet', 'proc-macro-server', NO_EXPANSION_CACHE, '--jobs', '1']);
 		started.push(server);
 		const { code } = await server.close();
 		expect(code).toBe(0);

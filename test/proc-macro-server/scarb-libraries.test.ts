@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTargetTriple } from '../../dist/client/packages/prebuilt.js';
 import { ROOT } from '../cli/run-cli.js';
-import { FIXTURE_BUILD, LIBC_BASIC, PmsClient, SHARED_CACHE, v2Stream } from './pms-client.js';
+import { FIXTURE_BUILD, LIBC_BASIC, NO_EXPANSION_CACHE, PmsClient, SHARED_CACHE, v2Stream } from './pms-client.js';
 
 const SCARB_FIXTURES = join(ROOT, 'test', 'fixtures', 'scarb');
 
@@ -45,7 +45,7 @@ beforeAll(() => {
 	const v2Path = JSON.stringify(join(SCARB_FIXTURES, 'v2_macros'));
 	cairoPackage('lib_b', 'v1_macros = { path = "../v1_macros" }\n', []);
 	cairoPackage('app', `v2_macros = { path = ${v2Path} }\nc_macros = { path = "../c_macros" }\nlib_b = { path = "../lib_b" }\n`, ['c_macros', 'v1_macros']);
-	server = new PmsClient(['--quiet', 'proc-macro-server', '--jobs', '2', '--timeout-ms', '20000', '--cache-dir', SHARED_CACHE]);
+	server = new PmsClient(['--quiet', 'proc-macro-server', '--jobs', '2', '--timeout-ms', '20000', '--cache-dir', SHARED_CACHE, NO_EXPANSION_CACHE]);
 });
 
 afterAll(() => {
