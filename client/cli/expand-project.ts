@@ -14,7 +14,7 @@ import { ExitCode, HELP_FLAG, parseFlags, parseWholeNumber, UsageError, type Cli
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
                                  [--recursion-limit N] [--cache-dir DIR] [--timeout-ms N]
                                  [--no-expansion-cache] [--remote-cache URL] [--remote-cache-upload=false]
-                                 [--check-determinism]
+                                 [--check-determinism] [--no-check-output]
 
 Builds the project's macro packages (cargo, offline; cached), loads them into a pool of host processes
 and expands every macro call in every .cairo file under src/: inline name!(…), attributes #[name] and
@@ -37,6 +37,8 @@ Options:
   --remote-cache URL       also read (and write) a Bazel-layout HTTP cache at URL (default: $MACRO_HOST_REMOTE_CACHE)
   --remote-cache-upload B  false: only read the remote cache (default true)
   --check-determinism      expand every call in two hosts; a call whose results differ is a warning, never cached
+  --no-check-output        splice macro output as it is; by default output that is not code (an identifier that
+                           is not one, an unterminated literal, unbalanced delimiters) is an error at the call
   -h, --help               show this help
 
 Color only on a terminal, never with NO_COLOR set.
@@ -56,6 +58,7 @@ const FLAGS = {
 	'remote-cache': { type: 'string' },
 	'remote-cache-upload': { type: 'string' },
 	'check-determinism': { type: 'boolean' },
+	'no-check-output': { type: 'boolean' },
 } as const;
 
 type MessageFormat = 'human' | 'json';
@@ -101,6 +104,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 			host: requestTimeoutMs === undefined ? undefined : { requestTimeoutMs },
 			expansionCache,
 			checkDeterminism: values['check-determinism'] ?? false,
+			checkOutput: values['no-check-output'] !== true,
 		});
 	} catch (error) {
 		const message = describeLoadError(error);

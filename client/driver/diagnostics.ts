@@ -20,6 +20,8 @@ export type DriverDiagnosticCode =
 	| 'misplaced-attribute'
 	/** The source file does not tokenize; it is written out unexpanded. */
 	| 'tokenize'
+	/** A macro's REPLACE output is not code: a token that does not read back as itself, or unbalanced delimiters. */
+	| 'invalid-output'
 	/** The host refused the request (e.g. the macro's library went away) or the client failed. */
 	| 'request-failed'
 	/** A source file could not be read, or an expanded file not written. */

@@ -37,6 +37,11 @@ export interface ExpandProjectOptions {
 	 * @default 64
 	 */
 	readonly recursionLimit?: number;
+	/**
+	 * Check every macro's REPLACE output before splicing it (see ExpandSourceOptions.checkOutput).
+	 * @default true
+	 */
+	readonly checkOutput?: boolean;
 	/** How the macro packages are built (cache directory, cargo, progress). */
 	readonly build?: BuildOptions;
 	/** Options of every host process. */
@@ -139,7 +144,7 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		for (const pkg of project.packages) if (!pkg.expansionCache) pool.excludeFromCache(pkg.library);
 		const registry = new MacroRegistry(project.packages);
 		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
-			expandFile(source, { registry, caller: pool.caller(), recursionLimit, outDir, displayRoot }),
+			expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot }),
 		);
 
 		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot)));
@@ -188,7 +193,7 @@ interface FileResult {
 
 async function expandFile(
 	source: SourceFileEntry,
-	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; outDir: string; displayRoot: string },
+	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; checkOutput: boolean | undefined; outDir: string; displayRoot: string },
 ): Promise<FileResult> {
 	const shown = displayPath(source.path, context.displayRoot);
 	const base = { path: source.path, relativePath: source.relativePath, displayPath: shown, outputPath: join(context.outDir, source.relativePath) };

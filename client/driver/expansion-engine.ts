@@ -20,6 +20,7 @@
 import type { Diagnostic, ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, Span } from '../../protocol/expand.js';
 import type { MacroKind } from '../../protocol/library.js';
 import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
+import { checkTokenStream } from '../../tokens/output-check.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite } from './call-sites.js';
 import { fromMacroDiagnostic, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
@@ -49,6 +50,14 @@ export interface ExpandSourceOptions {
 	readonly caller: MacroCaller;
 	/** How deep macro output may keep calling macros. @default DEFAULT_RECURSION_LIMIT */
 	readonly recursionLimit?: number;
+	/**
+	 * Check every REPLACE output before using it (tokens/output-check.ts): each token must read back
+	 * as itself and delimiters must balance. Output that fails is an `invalid-output` error at the
+	 * call site, naming the macro and what is wrong, and the call keeps its code. False splices the
+	 * tokens as the macro returned them.
+	 * @default true
+	 */
+	readonly checkOutput?: boolean;
 }
 
 /** One aux data value a macro attached, with the library it came from. */
@@ -82,7 +91,7 @@ export async function expandSource(source: string, options: ExpandSourceOptions)
 		}));
 		return { text: source, diagnostics, aux: [], expansions: 0 };
 	}
-	const engine = new Engine(options.registry, options.caller, options.recursionLimit ?? DEFAULT_RECURSION_LIMIT);
+	const engine = new Engine(options.registry, options.caller, options.recursionLimit ?? DEFAULT_RECURSION_LIMIT, options.checkOutput ?? true);
 	const cursor = new TokenCursor(stream);
 	const { edits, log } = await engine.expandRange(cursor, 0, cursor.count, { depth: 0, callSite: undefined });
 	return { text: spliceSource(source, cursor, edits), diagnostics: log.diagnostics, aux: log.aux, expansions: log.expansions };
@@ -118,6 +127,7 @@ class Engine {
 		private readonly registry: MacroRegistry,
 		private readonly caller: MacroCaller,
 		private readonly recursionLimit: number,
+		private readonly checkOutput: boolean,
 	) {}
 
 	/** Expands the call sites among tokens [from, to) of a stream at `level`. */
@@ -311,9 +321,25 @@ class Engine {
 		if (result === undefined) return undefined;
 		this.record(log, result, provider, origin, callSite);
 		if (result.outcome !== 'replace' || result.tokens === undefined) return { outcome: result.outcome, tokens: undefined };
+		if (this.checkOutput && !this.isSoundOutput(log, result.tokens, origin, callSite)) return { outcome: 'bail', tokens: undefined };
 		const out = await this.expandOutput(result.tokens, { depth: level.depth + 1, callSite });
 		log.absorb(out.log);
 		return { outcome: result.outcome, tokens: out.stream };
+	}
+
+	/** Checks a REPLACE output; reports what is wrong at the call site (the call then keeps its code). */
+	private isSoundOutput(log: Log, tokens: TokenStream, origin: MacroOrigin, callSite: Span): boolean {
+		const problem = checkTokenStream(tokens);
+		if (problem === undefined) return true;
+		log.diagnostics.push({
+			severity: 'error',
+			code: 'invalid-output',
+			message: `${macroLabel(origin.kind, origin.name)} (package \`${origin.package}\`) returned code that does not parse: ${problem.message}\n` +
+				'help: the call is left as written; `macro-host expand` shows the whole output',
+			span: callSite,
+			macro: origin,
+		});
+		return false;
 	}
 
 	/** The one provider of a macro; reports an ambiguity (and returns undefined) when two packages provide it. */
