@@ -10,7 +10,9 @@ import type { Diagnostic, ExpandResult, Span } from '../../protocol/expand.js';
 import type { LibraryInfo } from '../../protocol/library.js';
 import { kindWithArticle } from '../../protocol/macro-lookup.js';
 import { emptyTokenStream, type TokenStream } from '../../protocol/token-stream.js';
+import { macroLabel } from '../driver/diagnostics.js';
 import type { MacroHost } from '../index.js';
+import { checkTokenStream } from '../../tokens/output-check.js';
 import { printTokens } from '../../tokens/token-printer.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
@@ -71,6 +73,11 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 		printOutcome(result, primary, io);
 		const diagnostics = [...result.diagnostics];
 		for (const d of result.diagnostics) io.err(sources.format(d, callSite));
+		const invalid = checkOutput(result, call);
+		if (invalid !== undefined) {
+			io.err(sources.format(invalid, callSite));
+			diagnostics.push(invalid);
+		}
 		if (result.auxData !== undefined) {
 			io.err(`note: aux data: ${JSON.stringify(result.auxData)}\n`);
 			const post = await postProcess(host, info, call.kind === 'derive' ? (result.auxData as unknown[]) : [result.auxData], io);
@@ -134,6 +141,18 @@ function printOutcome(result: ExpandResult, primary: SourceFile, io: CliIo): voi
 		// The code stays as written: echo the input itself, comments and layout included.
 		if (primary.text !== '') io.out(primary.text.endsWith('\n') ? primary.text : `${primary.text}\n`);
 	}
+}
+
+/**
+ * The driver's output check (tokens/output-check.ts) on a REPLACE output: an error when it is not
+ * code. The output is printed anyway, since seeing it is what `expand` is for.
+ */
+function checkOutput(result: ExpandResult, call: Call): Diagnostic | undefined {
+	if (result.outcome !== 'replace' || result.tokens === undefined) return undefined;
+	const problem = checkTokenStream(result.tokens);
+	if (problem === undefined) return undefined;
+	const label = macroLabel(call.kind, call.kind === 'derive' ? call.derives.join(', ') : call.name);
+	return { severity: 'error', message: `${label} returned code that does not parse: ${problem.message}` };
 }
 
 /** Exactly one of --inline, --attribute, --derive. */

@@ -146,5 +146,7 @@ Options:
   -h, --help           show this help
 
 Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
+A "replace" whose code does not parse (an identifier that is not one, an unterminated literal,
+unbalanced delimiters) is printed anyway, with an error naming what is wrong.
 Exit codes: 0 success (warnings allowed), 1 an error diagnostic or a crash, 2 usage error.
 `;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MacroHost } from '../../dist/client/index.js';
 import { expandSource, MacroRegistry } from '../../dist/client/driver/index.js';
 import { loadProject } from '../../dist/client/packages/load-project.js';
+import { runCli } from '../cli/run-cli.js';
 import { CACHE_DIR, removeTempDirs, writeProject } from './support.js';
 
 let host: MacroHost;
@@ -76,5 +77,18 @@ describe('the output check of expandSource', () => {
 		const result = await expandSource('fn f() { let a = unbalanced!(a); }', { registry, caller: host, checkOutput: false });
 		expect(result.text).toBe('fn f() { let a = ( a+; }');
 		expect(result.diagnostics).toEqual([]);
+	});
+});
+
+describe('the output check of macro-host expand', () => {
+	it('prints the output as it is, with an error naming the macro and the problem at the call, exit 1', async () => {
+		const project = await loadProject(host, writeProject(['bad_output_macros'], {}), { cacheDir: CACHE_DIR });
+		const library = project.packages[0].library;
+		const run = await runCli(['expand', library, '--inline', 'unbalanced', '--args', 'x']);
+		expect(run).toMatchObject({
+			exitCode: 1,
+			stdout: '( x +\n',
+			stderr: 'error: `unbalanced!` returned code that does not parse: `(` at output byte 0 is never closed\n --> <args>:1:1\n',
+		});
 	});
 });
