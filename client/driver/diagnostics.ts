@@ -20,6 +20,8 @@ export type DriverDiagnosticCode =
 	| 'misplaced-attribute'
 	/** The source file does not tokenize; it is written out unexpanded. */
 	| 'tokenize'
+	/** An attribute or derive name no package provides, close to one that a package does ("did you mean"). */
+	| 'unknown-macro'
 	/** A macro's REPLACE output is not code: a token that does not read back as itself, or unbalanced delimiters. */
 	| 'invalid-output'
 	/** The host refused the request (e.g. the macro's library went away) or the client failed. */

@@ -22,9 +22,10 @@ import type { MacroKind } from '../../protocol/library.js';
 import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
 import { checkTokenStream } from '../../tokens/output-check.js';
 import { tokenize } from '../../tokens/tokenizer.js';
-import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite } from './call-sites.js';
+import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite, type UnknownMacroName } from './call-sites.js';
 import { fromMacroDiagnostic, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';
+import { BUILTIN_ATTRIBUTES, BUILTIN_DERIVES } from './name-suggestions.js';
 import { spliceSource, type Edit } from './splice.js';
 import { TokenStreamBuilder } from './token-builder.js';
 import { TokenCursor } from './token-cursor.js';
@@ -132,11 +133,13 @@ class Engine {
 
 	/** Expands the call sites among tokens [from, to) of a stream at `level`. */
 	async expandRange(cursor: TokenCursor, from: number, to: number, level: Level): Promise<Expanded> {
-		const { sites, problems } = findCallSites(cursor, from, to, this.registry);
+		const { sites, problems, unknownNames } = findCallSites(cursor, from, to, this.registry);
 		const log = new Log();
 		for (const p of problems) {
 			this.report(log, 'error', p.message, p.code ?? 'malformed-call', cursor.rangeSpan(p.from, p.to) ?? level.callSite);
 		}
+		// Names in the source only: macro output passes the source's attributes on, and would say it again.
+		if (level.depth === 0) for (const unknown of unknownNames) this.suggestName(log, unknown, cursor.rangeSpan(unknown.from, unknown.to));
 		const results = await Promise.all(sites.map((site) => (site.kind === 'inline' ? this.expandInline(cursor, site, level) : this.expandItem(cursor, site, level))));
 		const edits: Edit[] = [];
 		for (const r of results) {
@@ -325,6 +328,23 @@ class Engine {
 		const out = await this.expandOutput(result.tokens, { depth: level.depth + 1, callSite });
 		log.absorb(out.log);
 		return { outcome: result.outcome, tokens: out.stream };
+	}
+
+	/** Warns about an attribute or derive name no package provides when a loaded one is close to it. */
+	private suggestName(log: Log, unknown: UnknownMacroName, span: Span | undefined): void {
+		const builtins = unknown.kind === 'attribute' ? BUILTIN_ATTRIBUTES : BUILTIN_DERIVES;
+		if (builtins.has(unknown.name)) return;
+		const close = this.registry.suggest(unknown.kind, unknown.name);
+		if (close === undefined) return;
+		const written = unknown.kind === 'attribute' ? `\`#[${unknown.name}]\`` : `derive \`${unknown.name}\``;
+		const meant = unknown.kind === 'attribute' ? `\`#[${close.name}]\`` : `\`${close.name}\``;
+		this.report(
+			log,
+			'warning',
+			`no macro package provides ${written}, so it is left as written\nhelp: did you mean ${meant} (package \`${close.package}\`)?`,
+			'unknown-macro',
+			span,
+		);
 	}
 
 	/** Checks a REPLACE output; reports what is wrong at the call site (the call then keeps its code). */

@@ -8,6 +8,7 @@ export * from './expand-project.js';
 export * from './expansion-engine.js';
 export * from './item-extent.js';
 export * from './macro-registry.js';
+export * from './name-suggestions.js';
 export * from './render.js';
 export * from './source-files.js';
 export * from './splice.js';
