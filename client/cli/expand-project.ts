@@ -114,6 +114,8 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	}
 
 	const sources = new Map(run.files.map((f) => [f.displayPath, f.source]));
+	// Package warnings point into manifests: their text lets the renderer show the line.
+	for (const m of run.project.resolved.packages) sources.set(displayPath(m.manifestPath), m.text);
 	if (format === 'json') {
 		const renderer = new DiagnosticRenderer(sources, false);
 		for (const d of run.diagnostics) io.out(`${renderer.json(d)}\n`);

@@ -147,7 +147,8 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 			expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot }),
 		);
 
-		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot)));
+		const manifestText = (path: string): string | undefined => project.resolved.packages.find((m) => m.manifestPath === path)?.text;
+		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot), manifestText(w.manifestPath)));
 		diagnostics.push(...results.flatMap((r) => r.diagnostics));
 		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
 		const files = results.map((r) => r.file);

@@ -25,7 +25,7 @@ import { tokenize } from '../../tokens/tokenizer.js';
 import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite, type UnknownMacroName } from './call-sites.js';
 import { fromMacroDiagnostic, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';
-import { BUILTIN_ATTRIBUTES, BUILTIN_DERIVES } from './name-suggestions.js';
+import { BUILTIN_ATTRIBUTES, BUILTIN_DERIVES } from './builtin-names.js';
 import { spliceSource, type Edit } from './splice.js';
 import { TokenStreamBuilder } from './token-builder.js';
 import { TokenCursor } from './token-cursor.js';

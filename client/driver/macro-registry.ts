@@ -4,7 +4,7 @@
  */
 import type { MacroKind } from '../../protocol/library.js';
 import { MacroIndex } from '../../protocol/macro-lookup.js';
-import { closestName } from './name-suggestions.js';
+import { closestName } from '../name-suggestions.js';
 
 /** A macro package as the registry needs it (LoadedMacroPackage from client/packages fits). */
 export interface RegistryPackage {

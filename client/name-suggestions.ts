@@ -5,24 +5,9 @@
  *
  * The distance is the optimal string alignment distance (insertions, deletions, substitutions and
  * swaps of two neighbours, each 1), so `rnage` → `range` is 1. A name is close when the distance is
- * at most a third of its length (at least 1), or when it differs only in case. The language's own
- * attributes and derives are never suggested against: `#[inline]` is not a typo of a macro `inlined`.
+ * at most a third of its length (at least 1), or when it differs only in case. Used for macro names
+ * (client/driver) and manifest keys (client/packages).
  */
-
-/** Attributes the Cairo compiler itself knows (never a misspelt macro). */
-export const BUILTIN_ATTRIBUTES: ReadonlySet<string> = new Set([
-	'derive', 'inline', 'must_use', 'generate_trait', 'test', 'should_panic', 'available_gas', 'ignore', 'cfg',
-	'doc', 'feature', 'allow', 'deprecated', 'unstable', 'phantom', 'implicit_precedence', 'executable',
-	'starknet', 'contract', 'interface', 'component', 'embeddable', 'embeddable_as', 'storage', 'event',
-	'external', 'abi', 'constructor', 'l1_handler', 'key', 'flat', 'nested', 'substorage', 'storage_node',
-	'allow_attr', 'path', 'default',
-]);
-
-/** Derives the Cairo compiler itself provides. */
-export const BUILTIN_DERIVES: ReadonlySet<string> = new Set([
-	'Copy', 'Clone', 'Drop', 'Destruct', 'PanicDestruct', 'Debug', 'Default', 'PartialEq', 'Hash', 'Serde',
-	'Store', 'Event', 'Display', 'Zeroable',
-]);
 
 /**
  * The candidate closest to `name` when one is close enough (see the module comment), else
