@@ -9,7 +9,7 @@ import type { ProjectExpansion } from '../driver/expand-project.js';
 import { ManifestError, PackageBuildError, ToolchainNotFoundError, displayPath, formatManifestDiagnostic } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
 import { REMOTE_CACHE_ENV, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
-import { ExitCode, HELP_FLAG, parseFlags, parseWholeNumber, UsageError, type CliIo } from './usage.js';
+import { ExitCode, HELP_FLAG, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
                                  [--recursion-limit N] [--cache-dir DIR] [--timeout-ms N]
@@ -61,8 +61,6 @@ const FLAGS = {
 	'no-check-output': { type: 'boolean' },
 } as const;
 
-type MessageFormat = 'human' | 'json';
-
 export async function runExpandProject(argv: string[], io: CliIo): Promise<number> {
 	const { values, positionals } = parseFlags('expand-project', () =>
 		parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true }),
@@ -74,7 +72,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	if (positionals.length === 0) throw new UsageError("missing <project-dir>: give the directory of the project's Scarb.toml", 'expand-project');
 	if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'expand-project');
 	const projectDir = positionals[0]!;
-	const format = parseFormat(values['message-format']);
+	const format = parseMessageFormat(values['message-format'], 'expand-project');
 	const jobs = parseWholeNumber('expand-project', '--jobs', values.jobs, 1, 256);
 	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, 100_000);
 	const requestTimeoutMs = parseWholeNumber('expand-project', '--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
@@ -149,10 +147,6 @@ function parseCacheFlags(values: { 'no-expansion-cache'?: boolean; 'remote-cache
 	return { remote: { url, upload: upload !== 'false' } };
 }
 
-function parseFormat(value: string | undefined): MessageFormat {
-	if (value === undefined || value === 'human' || value === 'json') return value ?? 'human';
-	throw new UsageError(`--message-format must be human or json, not '${value}'`, 'expand-project');
-}
 
 
 /** Build progress as one line on stderr per step (the compiler's own output stays out of the way). */
@@ -164,7 +158,7 @@ export function buildProgressPrinter(io: CliIo): (progress: BuildProgress) => vo
 }
 
 /** The lines of a failure before expansion (manifest, toolchain, build, library load, host start). */
-function describeLoadError(error: unknown): string[] {
+export function describeLoadError(error: unknown): string[] {
 	if (error instanceof ManifestError) return error.diagnostics.map((d) => formatManifestDiagnostic(d));
 	if (error instanceof PackageBuildError || error instanceof ToolchainNotFoundError) return [error.message];
 	return [(error as Error)?.message ?? String(error)];

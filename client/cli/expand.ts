@@ -2,8 +2,9 @@
  * `macro-host expand`: tokenizes the input, expands one macro call in a separate host process, prints
  * the resulting code on stdout and the diagnostics, with FILE:line:col, on stderr.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MacroHostErrorCodes } from '../../protocol/errors.js';
 import type { Diagnostic, ExpandResult, Span } from '../../protocol/expand.js';
@@ -17,7 +18,7 @@ import { printTokens } from '../../tokens/token-printer.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
 import { SourceMap, type SourceFile } from './source-map.js';
-import { EXPAND_HELP, ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
+import { EXPAND_HELP, ExitCode, HELP_FLAG, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 /** The macro call the flags ask for. */
 type Call = { kind: 'inline' | 'attribute'; name: string } | { kind: 'derive'; derives: string[] };
@@ -31,6 +32,11 @@ const FLAGS = {
 	input: { type: 'string' },
 	encoding: { type: 'string' },
 	'timeout-ms': { type: 'string' },
+	file: { type: 'string' },
+	line: { type: 'string' },
+	column: { type: 'string' },
+	'message-format': { type: 'string' },
+	'cache-dir': { type: 'string' },
 } as const;
 
 export async function runExpand(argv: string[], io: CliIo): Promise<number> {
@@ -42,6 +48,10 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 		return ExitCode.ok;
 	}
 	const library = requireLibrary(positionals, 'expand');
+	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
+	for (const flag of ['message-format', 'cache-dir'] as const) {
+		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
+	}
 	const call = parseCall(values);
 	checkInputs(call, values.args, values.input);
 	const encoding = validateEncodingFlag(values.encoding, 'expand');
@@ -88,6 +98,30 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 		}
 		return diagnostics.some((d) => d.severity === 'error') ? ExitCode.failure : ExitCode.ok;
 	});
+}
+
+/** A project directory (or its Scarb.toml), or --file/--line given: expand the call at a place in a project. */
+function isProjectMode(target: string, values: { file?: string; line?: string; column?: string }): boolean {
+	if (values.file !== undefined || values.line !== undefined || values.column !== undefined) return true;
+	return target.endsWith('Scarb.toml') || existsSync(join(target, 'Scarb.toml'));
+}
+
+/** Checks the project-mode flags and runs client/cli/expand-at.ts. */
+async function runAtPlace(projectDir: string, values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+	const libraryFlags = ['inline', 'attribute', 'derive', 'args', 'input', 'encoding'].filter((f) => values[f] !== undefined);
+	if (libraryFlags.length > 0) {
+		throw new UsageError(`--${libraryFlags[0]} is for a library; with a project the call is the one at --file F --line N [--column C]`, 'expand');
+	}
+	const file = values.file as string | undefined;
+	if (file === undefined || values.line === undefined) {
+		throw new UsageError('a project needs the place of the call: --file F --line N [--column C] (F relative to the project)', 'expand');
+	}
+	const line = parseWholeNumber('expand', '--line', values.line as string, 1, 10_000_000)!;
+	const column = parseWholeNumber('expand', '--column', values.column as string | undefined, 1, 10_000_000);
+	const format = parseMessageFormat(values['message-format'] as string | undefined, 'expand');
+	const requestTimeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
+	const { runExpandAt } = await import('./expand-at.js');
+	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, requestTimeoutMs }, io);
 }
 
 /** The tokens of one call; which ones a kind uses is its business. */

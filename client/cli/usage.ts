@@ -51,6 +51,12 @@ export function parseFlags<T>(command: string, parse: () => T): T {
 }
 
 /** Reads a whole-number flag (undefined when absent); a UsageError of `command` names the flag, the range and the value. */
+/** The --message-format flag: human (the default) or json. */
+export function parseMessageFormat(value: string | undefined, command: string): 'human' | 'json' {
+	if (value === undefined || value === 'human' || value === 'json') return value ?? 'human';
+	throw new UsageError(`--message-format must be human or json, not '${value}'`, command);
+}
+
 export function parseWholeNumber(command: string, flag: string, value: string | undefined, min: number, max: number): number | undefined {
 	if (value === undefined) return undefined;
 	const n = Number(value);
@@ -124,6 +130,8 @@ Exit codes: 0 listed, 1 the library failed to load, 2 usage error.
 
 export const EXPAND_HELP = `Usage: macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
                          [--args TEXT] [--input FILE|-]
+       macro-host expand <project-dir> --file FILE --line N [--column N] [--message-format human|json]
+                         [--cache-dir DIR]
 
 Expands one macro call in a separate host process (a crashing macro cannot take this command down)
 and prints the resulting code on stdout, diagnostics with FILE:line:col on stderr.
@@ -144,6 +152,13 @@ Options:
   --encoding E         body encoding between client and host: json or msgpack (default: json)
   --timeout-ms N       give up on a macro after N milliseconds (default: the client's)
   -h, --help           show this help
+
+With a project: builds and loads its macro packages as expand-project does, and expands the one call at
+FILE:N (the innermost when several are there; --column picks among calls on one line), with the inputs the
+driver sends for the source as written. Prints the call, its input, its outcome and output on stdout, and its
+diagnostics on stderr as expand-project renders them; --message-format json prints JSON lines on stdout.
+  --file FILE          the source file, relative to the project directory (or to the working directory)
+  --line N, --column N the place of the call (1-based; the column counts characters)
 
 Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
 A "replace" whose code does not parse (an identifier that is not one, an unterminated literal,

@@ -7,6 +7,7 @@ import type { Diagnostic, DiagnosticCode, Severity, Span } from '../../protocol/
 import type { MacroKind } from '../../protocol/library.js';
 import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
 import type { PackageWarning } from '../packages/package-warnings.js';
+import type { TokenStreamProblem } from '../../tokens/output-check.js';
 
 /** Codes for diagnostics the driver makes itself. */
 export type DriverDiagnosticCode =
@@ -52,6 +53,11 @@ export function macroLabel(kind: MacroKind, name: string): string {
 	return kind === 'inline' ? `\`${name}!\`` : kind === 'attribute' ? `\`#[${name}]\`` : `derive \`${name}\``;
 }
 
+/** "`x!` is ambiguous: packages `a` and `b` both provide inline macro `x`". */
+export function describeAmbiguity(kind: MacroKind, name: string, packages: readonly string[]): string {
+	return `${macroLabel(kind, name)} is ambiguous: packages ${packages.map((p) => `\`${p}\``).join(' and ')} both provide ${kind} macro \`${name}\``;
+}
+
 /** A diagnostic of the run, ready to render. */
 export interface DriverDiagnostic {
 	readonly severity: Severity;
@@ -67,6 +73,19 @@ export interface DriverDiagnostic {
 	readonly macro?: MacroOrigin;
 	/** For a post-process diagnostic: the package whose library made it. */
 	readonly package?: string;
+}
+
+/** The error for a REPLACE output that is not code (see tokens/output-check.ts): at the call, naming the macro. */
+export function invalidOutput(origin: MacroOrigin, problem: TokenStreamProblem, callSite: Span): DriverDiagnostic {
+	return {
+		severity: 'error',
+		code: 'invalid-output',
+		message:
+			`${macroLabel(origin.kind, origin.name)} (package \`${origin.package}\`) returned code that does not parse: ${problem.message}\n` +
+			'help: the call is left as written; `macro-host expand` shows the whole output',
+		span: callSite,
+		macro: origin,
+	};
 }
 
 /** Places a macro's diagnostic at `callSite` when it has no span of its own (or a generated one). */

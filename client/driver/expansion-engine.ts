@@ -23,11 +23,11 @@ import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protoc
 import { checkTokenStream } from '../../tokens/output-check.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite, type UnknownMacroName } from './call-sites.js';
-import { fromMacroDiagnostic, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
+import { describeAmbiguity, fromMacroDiagnostic, invalidOutput, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';
 import { BUILTIN_ATTRIBUTES, BUILTIN_DERIVES } from './builtin-names.js';
 import { spliceSource, type Edit } from './splice.js';
-import { TokenStreamBuilder } from './token-builder.js';
+import { compactTokens, TokenStreamBuilder } from './token-builder.js';
 import { TokenCursor } from './token-cursor.js';
 
 /** Where expand calls go: a MacroHost, or a lease on a pool of them. */
@@ -174,7 +174,7 @@ class Engine {
 		if (provider === undefined) return this.keepAndScan(cursor, site.argsFrom, site.argsTo, level, log);
 		if (this.isTooDeep(level, macroLabel('inline', site.name), callSite, log)) return { edits: [], log };
 
-		const args = compact(cursor.stream, site.argsFrom, site.argsTo);
+		const args = compactTokens(cursor.stream, site.argsFrom, site.argsTo);
 		const run = await this.runMacro(log, 'inline', site.name, provider, callSite, level, () =>
 			this.caller.expandInline({ name: site.name, args, callSite, library: provider.library }),
 		);
@@ -244,8 +244,8 @@ class Engine {
 		const callSite = cursor.rangeSpan(attribute.start, attribute.end) ?? level.callSite!;
 		const provider = this.provider('attribute', attribute.name, callSite, log);
 		if (provider === undefined) return undefined;
-		const args = compact(cursor.stream, attribute.argsFrom, attribute.argsTo);
-		const item = compact(cursor.stream, attribute.end, site.end);
+		const args = compactTokens(cursor.stream, attribute.argsFrom, attribute.argsTo);
+		const item = compactTokens(cursor.stream, attribute.end, site.end);
 		const run = await this.runMacro(log, 'attribute', attribute.name, provider, callSite, level, () =>
 			this.caller.expandAttribute({ name: attribute.name, args, item, callSite, library: provider.library }),
 		);
@@ -275,7 +275,7 @@ class Engine {
 			group.entries.push(entry);
 			groups.set(provider.library, group);
 		}
-		const item = compact(cursor.stream, attribute.end, site.end);
+		const item = compactTokens(cursor.stream, attribute.end, site.end);
 		const expanded = new Set<DeriveEntry>();
 		const outputs: TokenStream[] = [];
 		for (const { provider, entries } of groups.values()) {
@@ -351,14 +351,7 @@ class Engine {
 	private isSoundOutput(log: Log, tokens: TokenStream, origin: MacroOrigin, callSite: Span): boolean {
 		const problem = checkTokenStream(tokens);
 		if (problem === undefined) return true;
-		log.diagnostics.push({
-			severity: 'error',
-			code: 'invalid-output',
-			message: `${macroLabel(origin.kind, origin.name)} (package \`${origin.package}\`) returned code that does not parse: ${problem.message}\n` +
-				'help: the call is left as written; `macro-host expand` shows the whole output',
-			span: callSite,
-			macro: origin,
-		});
+		log.diagnostics.push(invalidOutput(origin, problem, callSite));
 		return false;
 	}
 
@@ -367,8 +360,8 @@ class Engine {
 		const lookup = this.registry.lookup(kind, name);
 		if (lookup.found === 'one') return lookup.provider;
 		if (lookup.found === 'many') {
-			const packages = lookup.providers.map((p) => `\`${p.package}\``).join(' and ');
-			this.report(log, 'error', `${macroLabel(kind, name)} is ambiguous: packages ${packages} both provide ${kind} macro \`${name}\`, so it is not expanded`, 'ambiguous-macro', callSite);
+			const packages = lookup.providers.map((p) => p.package);
+			this.report(log, 'error', `${describeAmbiguity(kind, name, packages)}, so it is not expanded`, 'ambiguous-macro', callSite);
 		}
 		return undefined;
 	}
@@ -441,10 +434,6 @@ function parenthesize(stream: TokenStream): TokenStream {
 	return new TokenStreamBuilder().appendRange(PARENS, 0, 1).appendStream(stream).setLastJoint(true).appendRange(PARENS, 1, 2).build();
 }
 
-/** Tokens [from, to) of `stream` as a compact stream of their own (the wire then carries only their text). */
-function compact(stream: TokenStream, from: number, to: number): TokenStream {
-	return new TokenStreamBuilder().appendRange(stream, from, to).build();
-}
 
 /** `#[derive(…)]` with only the `kept` entries, each with its own tokens (and spans) from the source. */
 function rewriteDerive(cursor: TokenCursor, attribute: Extract<Attribute, { kind: 'derive' }>, kept: readonly DeriveEntry[]): TokenStream {

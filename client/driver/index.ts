@@ -2,6 +2,7 @@
  * The reference compiler driver (`macro-host/driver`): call sites, the expansion engine, splicing,
  * diagnostics and the project run.
  */
+export * from './call-at.js';
 export * from './call-sites.js';
 export * from './diagnostics.js';
 export * from './expand-project.js';
