@@ -20,7 +20,8 @@ import type { MacroHost } from '../index.js';
 import { displayPath } from '../packages/errors.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
 import { formatPackageWarning } from '../packages/package-warnings.js';
-import { buildProgressPrinter, describeLoadError } from './expand-project.js';
+import { buildProgressPrinter } from './expand-project.js';
+import { countRecords, describeLoadError, loadErrorRecords } from './load-errors.js';
 import { withHost } from './host-session.js';
 import { ExitCode, type CliIo } from './usage.js';
 
@@ -59,7 +60,7 @@ export async function runExpandAt(request: ExpandAtRequest, io: CliIo): Promise<
 		try {
 			project = await loadProject(host, root, { cacheDir: request.cacheDir, onProgress: buildProgressPrinter(io) });
 		} catch (error) {
-			return out.fail(describeLoadError(error).join('\n'));
+			return out.loadFailure(error);
 		}
 		for (const warning of project.warnings) io.err(formatPackageWarning(warning));
 		const where = `${shown}:${request.line}${request.column === undefined ? '' : `:${request.column}`}`;
@@ -157,6 +158,15 @@ class Reporter {
 
 	summary(calls: number, errors: number): void {
 		if (this.format === 'json') this.io.out(`${JSON.stringify({ type: 'summary', calls, errors })}\n`);
+	}
+
+	/** The project could not be built or loaded: its errors as expand-project reports them, exit 1. */
+	loadFailure(error: unknown): number {
+		if (this.format === 'human') return this.fail(describeLoadError(error).join('\nerror: '));
+		const records = loadErrorRecords(error);
+		for (const record of records) this.io.out(`${JSON.stringify(record)}\n`);
+		this.io.out(`${JSON.stringify({ type: 'summary', calls: 0, ...countRecords(records) })}\n`);
+		return ExitCode.failure;
 	}
 
 	/** A failure before any call ran: an error line (or a JSON diagnostic), exit 1. */

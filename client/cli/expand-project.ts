@@ -6,9 +6,10 @@
 import { parseArgs } from 'node:util';
 import type { DriverDiagnostic } from '../driver/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
-import { ManifestError, PackageBuildError, ToolchainNotFoundError, displayPath, formatManifestDiagnostic } from '../packages/errors.js';
+import { displayPath } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
 import { REMOTE_CACHE_ENV, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
+import { countRecords, describeLoadError, loadErrorRecords } from './load-errors.js';
 import { ExitCode, HELP_FLAG, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
@@ -105,9 +106,12 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 			checkOutput: values['no-check-output'] !== true,
 		});
 	} catch (error) {
-		const message = describeLoadError(error);
-		if (format === 'json') for (const line of message) io.out(`${JSON.stringify({ type: 'diagnostic', severity: 'error', code: null, message: line, rendered: `error: ${line}\n` })}\n`);
-		else for (const line of message) io.err(`error: ${line}\n`);
+		if (format === 'json') {
+			const records = loadErrorRecords(error);
+			for (const record of records) io.out(`${JSON.stringify(record)}\n`);
+			// The summary comes last, as after a run: tools read one stream shape either way.
+			io.out(`${JSON.stringify({ type: 'summary', files: 0, expansions: 0, ...countRecords(records), outDir: null })}\n`);
+		} else for (const line of describeLoadError(error)) io.err(`error: ${line}\n`);
 		return ExitCode.failure;
 	}
 
@@ -155,11 +159,4 @@ export function buildProgressPrinter(io: CliIo): (progress: BuildProgress) => vo
 		if (p.phase === 'finished') io.err(`Built ${p.package} v${p.version} in ${(p.elapsedMs / 1000).toFixed(1)}s\n`);
 		else if (p.unit === undefined) io.err(p.phase === 'waiting-for-lock' ? `Waiting for another build of ${p.package} v${p.version}\n` : `Compiling ${p.package} v${p.version}\n`);
 	};
-}
-
-/** The lines of a failure before expansion (manifest, toolchain, build, library load, host start). */
-export function describeLoadError(error: unknown): string[] {
-	if (error instanceof ManifestError) return error.diagnostics.map((d) => formatManifestDiagnostic(d));
-	if (error instanceof PackageBuildError || error instanceof ToolchainNotFoundError) return [error.message];
-	return [(error as Error)?.message ?? String(error)];
 }
