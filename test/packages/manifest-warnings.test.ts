@@ -85,3 +85,26 @@ describe('a path dependency that looks like a macro package', () => {
 		expect(run.stderr).toContain('1 file, 0 expansions, 0 errors, 1 warning');
 	});
 });
+
+describe('a macro package without its library source', () => {
+	it('is an error naming the package and the missing file at its manifest, before cargo runs (generated and own Cargo.toml)', async () => {
+		const { buildProject } = await import('../../dist/client/packages/build-project.js');
+		const { ManifestError } = await import('../../dist/client/packages/errors.js');
+		const dir = tempDir('no-lib');
+		writeFiles(dir, {
+			'app/Scarb.toml': '[package]\nname = "app"\nversion = "0.1.0"\n\n[dependencies]\ndescribe_macro = { path = "../describe" }\n',
+			'describe/Scarb.toml': '[package]\nname = "describe_macro"\nversion = "0.1.0"\n\n[cairo-plugin]\n',
+			'describe/src/other.rs': '',
+		});
+		const error = await buildProject(join(dir, 'app'), { cacheDir: join(dir, 'cache') }).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(ManifestError);
+		const [d] = (error as InstanceType<typeof ManifestError>).diagnostics;
+		expect(d).toMatchObject({ file: join(dir, 'describe', 'Scarb.toml'), line: 5, column: 1 });
+		expect(d!.message).toMatch(/^macro package describe_macro v0\.1\.0 has no library source: \S*describe\/src\/lib\.rs does not exist \(a macro package's Rust code starts in src\/lib\.rs\)$/);
+
+		writeFiles(dir, { 'describe/Cargo.toml': '[package]\nname = "describe_macro"\nversion = "0.1.0"\nedition = "2021"\n\n[lib]\ncrate-type = ["cdylib"]\npath = "src/macros.rs"\n' });
+		const own = await buildProject(join(dir, 'app'), { cacheDir: join(dir, 'cache') }).catch((e: unknown) => e);
+		expect(own).toBeInstanceOf(ManifestError);
+		expect((own as InstanceType<typeof ManifestError>).diagnostics[0]!.message).toMatch(/has no library source: \S*describe\/src\/macros\.rs does not exist \(a macro package's Rust code starts in its \[lib\] path, by default src\/lib\.rs\)$/);
+	});
+});
