@@ -60,6 +60,11 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	// Lay the inputs out in one span space: the input first (spans = its byte offsets), then --args.
 	const sources = new SourceMap();
 	const input = values.input === undefined ? undefined : await readInput(values.input, sources);
+	if (typeof input === 'string') {
+		// Like a library that cannot be loaded: the command line was right, the file is not there (exit 1).
+		io.err(`error: ${input}\n`);
+		return ExitCode.failure;
+	}
 	const args = values.args !== undefined || input === undefined ? sources.add('<args>', values.args ?? '') : undefined;
 	const primary = (input ?? args)!;
 	const callSite: Span = { start: primary.base, end: primary.base + primary.lines.byteLength };
@@ -233,8 +238,8 @@ function parseTimeout(value: string | undefined): number | undefined {
 	return ms;
 }
 
-/** Reads --input (a file, or stdin for `-`) into the source map; an unreadable file is a usage error. */
-async function readInput(spec: string, sources: SourceMap): Promise<SourceFile> {
+/** Reads --input (a file, or stdin for `-`) into the source map; for an unreadable file, the sentence saying why. */
+async function readInput(spec: string, sources: SourceMap): Promise<SourceFile | string> {
 	if (spec === '-') {
 		const chunks: Buffer[] = [];
 		for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -243,7 +248,7 @@ async function readInput(spec: string, sources: SourceMap): Promise<SourceFile> 
 	try {
 		return sources.add(spec, await readFile(spec, 'utf8'));
 	} catch (error) {
-		throw new UsageError(`cannot read --input '${spec}': ${describeFsError(error as NodeJS.ErrnoException)}`, 'expand');
+		return `cannot read --input '${spec}': ${describeFsError(error as NodeJS.ErrnoException)}`;
 	}
 }
 

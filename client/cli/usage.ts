@@ -163,5 +163,6 @@ diagnostics on stderr as expand-project renders them; --message-format json prin
 Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
 A "replace" whose code does not parse (an identifier that is not one, an unterminated literal,
 unbalanced delimiters) is printed anyway, with an error naming what is wrong.
-Exit codes: 0 success (warnings allowed), 1 an error diagnostic or a crash, 2 usage error.
+Exit codes: 0 success (warnings allowed), 1 an error diagnostic, a crash, or an input that cannot be read
+(a library that does not load, an --input or --file that is missing), 2 usage error (a flag or argument).
 `;

@@ -66,8 +66,6 @@ describe.concurrent('usage errors exit with 2 and name what is wrong', () => {
 		['inline with both --args and --input', ['expand', LIBC_BASIC, '--inline', 'wrap', '--args', 'x', '--input', '-'], 'error: --inline takes its arguments from --args or from --input, not both', 'macro-host expand --help'],
 		['derive with --args', ['expand', LIBC_BASIC, '--derive', 'Named', '--args', 'x', '--input', '-'], 'error: --args has no meaning with --derive: a derive takes only the item (--input)', 'macro-host expand --help'],
 		['attribute without an item', ['expand', LIBC_BASIC, '--attribute', 'tag'], 'error: --attribute needs the item to expand: give --input FILE, or --input - to read stdin', 'macro-host expand --help'],
-		['an unreadable input file', ['expand', LIBC_BASIC, '--inline', 'wrap', '--input', 'no/such/file.cairo'], "error: cannot read --input 'no/such/file.cairo': no such file", 'macro-host expand --help'],
-		['an input that is a directory', ['expand', LIBC_BASIC, '--inline', 'wrap', '--input', 'test'], "error: cannot read --input 'test': it is a directory", 'macro-host expand --help'],
 		['a bad timeout', ['expand', LIBC_BASIC, '--inline', 'wrap', '--timeout-ms', '10s'], "error: --timeout-ms must be a whole number of milliseconds from 1 to 2147483647, not '10s'", 'macro-host expand --help'],
 	];
 	for (const [what, args, message, help] of cases) {
@@ -78,4 +76,19 @@ describe.concurrent('usage errors exit with 2 and name what is wrong', () => {
 			expect(run.stderr).toBe(`${message}\nhint: run '${help}' for usage\n`);
 		});
 	}
+});
+
+describe.concurrent('an input that cannot be read exits 1, like a library that does not load (not a usage error)', () => {
+	const cases: [string, string[], string][] = [
+		['a missing input file', ['expand', LIBC_BASIC, '--inline', 'wrap', '--input', 'no/such/file.cairo'], "error: cannot read --input 'no/such/file.cairo': no such file\n"],
+		['an input that is a directory', ['expand', LIBC_BASIC, '--inline', 'wrap', '--input', 'test'], "error: cannot read --input 'test': it is a directory\n"],
+	];
+	for (const [what, args, stderr] of cases) {
+		it(`reports ${what}`, async () => {
+			expect(await runCli(args, { input: '' })).toMatchObject({ exitCode: 1, stdout: '', stderr });
+		});
+	}
+	it('says so in expand --help', async () => {
+		expect((await runCli(['expand', '--help'])).stdout).toContain('an --input or --file that is missing), 2 usage error');
+	});
 });
