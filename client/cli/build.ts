@@ -108,14 +108,18 @@ class ProgressPrinter {
 			p.phase === 'finished'
 				? `Built ${p.package} v${p.version} in ${seconds}s`
 				: p.phase === 'waiting-for-lock'
-					? `Waiting for another build of the cache (cargo's lock): ${p.package} v${p.version}, ${seconds}s`
-					: `Compiling ${p.package} v${p.version}${p.unit ? `: ${p.unit}` : ''}`;
+					? `Waiting for another build of the cache (cargo's lock): ${p.package} v${p.version}`
+					: `Compiling ${p.package} v${p.version}${describeUnit(p)}`;
 		if (this.isTty) {
-			this.io.err(`\r\x1b[K${p.phase === 'compiling' ? `${what} (${seconds}s)` : what}`);
+			this.io.err(`\r\x1b[K${p.phase === 'finished' ? what : `${what} (${seconds}s)`}`);
 			this.live = true;
 			if (p.phase === 'finished') this.clear(true);
-		} else if (what !== this.lastLine || p.elapsedMs - this.lastPrintedMs >= QUIET_REPEAT_MS) {
-			this.io.err(p.phase === 'finished' ? `${what}\n` : `${what} (${seconds}s)\n`);
+		} else if (what !== this.lastLine) {
+			// A log gets each step once, as cargo writes it; the time only on the repeats of a long step.
+			this.io.err(`${what}\n`);
+			this.lastPrintedMs = p.elapsedMs;
+		} else if (p.elapsedMs - this.lastPrintedMs >= QUIET_REPEAT_MS) {
+			this.io.err(`${what} (still running, ${seconds}s)\n`);
 			this.lastPrintedMs = p.elapsedMs;
 		}
 		this.lastLine = what;
@@ -127,4 +131,10 @@ class ProgressPrinter {
 		this.io.err(keep ? '\n' : '\r\x1b[K');
 		this.live = false;
 	}
+}
+
+/** `, compiling macro-host-sdk v0.1.0` while cargo compiles another crate than the package's own; else nothing. */
+function describeUnit(p: BuildProgress): string {
+	if (p.unit === undefined || p.unit.startsWith(`${p.package} v`) || p.unit.startsWith(`${p.package.replace(/-/g, '_')} v`)) return '';
+	return `, compiling ${p.unit}`;
 }
