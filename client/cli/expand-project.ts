@@ -10,7 +10,7 @@ import { displayPath } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
 import { REMOTE_CACHE_ENV, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
 import { countRecords, describeLoadError, loadErrorRecords } from './load-errors.js';
-import { ExitCode, HELP_FLAG, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
+import { ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
                                  [--recursion-limit N] [--cache-dir DIR] [--timeout-ms N]
@@ -30,7 +30,7 @@ Options:
                            default <project-dir>/target/expanded (emptied first)
   --jobs N                 host processes expanding files in parallel (default: the number of CPU cores)
   --message-format F       human (default): diagnostics like rustc on stderr;
-                           json: one JSON object per line on stdout (diagnostics, files, summary)
+                           json: one JSON object per line on stdout (diagnostics, files, summary); --json is the same
   --recursion-limit N      how deep macro output may keep calling macros (default 64)
   --cache-dir DIR          where built libraries live (default: $XDG_CACHE_HOME/macro-host, else ~/.cache/macro-host)
   --timeout-ms N           give up on a macro call after N milliseconds (default 30000)
@@ -51,7 +51,7 @@ const FLAGS = {
 	...HELP_FLAG,
 	out: { type: 'string' },
 	jobs: { type: 'string' },
-	'message-format': { type: 'string' },
+	...MESSAGE_FORMAT_FLAGS,
 	'recursion-limit': { type: 'string' },
 	'cache-dir': { type: 'string' },
 	'timeout-ms': { type: 'string' },
@@ -73,7 +73,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	if (positionals.length === 0) throw new UsageError("missing <project-dir>: give the directory of the project's Scarb.toml", 'expand-project');
 	if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'expand-project');
 	const projectDir = positionals[0]!;
-	const format = parseMessageFormat(values['message-format'], 'expand-project');
+	const format = parseMessageFormat(values['message-format'], 'expand-project', values.json);
 	const jobs = parseWholeNumber('expand-project', '--jobs', values.jobs, 1, 256);
 	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, 100_000);
 	const requestTimeoutMs = parseWholeNumber('expand-project', '--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);

@@ -18,7 +18,7 @@ import { printTokens } from '../../tokens/token-printer.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
 import { SourceMap, type SourceFile } from './source-map.js';
-import { EXPAND_HELP, ExitCode, HELP_FLAG, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
+import { EXPAND_HELP, ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 /** The macro call the flags ask for. */
 type Call = { kind: 'inline' | 'attribute'; name: string } | { kind: 'derive'; derives: string[] };
@@ -35,7 +35,7 @@ const FLAGS = {
 	file: { type: 'string' },
 	line: { type: 'string' },
 	column: { type: 'string' },
-	'message-format': { type: 'string' },
+	...MESSAGE_FORMAT_FLAGS,
 	'cache-dir': { type: 'string' },
 } as const;
 
@@ -49,7 +49,7 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	}
 	const library = requireLibrary(positionals, 'expand');
 	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
-	for (const flag of ['message-format', 'cache-dir'] as const) {
+	for (const flag of ['message-format', 'json', 'cache-dir'] as const) {
 		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
 	}
 	const call = parseCall(values);
@@ -123,7 +123,7 @@ async function runAtPlace(projectDir: string, values: Record<string, string | bo
 	}
 	const line = parseWholeNumber('expand', '--line', values.line as string, 1, 10_000_000)!;
 	const column = parseWholeNumber('expand', '--column', values.column as string | undefined, 1, 10_000_000);
-	const format = parseMessageFormat(values['message-format'] as string | undefined, 'expand');
+	const format = parseMessageFormat(values['message-format'] as string | undefined, 'expand', values.json as boolean | undefined);
 	const requestTimeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
 	const { runExpandAt } = await import('./expand-at.js');
 	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, requestTimeoutMs }, io);

@@ -51,10 +51,17 @@ export function parseFlags<T>(command: string, parse: () => T): T {
 }
 
 /** Reads a whole-number flag (undefined when absent); a UsageError of `command` names the flag, the range and the value. */
-/** The --message-format flag: human (the default) or json. */
-export function parseMessageFormat(value: string | undefined, command: string): 'human' | 'json' {
-	if (value === undefined || value === 'human' || value === 'json') return value ?? 'human';
-	throw new UsageError(`--message-format must be human or json, not '${value}'`, command);
+/** The one JSON flag of every command: `--message-format json`, and `--json` as its short form. */
+export const MESSAGE_FORMAT_FLAGS = { 'message-format': { type: 'string' }, json: { type: 'boolean' } } as const;
+
+/**
+ * The --message-format flag: human (the default) or json. `json` is `--json`, the short form some commands had
+ * first; giving both ways with different answers is an error.
+ */
+export function parseMessageFormat(value: string | undefined, command: string, json?: boolean): 'human' | 'json' {
+	if (value !== undefined && value !== 'human' && value !== 'json') throw new UsageError(`--message-format must be human or json, not '${value}'`, command);
+	if (json === true && value === 'human') throw new UsageError('--json and --message-format human contradict each other: give one', command);
+	return json === true ? 'json' : (value ?? 'human');
 }
 
 export function parseWholeNumber(command: string, flag: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -88,13 +95,14 @@ export const GLOBAL_HELP = `macro-host: run procedural macros out of process, so
 
 Usage:
   macro-host serve [--encoding json|msgpack]
-  macro-host list <library> [--json]
+  macro-host list <library> [--message-format json]
   macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
                     [--args TEXT] [--input FILE|-]
-  macro-host build <project-dir> [--cache-dir DIR] [--json]
-  macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
+  macro-host expand <project-dir> --file FILE --line N [--column N] [--message-format json]
+  macro-host build <project-dir> [--cache-dir DIR] [--message-format json]
+  macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format json]
   macro-host proc-macro-server [--jobs N] [--timeout-ms N] [--cache-dir DIR]
-  macro-host cache (list [--json] | prune [--older-than DAYS] [--max-size MIB] [--dry-run] | clean [--dry-run])
+  macro-host cache (list [--message-format json] | prune [--older-than DAYS] [--max-size MIB] [--dry-run] | clean [--dry-run])
                    [--cache-dir DIR]
 
 Commands:
@@ -113,7 +121,7 @@ Options:
 Exit codes: 0 success (warnings allowed), 1 error diagnostics or a crash, 2 usage error.
 `;
 
-export const LIST_HELP = `Usage: macro-host list <library> [--json]
+export const LIST_HELP = `Usage: macro-host list <library> [--message-format human|json]
 
 Loads a macro library in a host process and lists its macros: name, kind and doc.
 
@@ -121,7 +129,7 @@ Arguments:
   <library>        path of the shared library (.so) to load
 
 Options:
-  --json           print the library info as JSON instead of a table
+  --message-format F  human (default): a table; json: the library info as JSON (--json is the same)
   --encoding E     body encoding between client and host: json or msgpack (default: json)
   -h, --help       show this help
 

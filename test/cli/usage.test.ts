@@ -10,7 +10,7 @@ describe('macro-host --help and --version', () => {
 			const run = await runCli([flag]);
 			expect(run.exitCode).toBe(0);
 			expect(run.stderr).toBe('');
-			expect(run.stdout).toContain('Usage:\n  macro-host serve [--encoding json|msgpack]\n  macro-host list <library> [--json]\n');
+			expect(run.stdout).toContain('Usage:\n  macro-host serve [--encoding json|msgpack]\n  macro-host list <library> [--message-format json]\n');
 			expect(run.stdout).toContain('macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])');
 			expect(run.stdout).toContain('Exit codes: 0 success (warnings allowed), 1 error diagnostics or a crash, 2 usage error.');
 		}
@@ -22,7 +22,7 @@ describe('macro-host --help and --version', () => {
 		expect(serve.stdout).toMatch(/^Usage: macro-host serve \[--encoding json\|msgpack\] \[options\]\n/);
 		const list = await runCli(['list', '-h']);
 		expect(list.exitCode).toBe(0);
-		expect(list.stdout).toMatch(/^Usage: macro-host list <library> \[--json\]\n/);
+		expect(list.stdout).toMatch(/^Usage: macro-host list <library> \[--message-format human\|json\]\n/);
 		const expand = await runCli(['help', 'expand']);
 		expect(expand.exitCode).toBe(0);
 		expect(expand.stdout).toMatch(/^Usage: macro-host expand <library> \(--inline NAME/);
@@ -90,5 +90,25 @@ describe.concurrent('an input that cannot be read exits 1, like a library that d
 	}
 	it('says so in expand --help', async () => {
 		expect((await runCli(['expand', '--help'])).stdout).toContain('an --input or --file that is missing), 2 usage error');
+	});
+});
+
+describe.concurrent('one JSON flag across commands: --message-format json, with --json as its short form', () => {
+	it('list gives the same JSON either way, and refuses a contradiction (exit 2)', async () => {
+		const long = await runCli(['list', LIBC_BASIC, '--message-format', 'json']);
+		const short = await runCli(['list', LIBC_BASIC, '--json']);
+		expect(long.exitCode).toBe(0);
+		expect(JSON.parse(long.stdout)).toEqual(JSON.parse(short.stdout));
+		const both = await runCli(['list', LIBC_BASIC, '--json', '--message-format', 'human']);
+		expect(both).toMatchObject({ exitCode: 2, stderr: "error: --json and --message-format human contradict each other: give one\nhint: run 'macro-host list --help' for usage\n" });
+	});
+
+	it('build --message-format json reports a manifest error as a record with its place, then a summary', async () => {
+		const run = await runCli(['build', 'no/such/project', '--message-format', 'json']);
+		expect(run.exitCode).toBe(1);
+		const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+		expect(lines).toHaveLength(2);
+		expect(lines[0]).toMatchObject({ type: 'diagnostic', severity: 'error', code: 'manifest', file: 'no/such/project/Scarb.toml', line: 1, column: 1, message: 'cannot read the manifest: no such file' });
+		expect(lines[1]).toEqual({ type: 'summary', packages: 0, errors: 1, warnings: 0, notes: 0 });
 	});
 });
