@@ -8,7 +8,8 @@ import { loadProject, type LoadedProject } from '../packages/load-project.js';
 import { formatPackageWarning } from '../packages/package-warnings.js';
 import { withHost } from './host-session.js';
 import { countRecords, describeLoadError, loadErrorRecords } from './load-errors.js';
-import { ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, UsageError, type CliIo } from './usage.js';
+import { describeLibraries } from './expand-project.js';
+import { ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, OUTPUT_FLAGS, parseFlags, parseMessageFormat, parseOutputFlags, UsageError, type CliIo } from './usage.js';
 
 export const BUILD_HELP = `Usage: macro-host build <project-dir> [--cache-dir DIR] [--message-format human|json]
 
@@ -26,6 +27,8 @@ Options:
   --message-format F human (default): the packages and their macros as a list; json: the same as one JSON
                      object, or on failure one JSON diagnostic per line (file, line, column) and a summary
                      (--json is the same as --message-format json)
+  -q, --quiet        no progress lines (warnings and errors still print)
+  -v, --verbose      also where each macro library came from (built, cached, prebuilt) and its path
   -h, --help         show this help
 
 Progress and package warnings (a Cargo/Scarb name mismatch, a prebuilt library not used) go to stderr.
@@ -33,7 +36,7 @@ Manifest errors are printed as FILE:line:col: message.
 Exit codes: 0 built, 1 a manifest error, a compile error or a library that failed to load, 2 usage error.
 `;
 
-const FLAGS = { ...HELP_FLAG, 'cache-dir': { type: 'string' }, ...MESSAGE_FORMAT_FLAGS } as const;
+const FLAGS = { ...HELP_FLAG, 'cache-dir': { type: 'string' }, ...MESSAGE_FORMAT_FLAGS, quiet: OUTPUT_FLAGS.quiet, verbose: OUTPUT_FLAGS.verbose } as const;
 
 export async function runBuild(argv: string[], io: CliIo): Promise<number> {
 	const { values, positionals } = parseFlags('build', () => parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true }));
@@ -45,7 +48,8 @@ export async function runBuild(argv: string[], io: CliIo): Promise<number> {
 	if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'build');
 	const projectDir = positionals[0]!;
 	const format = parseMessageFormat(values['message-format'], 'build', values.json);
-	const progress = new ProgressPrinter(io, process.stderr.isTTY === true);
+	const output = parseOutputFlags(values, 'build', false);
+	const progress = new ProgressPrinter(output.quiet ? QUIET_IO : io, process.stderr.isTTY === true);
 
 	return withHost({}, io, async (host) => {
 		let project: LoadedProject;
@@ -63,6 +67,7 @@ export async function runBuild(argv: string[], io: CliIo): Promise<number> {
 			return ExitCode.failure;
 		}
 		progress.clear();
+		if (output.verbose) io.err(describeLibraries(project));
 		for (const pkg of project.packages) if (pkg.warnings) io.err(`${pkg.warnings}\n`);
 		for (const warning of project.warnings) io.err(formatPackageWarning(warning));
 		// The resolved graph holds every manifest's text and positions: the package list says what --json users need.
@@ -86,6 +91,9 @@ export function formatProject(project: LoadedProject): string {
 	}
 	return `${lines.join('\n')}\n`;
 }
+
+/** Where -q sends progress: nowhere. */
+const QUIET_IO: CliIo = { out: () => undefined, err: () => undefined };
 
 /** Without a terminal, a long quiet compile still gets a line this often, so a log shows it is alive. */
 const QUIET_REPEAT_MS = 10_000;

@@ -14,7 +14,7 @@ import { tokenize } from '../../tokens/tokenizer.js';
 import { findCallAt, placeInText, type CallAtPlace } from '../driver/call-at.js';
 import { fromMacroDiagnostic, inFile, invalidOutput, macroLabel, type DriverDiagnostic, type MacroOrigin } from '../driver/diagnostics.js';
 import { MacroRegistry } from '../driver/macro-registry.js';
-import { DiagnosticRenderer, shouldUseColor } from '../driver/render.js';
+import { DiagnosticRenderer } from '../driver/render.js';
 import { TokenCursor } from '../driver/token-cursor.js';
 import type { MacroHost } from '../index.js';
 import { displayPath } from '../packages/errors.js';
@@ -36,6 +36,10 @@ export interface ExpandAtRequest {
 	readonly format: 'human' | 'json';
 	readonly cacheDir: string | undefined;
 	readonly requestTimeoutMs: number | undefined;
+	/** No build progress. */
+	readonly quiet: boolean;
+	/** Color the diagnostics. */
+	readonly color: boolean;
 }
 
 /** Runs the command; returns the exit code (1 for an error diagnostic, a load failure or no call at the place). */
@@ -58,7 +62,7 @@ export async function runExpandAt(request: ExpandAtRequest, io: CliIo): Promise<
 	return withHost({ requestTimeoutMs: request.requestTimeoutMs }, io, async (host) => {
 		let project: LoadedProject;
 		try {
-			project = await loadProject(host, root, { cacheDir: request.cacheDir, onProgress: buildProgressPrinter(io) });
+			project = await loadProject(host, root, { cacheDir: request.cacheDir, onProgress: request.quiet ? undefined : buildProgressPrinter(io) });
 		} catch (error) {
 			return out.loadFailure(error);
 		}
@@ -69,7 +73,7 @@ export async function runExpandAt(request: ExpandAtRequest, io: CliIo): Promise<
 			const macros = project.macros.map((m) => macroLabel(m.kind, m.name)).join(', ');
 			return out.fail(`${where}: ${found.problem}\nhelp: the loaded macros are ${macros === '' ? 'none' : macros}`);
 		}
-		const renderer = new DiagnosticRenderer(new Map([[shown, source]]), request.format === 'human' && shouldUseColor(process.stderr));
+		const renderer = new DiagnosticRenderer(new Map([[shown, source]]), request.format === 'human' && request.color);
 		let errorCount = 0;
 		for (const call of found.calls) {
 			const diagnostics = await expandOne(host, call, shown, out, renderer);

@@ -6,11 +6,12 @@
 import { parseArgs } from 'node:util';
 import type { DriverDiagnostic } from '../driver/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
+import type { LoadedProject } from '../packages/load-project.js';
 import { displayPath } from '../packages/errors.js';
 import type { BuildProgress } from '../packages/cargo-build.js';
 import { REMOTE_CACHE_ENV, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
 import { countRecords, describeLoadError, loadErrorRecords } from './load-errors.js';
-import { ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
+import { ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, parseFlags, parseMessageFormat, parseOutputFlags, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 export const EXPAND_PROJECT_HELP = `Usage: macro-host expand-project <project-dir> [--out DIR] [--jobs N] [--message-format human|json]
                                  [--recursion-limit N] [--cache-dir DIR] [--timeout-ms N]
@@ -40,9 +41,8 @@ Options:
   --check-determinism      expand every call in two hosts; a call whose results differ is a warning, never cached
   --no-check-output        splice macro output as it is; by default output that is not code (an identifier that
                            is not one, an unterminated literal, unbalanced delimiters) is an error at the call
-  -h, --help               show this help
+${OUTPUT_FLAGS_HELP}  -h, --help               show this help
 
-Color only on a terminal, never with NO_COLOR set.
 Exit codes: 0 expanded (warnings allowed), 1 an error diagnostic (a crash included) or a build failure,
 2 usage error.
 `;
@@ -60,6 +60,7 @@ const FLAGS = {
 	'remote-cache-upload': { type: 'string' },
 	'check-determinism': { type: 'boolean' },
 	'no-check-output': { type: 'boolean' },
+	...OUTPUT_FLAGS,
 } as const;
 
 export async function runExpandProject(argv: string[], io: CliIo): Promise<number> {
@@ -78,10 +79,11 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, 100_000);
 	const requestTimeoutMs = parseWholeNumber('expand-project', '--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
 	const expansionCache = parseCacheFlags(values);
+	const output = parseOutputFlags(values, 'expand-project', process.stderr.isTTY === true);
 
 	// Loaded after the flags are checked, so a usage error answers without loading the client.
 	const { expandProject, validateOutDir } = await import('../driver/expand-project.js');
-	const { DiagnosticRenderer, formatSummary, shouldUseColor } = await import('../driver/render.js');
+	const { DiagnosticRenderer, formatSummary } = await import('../driver/render.js');
 	const { dirname, resolve } = await import('node:path');
 	if (values.out !== undefined) {
 		const root = projectDir.endsWith('Scarb.toml') ? dirname(resolve(projectDir)) : resolve(projectDir);
@@ -92,7 +94,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 		}
 	}
 
-	const progress = buildProgressPrinter(io);
+	const progress = output.quiet ? undefined : buildProgressPrinter(io);
 	let run: ProjectExpansion;
 	try {
 		run = await expandProject(projectDir, {
@@ -126,11 +128,15 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 		}
 		io.out(`${JSON.stringify({ type: 'summary', ...run.summary, outDir: displayPath(run.outDir) })}\n`);
 	} else {
-		const renderer = new DiagnosticRenderer(sources, shouldUseColor(process.stderr));
+		const renderer = new DiagnosticRenderer(sources, output.color);
+		if (output.verbose) io.err(describeLibraries(run.project));
 		for (const d of run.diagnostics as DriverDiagnostic[]) io.err(renderer.human(d));
-		const written = run.files.filter((f) => f.isReadable).length;
-		io.err(`Wrote ${written} expanded file${written === 1 ? '' : 's'} to ${displayPath(run.outDir)}\n`);
-		io.err(`${formatSummary(run.summary)}\n`);
+		if (output.verbose) for (const f of run.files) io.err(`${f.displayPath}: ${f.expansions} expansion${f.expansions === 1 ? '' : 's'}\n`);
+		if (!output.quiet) {
+			const written = run.files.filter((f) => f.isReadable).length;
+			io.err(`Wrote ${written} expanded file${written === 1 ? '' : 's'} to ${displayPath(run.outDir)}\n`);
+			io.err(`${formatSummary(run.summary)}\n`);
+		}
 	}
 	return run.summary.errors > 0 ? ExitCode.failure : ExitCode.ok;
 }
@@ -152,6 +158,11 @@ function parseCacheFlags(values: { 'no-expansion-cache'?: boolean; 'remote-cache
 }
 
 
+
+/** `-v`: one line per macro package, with where its library came from. */
+export function describeLibraries(project: LoadedProject): string {
+	return project.packages.map((p) => `${p.name} v${p.version}: ${p.source === 'cache' ? 'cached' : p.source} library ${p.libraryPath}\n`).join('');
+}
 
 /** Build progress as one line on stderr per step (the compiler's own output stays out of the way). */
 export function buildProgressPrinter(io: CliIo): (progress: BuildProgress) => void {

@@ -18,7 +18,7 @@ import { printTokens } from '../../tokens/token-printer.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
 import { SourceMap, type SourceFile } from './source-map.js';
-import { EXPAND_HELP, ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
+import { EXPAND_HELP, ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, OUTPUT_FLAGS, parseFlags, parseOutputFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 /** The macro call the flags ask for. */
 type Call = { kind: 'inline' | 'attribute'; name: string } | { kind: 'derive'; derives: string[] };
@@ -37,6 +37,8 @@ const FLAGS = {
 	column: { type: 'string' },
 	...MESSAGE_FORMAT_FLAGS,
 	'cache-dir': { type: 'string' },
+	quiet: OUTPUT_FLAGS.quiet,
+	color: OUTPUT_FLAGS.color,
 } as const;
 
 export async function runExpand(argv: string[], io: CliIo): Promise<number> {
@@ -49,7 +51,7 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	}
 	const library = requireLibrary(positionals, 'expand');
 	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
-	for (const flag of ['message-format', 'json', 'cache-dir'] as const) {
+	for (const flag of ['message-format', 'json', 'cache-dir', 'quiet', 'color'] as const) {
 		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
 	}
 	const call = parseCall(values);
@@ -125,8 +127,9 @@ async function runAtPlace(projectDir: string, values: Record<string, string | bo
 	const column = parseWholeNumber('expand', '--column', values.column as string | undefined, 1, 10_000_000);
 	const format = parseMessageFormat(values['message-format'] as string | undefined, 'expand', values.json as boolean | undefined);
 	const requestTimeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
+	const { quiet, color } = parseOutputFlags(values as { quiet?: boolean; color?: string }, 'expand', process.stderr.isTTY === true);
 	const { runExpandAt } = await import('./expand-at.js');
-	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, requestTimeoutMs }, io);
+	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, requestTimeoutMs, quiet, color }, io);
 }
 
 /** The tokens of one call; which ones a kind uses is its business. */

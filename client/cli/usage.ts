@@ -38,6 +38,41 @@ export function packageVersion(): string {
 /** The -h/--help flag every command takes. */
 export const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
 
+/** How much a command prints besides its answer, and in color or not: `-q`, `-v`, `--color`. */
+export const OUTPUT_FLAGS = {
+	quiet: { type: 'boolean', short: 'q' },
+	verbose: { type: 'boolean', short: 'v' },
+	color: { type: 'string' },
+} as const;
+
+/** What {@link parseOutputFlags} makes of `-q`, `-v` and `--color`. */
+export interface OutputSettings {
+	/** No progress and no closing lines: only diagnostics, warnings and the answer. */
+	readonly quiet: boolean;
+	/** Also where each macro library came from, and per file how many calls it had. */
+	readonly verbose: boolean;
+	/** Color the diagnostics. */
+	readonly color: boolean;
+}
+
+/**
+ * `-q`/`--quiet`, `-v`/`--verbose` (not both) and `--color auto|always|never`; `auto`, the default, colors on a
+ * terminal unless NO_COLOR is set (`isTerminal` says whether stderr is one).
+ */
+export function parseOutputFlags(values: { quiet?: boolean; verbose?: boolean; color?: string }, command: string, isTerminal: boolean): OutputSettings {
+	if (values.quiet === true && values.verbose === true) throw new UsageError('--quiet and --verbose cannot be used together: give one', command);
+	const color = values.color ?? 'auto';
+	if (color !== 'auto' && color !== 'always' && color !== 'never') throw new UsageError(`--color must be auto, always or never, not '${color}'`, command);
+	const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+	return { quiet: values.quiet === true, verbose: values.verbose === true, color: color === 'always' || (color === 'auto' && isTerminal && !noColor) };
+}
+
+/** The help lines of {@link OUTPUT_FLAGS}. */
+export const OUTPUT_FLAGS_HELP = `  -q, --quiet              no progress and no closing lines: only diagnostics, warnings and the answer
+  -v, --verbose            also where each macro library came from (built, cached, prebuilt) and its path
+  --color WHEN             color diagnostics: auto (default: on a terminal, never with NO_COLOR), always, never
+`;
+
 /**
  * Runs `parse` (a strict node:util parseArgs call) and turns its errors into UsageErrors that name
  * the flag in our words.
@@ -167,6 +202,8 @@ driver sends for the source as written. Prints the call, its input, its outcome 
 diagnostics on stderr as expand-project renders them; --message-format json prints JSON lines on stdout.
   --file FILE          the source file, relative to the project directory (or to the working directory)
   --line N, --column N the place of the call (1-based; the column counts characters)
+  -q, --quiet          no build progress
+  --color WHEN         color diagnostics: auto (default: on a terminal, never with NO_COLOR), always, never
 
 Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
 A "replace" whose code does not parse (an identifier that is not one, an unterminated literal,
