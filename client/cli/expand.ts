@@ -12,6 +12,7 @@ import type { LibraryInfo } from '../../protocol/library.js';
 import { kindWithArticle } from '../../protocol/macro-lookup.js';
 import { emptyTokenStream, type TokenStream } from '../../protocol/token-stream.js';
 import { macroLabel } from '../driver/diagnostics.js';
+import { DiagnosticRenderer } from '../driver/render.js';
 import type { MacroHost } from '../index.js';
 import { checkTokenStream } from '../../tokens/output-check.js';
 import { printTokens } from '../../tokens/token-printer.js';
@@ -51,12 +52,13 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	}
 	const library = requireLibrary(positionals, 'expand');
 	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
-	for (const flag of ['message-format', 'json', 'cache-dir', 'quiet', 'color'] as const) {
+	for (const flag of ['message-format', 'json', 'cache-dir', 'quiet'] as const) {
 		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
 	}
 	const call = parseCall(values);
 	checkInputs(call, values.args, values.input);
 	const encoding = validateEncodingFlag(values.encoding, 'expand');
+	const output = parseOutputFlags(values, 'expand', process.stderr.isTTY === true);
 	const requestTimeoutMs = parseTimeout(values['timeout-ms']);
 
 	// Lay the inputs out in one span space: the input first (spans = its byte offsets), then --args.
@@ -71,7 +73,9 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	const primary = (input ?? args)!;
 	const callSite: Span = { start: primary.base, end: primary.base + primary.lines.byteLength };
 
-	const streams = tokenizeInputs([input, args], sources, callSite, io);
+	const renderer = new DiagnosticRenderer(sources.texts(), output.color);
+	const show = (d: Pick<Diagnostic, 'severity' | 'message' | 'span'>, at: Span | undefined): void => io.err(renderer.human(sources.place(d, at)));
+	const streams = tokenizeInputs([input, args], sources, callSite, show);
 	if (streams === undefined) return ExitCode.failure;
 	const tokensOf = (file: SourceFile | undefined) => (file === undefined ? emptyTokenStream() : streams.get(file)!);
 	const inputs: CallInputs = { args: tokensOf(input ?? args), attributeArgs: tokensOf(args), item: tokensOf(input), callSite };
@@ -89,10 +93,10 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 		}
 		printOutcome(result, primary, io);
 		const diagnostics = [...result.diagnostics];
-		for (const d of result.diagnostics) io.err(sources.format(d, callSite));
+		for (const d of result.diagnostics) show(d, callSite);
 		const invalid = checkOutput(result, call);
 		if (invalid !== undefined) {
-			io.err(sources.format(invalid, callSite));
+			show(invalid, callSite);
 			diagnostics.push(invalid);
 		}
 		if (result.auxData !== undefined) {
@@ -100,7 +104,7 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 			const post = await postProcess(host, info, call.kind === 'derive' ? (result.auxData as unknown[]) : [result.auxData], io);
 			if (post === undefined) return ExitCode.failure;
 			// Post-processing concerns the whole run, not one place in the input: no location line.
-			for (const d of post) io.err(sources.format(d, undefined));
+			for (const d of post) show(d, undefined);
 			diagnostics.push(...post);
 		}
 		return diagnostics.some((d) => d.severity === 'error') ? ExitCode.failure : ExitCode.ok;
@@ -155,19 +159,19 @@ function expandCall(host: MacroHost, call: Call, inputs: CallInputs, library: st
 	}
 }
 
-/** Tokenizes each input; on errors prints them all, with FILE:line:col, and returns undefined. */
+/** Tokenizes each input; on errors shows them all (with `show`) and returns undefined. */
 function tokenizeInputs(
 	files: Array<SourceFile | undefined>,
 	sources: SourceMap,
 	callSite: Span,
-	io: CliIo,
+	show: (d: Pick<Diagnostic, 'severity' | 'message' | 'span'>, at: Span | undefined) => void,
 ): Map<SourceFile, TokenStream> | undefined {
 	const streams = new Map<SourceFile, TokenStream>();
 	let failed = false;
 	for (const file of files) {
 		if (file === undefined) continue;
 		const { stream, errors } = tokenize(file.text, { spanBase: file.base });
-		for (const e of errors) io.err(sources.format({ severity: 'error', message: e.message, span: e }, callSite));
+		for (const e of errors) show({ severity: 'error', message: e.message, span: { start: e.start, end: e.end } }, callSite);
 		failed ||= errors.length > 0;
 		streams.set(file, stream);
 	}

@@ -177,7 +177,8 @@ export const EXPAND_HELP = `Usage: macro-host expand <library> (--inline NAME | 
                          [--cache-dir DIR]
 
 Expands one macro call in a separate host process (a crashing macro cannot take this command down)
-and prints the resulting code on stdout, diagnostics with FILE:line:col on stderr.
+and prints the resulting code on stdout, and diagnostics on stderr as expand-project renders them
+(FILE:line:col, the source line and carets).
 
 Arguments:
   <library>            path of the shared library (.so) or WebAssembly module (.wasm) that provides the macro
@@ -194,6 +195,7 @@ Input:
 Options:
   --encoding E         body encoding between client and host: json or msgpack (default: json)
   --timeout-ms N       give up on a macro after N milliseconds (default: the client's)
+  --color WHEN         color diagnostics: auto (default: on a terminal, never with NO_COLOR), always, never
   -h, --help           show this help
 
 With a project: builds and loads its macro packages as expand-project does, and expands the one call at
@@ -203,7 +205,6 @@ diagnostics on stderr as expand-project renders them; --message-format json prin
   --file FILE          the source file, relative to the project directory (or to the working directory)
   --line N, --column N the place of the call (1-based; the column counts characters)
   -q, --quiet          no build progress
-  --color WHEN         color diagnostics: auto (default: on a terminal, never with NO_COLOR), always, never
 
 Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
 A "replace" whose code does not parse (an identifier that is not one, an unterminated literal,
