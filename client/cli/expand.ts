@@ -52,13 +52,14 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	}
 	const library = requireLibrary(positionals, 'expand');
 	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
-	for (const flag of ['message-format', 'json', 'cache-dir', 'quiet'] as const) {
+	for (const flag of ['cache-dir', 'quiet'] as const) {
 		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
 	}
 	const call = parseCall(values);
 	checkInputs(call, values.args, values.input);
 	const encoding = validateEncodingFlag(values.encoding, 'expand');
 	const output = parseOutputFlags(values, 'expand', process.stderr.isTTY === true);
+	const format = parseMessageFormat(values['message-format'], 'expand', values.json);
 	const requestTimeoutMs = parseTimeout(values['timeout-ms']);
 
 	// Lay the inputs out in one span space: the input first (spans = its byte offsets), then --args.
@@ -74,7 +75,9 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	const callSite: Span = { start: primary.base, end: primary.base + primary.lines.byteLength };
 
 	const renderer = new DiagnosticRenderer(sources.texts(), output.color);
-	const show = (d: Pick<Diagnostic, 'severity' | 'message' | 'span'>, at: Span | undefined): void => io.err(renderer.human(sources.place(d, at)));
+	// JSON: the diagnostics as expand-project's records on stdout, after a record of the call.
+	const show = (d: Pick<Diagnostic, 'severity' | 'message' | 'span'>, at: Span | undefined): void =>
+		format === 'json' ? io.out(`${renderer.json(sources.place(d, at))}\n`) : io.err(renderer.human(sources.place(d, at)));
 	const streams = tokenizeInputs([input, args], sources, callSite, show);
 	if (streams === undefined) return ExitCode.failure;
 	const tokensOf = (file: SourceFile | undefined) => (file === undefined ? emptyTokenStream() : streams.get(file)!);
@@ -91,7 +94,13 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 			io.err(`error: ${(error as Error).message}\n${isUnknown ? hintFor(call, info) : ''}`);
 			return ExitCode.failure;
 		}
-		printOutcome(result, primary, io);
+		if (format === 'json') {
+			const output = result.outcome === 'replace' && result.tokens !== undefined ? printTokens(result.tokens) : null;
+			const macro = { kind: call.kind, name: call.kind === 'derive' ? call.derives.join(', ') : call.name };
+			io.out(`${JSON.stringify({ type: 'call', macro, library, outcome: result.outcome, output, auxData: result.auxData ?? null })}\n`);
+		} else {
+			printOutcome(result, primary, io);
+		}
 		const diagnostics = [...result.diagnostics];
 		for (const d of result.diagnostics) show(d, callSite);
 		const invalid = checkOutput(result, call);
@@ -100,14 +109,16 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 			diagnostics.push(invalid);
 		}
 		if (result.auxData !== undefined) {
-			io.err(`note: aux data: ${JSON.stringify(result.auxData)}\n`);
+			if (format === 'human') io.err(`note: aux data: ${JSON.stringify(result.auxData)}\n`);
 			const post = await postProcess(host, info, call.kind === 'derive' ? (result.auxData as unknown[]) : [result.auxData], io);
 			if (post === undefined) return ExitCode.failure;
 			// Post-processing concerns the whole run, not one place in the input: no location line.
 			for (const d of post) show(d, undefined);
 			diagnostics.push(...post);
 		}
-		return diagnostics.some((d) => d.severity === 'error') ? ExitCode.failure : ExitCode.ok;
+		const errors = diagnostics.filter((d) => d.severity === 'error').length;
+		if (format === 'json') io.out(`${JSON.stringify({ type: 'summary', calls: 1, errors })}\n`);
+		return errors > 0 ? ExitCode.failure : ExitCode.ok;
 	});
 }
 

@@ -172,7 +172,7 @@ Exit codes: 0 listed, 1 the library failed to load, 2 usage error.
 `;
 
 export const EXPAND_HELP = `Usage: macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
-                         [--args TEXT] [--input FILE|-]
+                         [--args TEXT] [--input FILE|-] [--message-format human|json]
        macro-host expand <project-dir> --file FILE --line N [--column N] [--message-format human|json]
                          [--cache-dir DIR]
 
@@ -196,6 +196,8 @@ Options:
   --encoding E         body encoding between client and host: json or msgpack (default: json)
   --timeout-ms N       give up on a macro after N milliseconds (default: the client's)
   --color WHEN         color diagnostics: auto (default: on a terminal, never with NO_COLOR), always, never
+  --message-format F   json: a record of the call (outcome, output), one per diagnostic and a summary, as JSON
+                       lines on stdout (--json is the same)
   -h, --help           show this help
 
 With a project: builds and loads its macro packages as expand-project does, and expands the one call at

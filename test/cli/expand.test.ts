@@ -95,6 +95,20 @@ describe.concurrent('macro-host expand: attribute and derive macros', () => {
 	});
 });
 
+describe.concurrent('macro-host expand: --message-format json', () => {
+	it('prints the call, each diagnostic with its place, and a summary as JSON lines on stdout', async () => {
+		const run = await expand(['--inline', 'bail', '--args', '  x', '--message-format', 'json']);
+		expect(run).toMatchObject({ exitCode: 1, stderr: '' });
+		const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+		expect(lines.map((l) => l.type)).toEqual(['call', 'diagnostic', 'diagnostic', 'summary']);
+		expect(lines[0]).toMatchObject({ macro: { kind: 'inline', name: 'bail' }, outcome: 'bail', output: null });
+		expect(lines[1]).toMatchObject({ severity: 'error', message: 'bail: refused to expand', file: '<args>', line: 1, column: 3 });
+		expect(lines[3]).toEqual({ type: 'summary', calls: 1, errors: 1 });
+		const replaced = await expand(['--inline', 'wrap', '--args', 'a', '--json']);
+		expect(JSON.parse(replaced.stdout.split('\n')[0]!)).toMatchObject({ outcome: 'replace', output: '(a )' });
+	});
+});
+
 describe.concurrent('macro-host expand: colour', () => {
 	it('colours diagnostics with --color always, even through a pipe; never with --color never', async () => {
 		const always = await expand(['--inline', 'bail', '--args', 'x', '--color', 'always']);
