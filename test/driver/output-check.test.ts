@@ -3,6 +3,8 @@
  * cargo) in a real host: output that is not code is an error at the call site naming the macro and
  * what is wrong, and the call keeps its code; the check can be turned off.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MacroHost } from '../../dist/client/index.js';
 import { expandSource, MacroRegistry } from '../../dist/client/driver/index.js';
@@ -88,7 +90,21 @@ describe('the output check of macro-host expand', () => {
 		expect(run).toMatchObject({
 			exitCode: 1,
 			stdout: '( x +\n',
-			stderr: 'error: `unbalanced!` returned code that does not parse: `(` at output byte 0 is never closed\n --> <args>:1:1\n',
+			stderr: 'error: `unbalanced!` returned code that does not parse: `(` at output byte 0 is never closed\n --> <args>:1:1\n  |\n1 | x\n  | ^\n\n',
 		});
+	});
+});
+
+describe('the output check of macro-host expand-project', () => {
+	it('is an invalid-output error that fails the build; --no-check-output writes the output as returned', async () => {
+		const project = writeProject(['bad_output_macros'], { 'src/lib.cairo': 'fn f() -> u8 {\n    unbalanced!(a)\n}\n' });
+		const checked = await runCli(['expand-project', project, '--cache-dir', CACHE_DIR, '--no-expansion-cache'], { env: { NO_COLOR: '1' } });
+		expect(checked.exitCode).toBe(1);
+		expect(checked.stderr).toContain('error[invalid-output]: `unbalanced!` (package `bad_output_macros`) returned code that does not parse: `(` at output byte 0 is never closed\n');
+		expect(checked.stderr).toContain('2 |     unbalanced!(a)\n  |     ^^^^^^^^^^^^^^\n');
+		expect(readFileSync(join(project, 'target', 'expanded', 'src', 'lib.cairo'), 'utf8')).toBe('fn f() -> u8 {\n    unbalanced!(a)\n}\n');
+		const unchecked = await runCli(['expand-project', project, '--cache-dir', CACHE_DIR, '--no-expansion-cache', '--no-check-output']);
+		expect(unchecked.exitCode).toBe(0);
+		expect(readFileSync(join(project, 'target', 'expanded', 'src', 'lib.cairo'), 'utf8')).toBe('fn f() -> u8 {\n    ( a+\n}\n');
 	});
 });
