@@ -8,7 +8,7 @@ import { cleanCache, DEFAULT_PRUNE_DAYS, pruneCache, PRUNE_GRACE_MS, type PruneR
 import { readCacheInventory, statOrUndefined } from '../packages/cache-inventory.js';
 import { readExpansionInventory } from '../expansion-cache/expansion-gc.js';
 import { defaultCacheDir } from '../packages/options.js';
-import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
+import { ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, UsageError, type CliIo } from './usage.js';
 
 const CACHE_DIR_HELP = '  --cache-dir DIR    the cache (default: $XDG_CACHE_HOME/macro-host, else ~/.cache/macro-host)\n';
 
@@ -30,14 +30,14 @@ ${CACHE_DIR_HELP}  -h, --help         show this help; 'macro-host cache <command
 Exit codes: 0 done (also when there is no cache), 1 the cache could not be read or removed, 2 usage error.
 `;
 
-export const CACHE_LIST_HELP = `Usage: macro-host cache list [--cache-dir DIR] [--json]
+export const CACHE_LIST_HELP = `Usage: macro-host cache list [--cache-dir DIR] [--message-format human|json]
 
 Lists the cached libraries, most recently used first: the first 16 digits of the cache key, the
 package's crate name, its kind (native or wasm), the bytes removing it would free (library, generated
 manifest, cargo outputs) and when a build last used it; then the totals.
 
 Options:
-${CACHE_DIR_HELP}  --json             print the entries and totals as JSON
+${CACHE_DIR_HELP}  --message-format F  json: the entries and totals as JSON (--json is the same)
   -h, --help         show this help
 `;
 
@@ -66,7 +66,7 @@ ${CACHE_DIR_HELP}  -h, --help         show this help
 `;
 
 const CACHE_DIR_FLAG = { 'cache-dir': { type: 'string' } } as const;
-const LIST_FLAGS = { ...HELP_FLAG, ...CACHE_DIR_FLAG, json: { type: 'boolean' } } as const;
+const LIST_FLAGS = { ...HELP_FLAG, ...CACHE_DIR_FLAG, ...MESSAGE_FORMAT_FLAGS } as const;
 const PRUNE_FLAGS = { ...HELP_FLAG, ...CACHE_DIR_FLAG, 'older-than': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' } } as const;
 const CLEAN_FLAGS = { ...HELP_FLAG, ...CACHE_DIR_FLAG, 'dry-run': { type: 'boolean' } } as const;
 
@@ -103,7 +103,7 @@ function runList(argv: string[], io: CliIo): number {
 	if (values.help) return help(io, CACHE_LIST_HELP);
 	rejectPositionals(positionals, 'cache list');
 	const cacheDir = cacheDirFrom(values['cache-dir'], 'cache list');
-	return withCacheDir(cacheDir, io, 'nothing is cached', () => list(cacheDir, values.json === true, io));
+	return withCacheDir(cacheDir, io, 'nothing is cached', () => list(cacheDir, parseMessageFormat(values['message-format'], 'cache list', values.json) === 'json', io));
 }
 
 function list(cacheDir: string, json: boolean, io: CliIo): number {

@@ -2,20 +2,24 @@
  * `macro-host expand`: tokenizes the input, expands one macro call in a separate host process, prints
  * the resulting code on stdout and the diagnostics, with FILE:line:col, on stderr.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MacroHostErrorCodes } from '../../protocol/errors.js';
 import type { Diagnostic, ExpandResult, Span } from '../../protocol/expand.js';
 import type { LibraryInfo } from '../../protocol/library.js';
 import { kindWithArticle } from '../../protocol/macro-lookup.js';
 import { emptyTokenStream, type TokenStream } from '../../protocol/token-stream.js';
+import { macroLabel } from '../driver/diagnostics.js';
+import { DiagnosticRenderer } from '../driver/render.js';
 import type { MacroHost } from '../index.js';
+import { checkTokenStream } from '../../tokens/output-check.js';
 import { printTokens } from '../../tokens/token-printer.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
 import { SourceMap, type SourceFile } from './source-map.js';
-import { EXPAND_HELP, ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
+import { EXPAND_HELP, ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, OUTPUT_FLAGS, parseFlags, parseOutputFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 /** The macro call the flags ask for. */
 type Call = { kind: 'inline' | 'attribute'; name: string } | { kind: 'derive'; derives: string[] };
@@ -29,6 +33,13 @@ const FLAGS = {
 	input: { type: 'string' },
 	encoding: { type: 'string' },
 	'timeout-ms': { type: 'string' },
+	file: { type: 'string' },
+	line: { type: 'string' },
+	column: { type: 'string' },
+	...MESSAGE_FORMAT_FLAGS,
+	'cache-dir': { type: 'string' },
+	quiet: OUTPUT_FLAGS.quiet,
+	color: OUTPUT_FLAGS.color,
 } as const;
 
 export async function runExpand(argv: string[], io: CliIo): Promise<number> {
@@ -40,19 +51,34 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 		return ExitCode.ok;
 	}
 	const library = requireLibrary(positionals, 'expand');
+	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
+	for (const flag of ['cache-dir', 'quiet'] as const) {
+		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
+	}
 	const call = parseCall(values);
 	checkInputs(call, values.args, values.input);
 	const encoding = validateEncodingFlag(values.encoding, 'expand');
+	const output = parseOutputFlags(values, 'expand', process.stderr.isTTY === true);
+	const format = parseMessageFormat(values['message-format'], 'expand', values.json);
 	const requestTimeoutMs = parseTimeout(values['timeout-ms']);
 
 	// Lay the inputs out in one span space: the input first (spans = its byte offsets), then --args.
 	const sources = new SourceMap();
 	const input = values.input === undefined ? undefined : await readInput(values.input, sources);
+	if (typeof input === 'string') {
+		// Like a library that cannot be loaded: the command line was right, the file is not there (exit 1).
+		io.err(`error: ${input}\n`);
+		return ExitCode.failure;
+	}
 	const args = values.args !== undefined || input === undefined ? sources.add('<args>', values.args ?? '') : undefined;
 	const primary = (input ?? args)!;
 	const callSite: Span = { start: primary.base, end: primary.base + primary.lines.byteLength };
 
-	const streams = tokenizeInputs([input, args], sources, callSite, io);
+	const renderer = new DiagnosticRenderer(sources.texts(), output.color);
+	// JSON: the diagnostics as expand-project's records on stdout, after a record of the call.
+	const show = (d: Pick<Diagnostic, 'severity' | 'message' | 'span'>, at: Span | undefined): void =>
+		format === 'json' ? io.out(`${renderer.json(sources.place(d, at))}\n`) : io.err(renderer.human(sources.place(d, at)));
+	const streams = tokenizeInputs([input, args], sources, callSite, show);
 	if (streams === undefined) return ExitCode.failure;
 	const tokensOf = (file: SourceFile | undefined) => (file === undefined ? emptyTokenStream() : streams.get(file)!);
 	const inputs: CallInputs = { args: tokensOf(input ?? args), attributeArgs: tokensOf(args), item: tokensOf(input), callSite };
@@ -68,19 +94,57 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 			io.err(`error: ${(error as Error).message}\n${isUnknown ? hintFor(call, info) : ''}`);
 			return ExitCode.failure;
 		}
-		printOutcome(result, primary, io);
+		if (format === 'json') {
+			const output = result.outcome === 'replace' && result.tokens !== undefined ? printTokens(result.tokens) : null;
+			const macro = { kind: call.kind, name: call.kind === 'derive' ? call.derives.join(', ') : call.name };
+			io.out(`${JSON.stringify({ type: 'call', macro, library, outcome: result.outcome, output, auxData: result.auxData ?? null })}\n`);
+		} else {
+			printOutcome(result, primary, io);
+		}
 		const diagnostics = [...result.diagnostics];
-		for (const d of result.diagnostics) io.err(sources.format(d, callSite));
+		for (const d of result.diagnostics) show(d, callSite);
+		const invalid = checkOutput(result, call);
+		if (invalid !== undefined) {
+			show(invalid, callSite);
+			diagnostics.push(invalid);
+		}
 		if (result.auxData !== undefined) {
-			io.err(`note: aux data: ${JSON.stringify(result.auxData)}\n`);
+			if (format === 'human') io.err(`note: aux data: ${JSON.stringify(result.auxData)}\n`);
 			const post = await postProcess(host, info, call.kind === 'derive' ? (result.auxData as unknown[]) : [result.auxData], io);
 			if (post === undefined) return ExitCode.failure;
 			// Post-processing concerns the whole run, not one place in the input: no location line.
-			for (const d of post) io.err(sources.format(d, undefined));
+			for (const d of post) show(d, undefined);
 			diagnostics.push(...post);
 		}
-		return diagnostics.some((d) => d.severity === 'error') ? ExitCode.failure : ExitCode.ok;
+		const errors = diagnostics.filter((d) => d.severity === 'error').length;
+		if (format === 'json') io.out(`${JSON.stringify({ type: 'summary', calls: 1, errors })}\n`);
+		return errors > 0 ? ExitCode.failure : ExitCode.ok;
 	});
+}
+
+/** A project directory (or its Scarb.toml), or --file/--line given: expand the call at a place in a project. */
+function isProjectMode(target: string, values: { file?: string; line?: string; column?: string }): boolean {
+	if (values.file !== undefined || values.line !== undefined || values.column !== undefined) return true;
+	return target.endsWith('Scarb.toml') || existsSync(join(target, 'Scarb.toml'));
+}
+
+/** Checks the project-mode flags and runs client/cli/expand-at.ts. */
+async function runAtPlace(projectDir: string, values: Record<string, string | boolean | undefined>, io: CliIo): Promise<number> {
+	const libraryFlags = ['inline', 'attribute', 'derive', 'args', 'input', 'encoding'].filter((f) => values[f] !== undefined);
+	if (libraryFlags.length > 0) {
+		throw new UsageError(`--${libraryFlags[0]} is for a library; with a project the call is the one at --file F --line N [--column C]`, 'expand');
+	}
+	const file = values.file as string | undefined;
+	if (file === undefined || values.line === undefined) {
+		throw new UsageError('a project needs the place of the call: --file F --line N [--column C] (F relative to the project)', 'expand');
+	}
+	const line = parseWholeNumber('expand', '--line', values.line as string, 1, 10_000_000)!;
+	const column = parseWholeNumber('expand', '--column', values.column as string | undefined, 1, 10_000_000);
+	const format = parseMessageFormat(values['message-format'] as string | undefined, 'expand', values.json as boolean | undefined);
+	const requestTimeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
+	const { quiet, color } = parseOutputFlags(values as { quiet?: boolean; color?: string }, 'expand', process.stderr.isTTY === true);
+	const { runExpandAt } = await import('./expand-at.js');
+	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, requestTimeoutMs, quiet, color }, io);
 }
 
 /** The tokens of one call; which ones a kind uses is its business. */
@@ -106,19 +170,19 @@ function expandCall(host: MacroHost, call: Call, inputs: CallInputs, library: st
 	}
 }
 
-/** Tokenizes each input; on errors prints them all, with FILE:line:col, and returns undefined. */
+/** Tokenizes each input; on errors shows them all (with `show`) and returns undefined. */
 function tokenizeInputs(
 	files: Array<SourceFile | undefined>,
 	sources: SourceMap,
 	callSite: Span,
-	io: CliIo,
+	show: (d: Pick<Diagnostic, 'severity' | 'message' | 'span'>, at: Span | undefined) => void,
 ): Map<SourceFile, TokenStream> | undefined {
 	const streams = new Map<SourceFile, TokenStream>();
 	let failed = false;
 	for (const file of files) {
 		if (file === undefined) continue;
 		const { stream, errors } = tokenize(file.text, { spanBase: file.base });
-		for (const e of errors) io.err(sources.format({ severity: 'error', message: e.message, span: e }, callSite));
+		for (const e of errors) show({ severity: 'error', message: e.message, span: { start: e.start, end: e.end } }, callSite);
 		failed ||= errors.length > 0;
 		streams.set(file, stream);
 	}
@@ -134,6 +198,18 @@ function printOutcome(result: ExpandResult, primary: SourceFile, io: CliIo): voi
 		// The code stays as written: echo the input itself, comments and layout included.
 		if (primary.text !== '') io.out(primary.text.endsWith('\n') ? primary.text : `${primary.text}\n`);
 	}
+}
+
+/**
+ * The driver's output check (tokens/output-check.ts) on a REPLACE output: an error when it is not
+ * code. The output is printed anyway, since seeing it is what `expand` is for.
+ */
+function checkOutput(result: ExpandResult, call: Call): Diagnostic | undefined {
+	if (result.outcome !== 'replace' || result.tokens === undefined) return undefined;
+	const problem = checkTokenStream(result.tokens);
+	if (problem === undefined) return undefined;
+	const label = macroLabel(call.kind, call.kind === 'derive' ? call.derives.join(', ') : call.name);
+	return { severity: 'error', message: `${label} returned code that does not parse: ${problem.message}` };
 }
 
 /** Exactly one of --inline, --attribute, --derive. */
@@ -180,8 +256,8 @@ function parseTimeout(value: string | undefined): number | undefined {
 	return ms;
 }
 
-/** Reads --input (a file, or stdin for `-`) into the source map; an unreadable file is a usage error. */
-async function readInput(spec: string, sources: SourceMap): Promise<SourceFile> {
+/** Reads --input (a file, or stdin for `-`) into the source map; for an unreadable file, the sentence saying why. */
+async function readInput(spec: string, sources: SourceMap): Promise<SourceFile | string> {
 	if (spec === '-') {
 		const chunks: Buffer[] = [];
 		for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -190,7 +266,7 @@ async function readInput(spec: string, sources: SourceMap): Promise<SourceFile> 
 	try {
 		return sources.add(spec, await readFile(spec, 'utf8'));
 	} catch (error) {
-		throw new UsageError(`cannot read --input '${spec}': ${describeFsError(error as NodeJS.ErrnoException)}`, 'expand');
+		return `cannot read --input '${spec}': ${describeFsError(error as NodeJS.ErrnoException)}`;
 	}
 }
 

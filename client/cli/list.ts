@@ -1,11 +1,11 @@
-/** `macro-host list <library> [--json]`: the macros a library provides, as a table or as JSON. */
+/** `macro-host list <library> [--message-format json]`: the macros a library provides, as a table or as JSON. */
 import { parseArgs } from 'node:util';
 import type { LibraryInfo } from '../../protocol/library.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
-import { ExitCode, HELP_FLAG, LIST_HELP, parseFlags, type CliIo } from './usage.js';
+import { ExitCode, HELP_FLAG, LIST_HELP, MESSAGE_FORMAT_FLAGS, parseFlags, parseMessageFormat, type CliIo } from './usage.js';
 
 export async function runList(args: string[], io: CliIo): Promise<number> {
-	const options = { ...HELP_FLAG, json: { type: 'boolean' }, encoding: { type: 'string' } } as const;
+	const options = { ...HELP_FLAG, ...MESSAGE_FORMAT_FLAGS, encoding: { type: 'string' } } as const;
 	const { values, positionals } = parseFlags('list', () => parseArgs({ args, options, strict: true, allowPositionals: true }));
 	if (values.help) {
 		io.out(LIST_HELP);
@@ -13,10 +13,11 @@ export async function runList(args: string[], io: CliIo): Promise<number> {
 	}
 	const library = requireLibrary(positionals, 'list');
 	const encoding = validateEncodingFlag(values.encoding, 'list');
+	const format = parseMessageFormat(values['message-format'], 'list', values.json);
 	return withHost({ encoding }, io, async (host) => {
 		const info = await loadLibraryOrReport(host, library, io);
 		if (info === undefined) return ExitCode.failure;
-		io.out(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatTable(info));
+		io.out(format === 'json' ? `${JSON.stringify(info, null, 2)}\n` : formatTable(info));
 		return ExitCode.ok;
 	});
 }

@@ -11,13 +11,27 @@ const io: CliIo = {
 	err: (text) => process.stderr.write(text),
 };
 
+/** `-q`, `-v` and `--color` may come before the command (`macro-host -q build .`): they are the command's flags. */
+const OUTPUT_FLAG = /^(-q|--quiet|-v|--verbose|--color(=.*)?)$/;
+
 async function main(argv: string[]): Promise<number | undefined> {
+	const leading: string[] = [];
+	let at = 0;
+	while (at < argv.length && OUTPUT_FLAG.test(argv[at]!)) {
+		leading.push(argv[at]!);
+		// `--color WHEN` takes the next word.
+		if (argv[at] === '--color' && at + 1 < argv.length) leading.push(argv[++at]!);
+		at++;
+	}
+	if (leading.length > 0) {
+		const command = argv[at];
+		if (command === undefined) throw new UsageError(`missing command after '${leading.join(' ')}'`);
+		// The Cairo language server runs `scarb --quiet proc-macro-server`; a wrapper passes that line on as it is.
+		if (command === 'proc-macro-server') return main(argv.slice(at).concat(leading.filter((f) => f !== '--quiet' && f !== '-q')));
+		return main([command, ...leading, ...argv.slice(at + 1)]);
+	}
 	const [command, ...rest] = argv;
 	switch (command) {
-		case '--quiet':
-			// The Cairo language server runs `scarb --quiet proc-macro-server`; a wrapper passes that line on as it is.
-			if (rest[0] !== 'proc-macro-server') throw new UsageError("--quiet is only accepted before 'proc-macro-server'");
-			return main(rest);
 		case 'proc-macro-server':
 			return (await import('./proc-macro-server.js')).runProcMacroServer(rest, io);
 		case 'serve':

@@ -8,6 +8,7 @@
 import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
 import type { Diagnostic, Span } from '../../protocol/expand.js';
 import { LineIndex } from '../../tokens/line-index.js';
+import type { DriverDiagnostic } from '../driver/diagnostics.js';
 
 /** One named input text placed at `base` in the span space. */
 export interface SourceFile {
@@ -42,17 +43,22 @@ export class SourceMap {
 	}
 
 	/**
-	 * A diagnostic as rustc prints one: `error: message` and ` --> FILE:line:col`. A diagnostic
-	 * without a span (or with the generated-span value) points to `callSite`; with no call site
-	 * either (post-processing concerns the whole run) it has no location line.
+	 * A diagnostic placed in the input its span falls in, with the span made relative to that input, ready for
+	 * the driver's renderer (rustc's layout: source line and carets). A diagnostic without a span (or with the
+	 * generated-span value) points to `callSite`; with no call site either (post-processing concerns the whole
+	 * run) it names no input.
 	 */
-	format(diagnostic: Pick<Diagnostic, 'severity' | 'message' | 'span'>, callSite: Span | undefined): string {
+	place(diagnostic: Pick<Diagnostic, 'severity' | 'message' | 'span'>, callSite: Span | undefined): DriverDiagnostic {
 		const span = diagnostic.span !== undefined && diagnostic.span.start !== SPAN_CALL_SITE ? diagnostic.span : callSite;
-		// A message of several lines (a crash report with the host's stderr) keeps its first line as the
-		// headline; the location follows it, then the rest of the lines.
-		const [first, ...rest] = diagnostic.message.split('\n');
-		const location = span === undefined || this.files.length === 0 ? '' : ` --> ${this.locate(span.start)}\n`;
-		const details = rest.length === 0 ? '' : `${rest.join('\n')}\n`;
-		return `${diagnostic.severity}: ${first}\n${location}${details}`;
+		const base = { severity: diagnostic.severity, message: diagnostic.message };
+		if (span === undefined || this.files.length === 0) return base;
+		let file = this.files[0]!;
+		for (const f of this.files) if (f.base <= span.start) file = f;
+		return { ...base, file: file.name, span: { start: span.start - file.base, end: Math.max(span.start, span.end) - file.base } };
+	}
+
+	/** The text of every input, by name: what the renderer shows lines from. */
+	texts(): Map<string, string> {
+		return new Map(this.files.map((f) => [f.name, f.text]));
 	}
 }

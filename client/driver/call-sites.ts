@@ -72,6 +72,15 @@ export interface SiteProblem {
 	readonly code?: 'misplaced-attribute';
 }
 
+/** An attribute or derive name no package provides (`#[rnage]`): a candidate for "did you mean". */
+export interface UnknownMacroName {
+	readonly kind: 'attribute' | 'derive';
+	readonly name: string;
+	/** The name's tokens [from, to). */
+	readonly from: number;
+	readonly to: number;
+}
+
 /** The braces of a struct's fields or an enum's variants, tokens (open, close). */
 interface MemberList {
 	readonly open: number;
@@ -83,13 +92,16 @@ interface MemberList {
 export interface FoundSites {
 	readonly sites: CallSite[];
 	readonly problems: SiteProblem[];
+	/** Attribute and derive names met that no package provides, the language's own ones included. */
+	readonly unknownNames: UnknownMacroName[];
 }
 
 /** Finds the call sites among tokens [from, to). */
 export function findCallSites(cursor: TokenCursor, from: number, to: number, registry: MacroRegistry): FoundSites {
 	const sites: CallSite[] = [];
 	const problems: SiteProblem[] = [];
-	if (registry.isEmpty) return { sites, problems };
+	const unknownNames: UnknownMacroName[] = [];
+	if (registry.isEmpty) return { sites, problems, unknownNames };
 	// The struct or enum bodies the scan is in, innermost last.
 	const members: MemberList[] = [];
 	let i = from;
@@ -105,7 +117,7 @@ export function findCallSites(cursor: TokenCursor, from: number, to: number, reg
 			continue;
 		}
 		if (c === Char.hash && cursor.punct(i + 1) === Char.openBracket) {
-			const run = readAttributes(cursor, i, to, registry);
+			const run = readAttributes(cursor, i, to, registry, unknownNames);
 			if (run.problem !== undefined) {
 				problems.push(run.problem);
 				i = run.bodyStart;
@@ -160,7 +172,7 @@ export function findCallSites(cursor: TokenCursor, from: number, to: number, reg
 		}
 		i++;
 	}
-	return { sites, problems };
+	return { sites, problems, unknownNames };
 }
 
 /**
@@ -199,7 +211,7 @@ interface AttributeRun {
 }
 
 /** Reads consecutive outer attributes starting at `start` (a `#` followed by `[`). */
-function readAttributes(cursor: TokenCursor, start: number, to: number, registry: MacroRegistry): AttributeRun {
+function readAttributes(cursor: TokenCursor, start: number, to: number, registry: MacroRegistry, unknownNames: UnknownMacroName[]): AttributeRun {
 	const attributes: Attribute[] = [];
 	let i = start;
 	while (i < to && cursor.punct(i) === Char.hash && cursor.punct(i + 1) === Char.openBracket) {
@@ -207,14 +219,14 @@ function readAttributes(cursor: TokenCursor, start: number, to: number, registry
 		if (close === undefined) {
 			return { attributes, bodyStart: i + 2, problem: { message: 'this attribute is not closed: its brackets do not balance', from: i, to: i + 2 } };
 		}
-		attributes.push(classify(cursor, i, close + 1, registry));
+		attributes.push(classify(cursor, i, close + 1, registry, unknownNames));
 		i = close + 1;
 	}
 	return { attributes, bodyStart: i };
 }
 
 /** What the attribute at tokens [start, end) is: `#`, `[`, content, `]`. */
-function classify(cursor: TokenCursor, start: number, end: number, registry: MacroRegistry): Attribute {
+function classify(cursor: TokenCursor, start: number, end: number, registry: MacroRegistry, unknownNames: UnknownMacroName[]): Attribute {
 	const inert: Attribute = { kind: 'inert', start, end };
 	const first = start + 2;
 	const last = end - 1; // the `]`
@@ -227,9 +239,13 @@ function classify(cursor: TokenCursor, start: number, end: number, registry: Mac
 	if (name === 'derive') {
 		if (!hasArgs) return inert;
 		const entries = deriveEntries(cursor, first + 2, last - 1, registry);
+		for (const e of entries) if (!e.isProvided && e.name !== undefined) unknownNames.push({ kind: 'derive', name: e.name, from: e.from, to: e.to });
 		return entries.some((e) => e.isProvided) ? { kind: 'derive', start, end, entries } : inert;
 	}
-	if (!registry.has('attribute', name)) return inert;
+	if (!registry.has('attribute', name)) {
+		unknownNames.push({ kind: 'attribute', name, from: first, to: first + 1 });
+		return inert;
+	}
 	return isBare
 		? { kind: 'attribute', start, end, name, argsFrom: last, argsTo: last }
 		: { kind: 'attribute', start, end, name, argsFrom: first + 2, argsTo: last - 1 };

@@ -7,6 +7,7 @@ import type { Diagnostic, DiagnosticCode, Severity, Span } from '../../protocol/
 import type { MacroKind } from '../../protocol/library.js';
 import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
 import type { PackageWarning } from '../packages/package-warnings.js';
+import type { TokenStreamProblem } from '../../tokens/output-check.js';
 
 /** Codes for diagnostics the driver makes itself. */
 export type DriverDiagnosticCode =
@@ -20,6 +21,10 @@ export type DriverDiagnosticCode =
 	| 'misplaced-attribute'
 	/** The source file does not tokenize; it is written out unexpanded. */
 	| 'tokenize'
+	/** An attribute or derive name no package provides, close to one that a package does ("did you mean"). */
+	| 'unknown-macro'
+	/** A macro's REPLACE output is not code: a token that does not read back as itself, or unbalanced delimiters. */
+	| 'invalid-output'
 	/** The host refused the request (e.g. the macro's library went away) or the client failed. */
 	| 'request-failed'
 	/** A source file could not be read, or an expanded file not written. */
@@ -48,6 +53,11 @@ export function macroLabel(kind: MacroKind, name: string): string {
 	return kind === 'inline' ? `\`${name}!\`` : kind === 'attribute' ? `\`#[${name}]\`` : `derive \`${name}\``;
 }
 
+/** "`x!` is ambiguous: packages `a` and `b` both provide inline macro `x`". */
+export function describeAmbiguity(kind: MacroKind, name: string, packages: readonly string[]): string {
+	return `${macroLabel(kind, name)} is ambiguous: packages ${packages.map((p) => `\`${p}\``).join(' and ')} both provide ${kind} macro \`${name}\``;
+}
+
 /** A diagnostic of the run, ready to render. */
 export interface DriverDiagnostic {
 	readonly severity: Severity;
@@ -65,6 +75,19 @@ export interface DriverDiagnostic {
 	readonly package?: string;
 }
 
+/** The error for a REPLACE output that is not code (see tokens/output-check.ts): at the call, naming the macro. */
+export function invalidOutput(origin: MacroOrigin, problem: TokenStreamProblem, callSite: Span): DriverDiagnostic {
+	return {
+		severity: 'error',
+		code: 'invalid-output',
+		message:
+			`${macroLabel(origin.kind, origin.name)} (package \`${origin.package}\`) returned code that does not parse: ${problem.message}\n` +
+			'help: the call is left as written; `macro-host expand` shows the whole output',
+		span: callSite,
+		macro: origin,
+	};
+}
+
 /** Places a macro's diagnostic at `callSite` when it has no span of its own (or a generated one). */
 export function fromMacroDiagnostic(diagnostic: Diagnostic, callSite: Span, macro: MacroOrigin): DriverDiagnostic {
 	const span = diagnostic.span !== undefined && diagnostic.span.start !== SPAN_CALL_SITE && diagnostic.span.end !== SPAN_CALL_SITE ? diagnostic.span : callSite;
@@ -73,9 +96,21 @@ export function fromMacroDiagnostic(diagnostic: Diagnostic, callSite: Span, macr
 	return out;
 }
 
-/** A package warning from the build, pointing at the package's Scarb.toml (as `displayPath` shows it). */
-export function fromPackageWarning(warning: PackageWarning, displayPath: string): DriverDiagnostic {
-	return { severity: 'warning', code: 'package-warning', message: warning.message, file: displayPath, package: warning.package };
+/**
+ * A package warning from the build, pointing at the package's Scarb.toml (as `displayPath` shows it); with the
+ * manifest's text, a warning at a key gets the key's span, so it renders with the line and a caret.
+ */
+export function fromPackageWarning(warning: PackageWarning, displayPath: string, manifestText?: string): DriverDiagnostic {
+	const diagnostic = { severity: 'warning', code: 'package-warning', message: warning.message, file: displayPath, package: warning.package } as const;
+	if (warning.position === undefined || manifestText === undefined) return diagnostic;
+	const lines = manifestText.split('\n');
+	if (warning.position.line > lines.length) return diagnostic;
+	// Positions count UTF-16 units from 1; spans count UTF-8 bytes of the whole file.
+	const lineStart = lines.slice(0, warning.position.line - 1).reduce((n, line) => n + line.length + 1, 0);
+	const index = lineStart + warning.position.column - 1;
+	const word = /^[^\s=\]]+/.exec(manifestText.slice(index))?.[0] ?? '';
+	const start = Buffer.byteLength(manifestText.slice(0, index), 'utf8');
+	return { ...diagnostic, span: { start, end: start + Math.max(1, Buffer.byteLength(word, 'utf8')) } };
 }
 
 /** The same diagnostic, placed in `file`. */

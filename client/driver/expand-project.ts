@@ -37,6 +37,11 @@ export interface ExpandProjectOptions {
 	 * @default 64
 	 */
 	readonly recursionLimit?: number;
+	/**
+	 * Check every macro's REPLACE output before splicing it (see ExpandSourceOptions.checkOutput).
+	 * @default true
+	 */
+	readonly checkOutput?: boolean;
 	/** How the macro packages are built (cache directory, cargo, progress). */
 	readonly build?: BuildOptions;
 	/** Options of every host process. */
@@ -138,12 +143,14 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		const project = await loadProject(pool, root, options.build);
 		for (const pkg of project.packages) if (!pkg.expansionCache) pool.excludeFromCache(pkg.library);
 		const registry = new MacroRegistry(project.packages);
-		const fileExpansions = pool.fileExpansions(project.packages, { recursionLimit });
+		// Whole-file entries are keyed with every option that changes what a file expands to.
+		const fileExpansions = pool.fileExpansions(project.packages, { recursionLimit, checkOutput: options.checkOutput ?? true });
 		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
-			expandFile(source, { registry, caller: pool.caller(), recursionLimit, outDir, displayRoot, fileExpansions }),
+			expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot, fileExpansions }),
 		);
 
-		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot)));
+		const manifestText = (path: string): string | undefined => project.resolved.packages.find((m) => m.manifestPath === path)?.text;
+		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot), manifestText(w.manifestPath)));
 		diagnostics.push(...results.flatMap((r) => r.diagnostics));
 		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
 		const files = results.map((r) => r.file);
@@ -189,7 +196,7 @@ interface FileResult {
 
 async function expandFile(
 	source: SourceFileEntry,
-	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; outDir: string; displayRoot: string; fileExpansions?: FileExpansions },
+	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; checkOutput: boolean | undefined; outDir: string; displayRoot: string; fileExpansions?: FileExpansions },
 ): Promise<FileResult> {
 	const shown = displayPath(source.path, context.displayRoot);
 	const base = { path: source.path, relativePath: source.relativePath, displayPath: shown, outputPath: join(context.outDir, source.relativePath) };

@@ -20,12 +20,14 @@
 import type { Diagnostic, ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, Span } from '../../protocol/expand.js';
 import type { MacroKind } from '../../protocol/library.js';
 import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
+import { checkTokenStream } from '../../tokens/output-check.js';
 import { tokenize } from '../../tokens/tokenizer.js';
-import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite } from './call-sites.js';
-import { fromMacroDiagnostic, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
+import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite, type UnknownMacroName } from './call-sites.js';
+import { describeAmbiguity, fromMacroDiagnostic, invalidOutput, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';
+import { BUILTIN_ATTRIBUTES, BUILTIN_DERIVES } from './builtin-names.js';
 import { spliceSource, type Edit } from './splice.js';
-import { TokenStreamBuilder } from './token-builder.js';
+import { compactTokens, TokenStreamBuilder } from './token-builder.js';
 import { TokenCursor } from './token-cursor.js';
 
 /** Where expand calls go: a MacroHost, or a lease on a pool of them. */
@@ -49,6 +51,14 @@ export interface ExpandSourceOptions {
 	readonly caller: MacroCaller;
 	/** How deep macro output may keep calling macros. @default DEFAULT_RECURSION_LIMIT */
 	readonly recursionLimit?: number;
+	/**
+	 * Check every REPLACE output before using it (tokens/output-check.ts): each token must read back
+	 * as itself and delimiters must balance. Output that fails is an `invalid-output` error at the
+	 * call site, naming the macro and what is wrong, and the call keeps its code. False splices the
+	 * tokens as the macro returned them.
+	 * @default true
+	 */
+	readonly checkOutput?: boolean;
 }
 
 /** One aux data value a macro attached, with the library it came from. */
@@ -82,7 +92,7 @@ export async function expandSource(source: string, options: ExpandSourceOptions)
 		}));
 		return { text: source, diagnostics, aux: [], expansions: 0 };
 	}
-	const engine = new Engine(options.registry, options.caller, options.recursionLimit ?? DEFAULT_RECURSION_LIMIT);
+	const engine = new Engine(options.registry, options.caller, options.recursionLimit ?? DEFAULT_RECURSION_LIMIT, options.checkOutput ?? true);
 	const cursor = new TokenCursor(stream);
 	const { edits, log } = await engine.expandRange(cursor, 0, cursor.count, { depth: 0, callSite: undefined });
 	return { text: spliceSource(source, cursor, edits), diagnostics: log.diagnostics, aux: log.aux, expansions: log.expansions };
@@ -118,15 +128,18 @@ class Engine {
 		private readonly registry: MacroRegistry,
 		private readonly caller: MacroCaller,
 		private readonly recursionLimit: number,
+		private readonly checkOutput: boolean,
 	) {}
 
 	/** Expands the call sites among tokens [from, to) of a stream at `level`. */
 	async expandRange(cursor: TokenCursor, from: number, to: number, level: Level): Promise<Expanded> {
-		const { sites, problems } = findCallSites(cursor, from, to, this.registry);
+		const { sites, problems, unknownNames } = findCallSites(cursor, from, to, this.registry);
 		const log = new Log();
 		for (const p of problems) {
 			this.report(log, 'error', p.message, p.code ?? 'malformed-call', cursor.rangeSpan(p.from, p.to) ?? level.callSite);
 		}
+		// Names in the source only: macro output passes the source's attributes on, and would say it again.
+		if (level.depth === 0) for (const unknown of unknownNames) this.suggestName(log, unknown, cursor.rangeSpan(unknown.from, unknown.to));
 		const results = await Promise.all(sites.map((site) => (site.kind === 'inline' ? this.expandInline(cursor, site, level) : this.expandItem(cursor, site, level))));
 		const edits: Edit[] = [];
 		for (const r of results) {
@@ -161,7 +174,7 @@ class Engine {
 		if (provider === undefined) return this.keepAndScan(cursor, site.argsFrom, site.argsTo, level, log);
 		if (this.isTooDeep(level, macroLabel('inline', site.name), callSite, log)) return { edits: [], log };
 
-		const args = compact(cursor.stream, site.argsFrom, site.argsTo);
+		const args = compactTokens(cursor.stream, site.argsFrom, site.argsTo);
 		const run = await this.runMacro(log, 'inline', site.name, provider, callSite, level, () =>
 			this.caller.expandInline({ name: site.name, args, callSite, library: provider.library }),
 		);
@@ -231,8 +244,8 @@ class Engine {
 		const callSite = cursor.rangeSpan(attribute.start, attribute.end) ?? level.callSite!;
 		const provider = this.provider('attribute', attribute.name, callSite, log);
 		if (provider === undefined) return undefined;
-		const args = compact(cursor.stream, attribute.argsFrom, attribute.argsTo);
-		const item = compact(cursor.stream, attribute.end, site.end);
+		const args = compactTokens(cursor.stream, attribute.argsFrom, attribute.argsTo);
+		const item = compactTokens(cursor.stream, attribute.end, site.end);
 		const run = await this.runMacro(log, 'attribute', attribute.name, provider, callSite, level, () =>
 			this.caller.expandAttribute({ name: attribute.name, args, item, callSite, library: provider.library }),
 		);
@@ -262,7 +275,7 @@ class Engine {
 			group.entries.push(entry);
 			groups.set(provider.library, group);
 		}
-		const item = compact(cursor.stream, attribute.end, site.end);
+		const item = compactTokens(cursor.stream, attribute.end, site.end);
 		const expanded = new Set<DeriveEntry>();
 		const outputs: TokenStream[] = [];
 		for (const { provider, entries } of groups.values()) {
@@ -311,9 +324,35 @@ class Engine {
 		if (result === undefined) return undefined;
 		this.record(log, result, provider, origin, callSite);
 		if (result.outcome !== 'replace' || result.tokens === undefined) return { outcome: result.outcome, tokens: undefined };
+		if (this.checkOutput && !this.isSoundOutput(log, result.tokens, origin, callSite)) return { outcome: 'bail', tokens: undefined };
 		const out = await this.expandOutput(result.tokens, { depth: level.depth + 1, callSite });
 		log.absorb(out.log);
 		return { outcome: result.outcome, tokens: out.stream };
+	}
+
+	/** Warns about an attribute or derive name no package provides when a loaded one is close to it. */
+	private suggestName(log: Log, unknown: UnknownMacroName, span: Span | undefined): void {
+		const builtins = unknown.kind === 'attribute' ? BUILTIN_ATTRIBUTES : BUILTIN_DERIVES;
+		if (builtins.has(unknown.name)) return;
+		const close = this.registry.suggest(unknown.kind, unknown.name);
+		if (close === undefined) return;
+		const written = unknown.kind === 'attribute' ? `\`#[${unknown.name}]\`` : `derive \`${unknown.name}\``;
+		const meant = unknown.kind === 'attribute' ? `\`#[${close.name}]\`` : `\`${close.name}\``;
+		this.report(
+			log,
+			'warning',
+			`no macro package provides ${written}, so it is left as written\nhelp: did you mean ${meant} (package \`${close.package}\`)?`,
+			'unknown-macro',
+			span,
+		);
+	}
+
+	/** Checks a REPLACE output; reports what is wrong at the call site (the call then keeps its code). */
+	private isSoundOutput(log: Log, tokens: TokenStream, origin: MacroOrigin, callSite: Span): boolean {
+		const problem = checkTokenStream(tokens);
+		if (problem === undefined) return true;
+		log.diagnostics.push(invalidOutput(origin, problem, callSite));
+		return false;
 	}
 
 	/** The one provider of a macro; reports an ambiguity (and returns undefined) when two packages provide it. */
@@ -321,8 +360,8 @@ class Engine {
 		const lookup = this.registry.lookup(kind, name);
 		if (lookup.found === 'one') return lookup.provider;
 		if (lookup.found === 'many') {
-			const packages = lookup.providers.map((p) => `\`${p.package}\``).join(' and ');
-			this.report(log, 'error', `${macroLabel(kind, name)} is ambiguous: packages ${packages} both provide ${kind} macro \`${name}\`, so it is not expanded`, 'ambiguous-macro', callSite);
+			const packages = lookup.providers.map((p) => p.package);
+			this.report(log, 'error', `${describeAmbiguity(kind, name, packages)}, so it is not expanded`, 'ambiguous-macro', callSite);
 		}
 		return undefined;
 	}
@@ -395,10 +434,6 @@ function parenthesize(stream: TokenStream): TokenStream {
 	return new TokenStreamBuilder().appendRange(PARENS, 0, 1).appendStream(stream).setLastJoint(true).appendRange(PARENS, 1, 2).build();
 }
 
-/** Tokens [from, to) of `stream` as a compact stream of their own (the wire then carries only their text). */
-function compact(stream: TokenStream, from: number, to: number): TokenStream {
-	return new TokenStreamBuilder().appendRange(stream, from, to).build();
-}
 
 /** `#[derive(…)]` with only the `kept` entries, each with its own tokens (and spans) from the source. */
 function rewriteDerive(cursor: TokenCursor, attribute: Extract<Attribute, { kind: 'derive' }>, kept: readonly DeriveEntry[]): TokenStream {

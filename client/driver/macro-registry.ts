@@ -4,6 +4,7 @@
  */
 import type { MacroKind } from '../../protocol/library.js';
 import { MacroIndex } from '../../protocol/macro-lookup.js';
+import { closestName } from '../name-suggestions.js';
 
 /** A macro package as the registry needs it (LoadedMacroPackage from client/packages fits). */
 export interface RegistryPackage {
@@ -34,12 +35,30 @@ export class MacroRegistry {
 	private readonly index: MacroIndex;
 	/** Each library's provider (the first package that names it), by library id. */
 	private readonly providers = new Map<string, MacroProvider>();
+	/** Every macro name of each kind, with the first package that provides it, in load order. */
+	private readonly packagesByName = new Map<MacroKind, Map<string, string>>();
 
 	constructor(packages: readonly RegistryPackage[]) {
 		this.index = new MacroIndex(packages);
 		for (const pkg of packages) {
 			if (!this.providers.has(pkg.library)) this.providers.set(pkg.library, { package: pkg.name, library: pkg.library });
+			for (const macro of pkg.macros) {
+				const names = this.packagesByName.get(macro.kind) ?? new Map<string, string>();
+				if (!names.has(macro.name)) names.set(macro.name, pkg.name);
+				this.packagesByName.set(macro.kind, names);
+			}
 		}
+	}
+
+	/**
+	 * The loaded macro of `kind` whose name is close to `name` (a likely typo: see name-suggestions.ts),
+	 * with its package; undefined when none is close or `name` itself is provided.
+	 */
+	suggest(kind: MacroKind, name: string): { readonly name: string; readonly package: string } | undefined {
+		const names = this.packagesByName.get(kind);
+		if (names === undefined || names.has(name)) return undefined;
+		const closest = closestName(name, names.keys());
+		return closest === undefined ? undefined : { name: closest, package: names.get(closest)! };
 	}
 
 	/** Who provides macro `name` of `kind`. */

@@ -87,3 +87,8 @@ function utf8Slice(stream: TokenStream, start: number, end: number): Buffer {
 	}
 	return bytes.subarray(start, end);
 }
+
+/** Tokens [from, to) of `stream` as a compact stream of their own (the wire then carries only their text). */
+export function compactTokens(stream: TokenStream, from: number, to: number): TokenStream {
+	return new TokenStreamBuilder().appendRange(stream, from, to).build();
+}

@@ -23,7 +23,7 @@ import { markEntryUsed } from './cache-inventory.js';
 import { computeCacheKey, computeOwnCargoCacheKey } from './cache-key.js';
 import { crateNameFor, generateCargoManifest } from './cargo-manifest.js';
 import { runCargoBuild, type CargoBuildRequest, type CargoBuildResult } from './cargo-build.js';
-import { ToolchainNotFoundError } from './errors.js';
+import { displayPath, ManifestError, ToolchainNotFoundError } from './errors.js';
 import type { PackageManifest, PluginTarget } from './manifest.js';
 import { normalizeBuildOptions, type BuildOptions, type NormalizedBuildOptions } from './options.js';
 import { readOwnCargoManifest, type OwnCargoManifest } from './own-cargo-manifest.js';
@@ -164,6 +164,7 @@ export class PackageBuilder {
 			if (prebuilt) return { ...base, libraryPath: prebuilt, source: 'prebuilt', cacheKey: undefined };
 			base.packageWarnings.push(prebuiltMissing(base, prebuiltLibraryPath(manifest, triple)));
 		}
+		requireLibrarySource(manifest, ownCargo);
 		if (manifest.pluginTarget === 'wasm') return this.buildWasmPackage(manifest, base);
 		const rustcVerbose = await this.ensureRustcInfo(manifest.name);
 		return ownCargo ? this.buildOwnCargoPackage(manifest, ownCargo, base, rustcVerbose) : this.buildGeneratedPackage(manifest, base, rustcVerbose);
@@ -285,4 +286,23 @@ function cachedLibraryPath(cacheDir: string, key: string, crate: string): string
 function isCached(cacheDir: string, key: string, libraryPath: string): boolean {
 	// Stamp before checking: a prune that picked this entry earlier sees the stamp move and puts the entry back.
 	return markEntryUsed(join(cacheDir, 'libs', key)) && existsSync(libraryPath);
+}
+
+/**
+ * The library's root source file must exist before cargo runs: cargo would name the generated library target
+ * (`can't find lib \`describe_macro_a1f2490b470fef99\``), not the package. Thrown at the manifest that says where it is.
+ */
+function requireLibrarySource(manifest: PackageManifest, ownCargo: OwnCargoManifest | undefined): void {
+	const source = ownCargo?.libPath ?? join(manifest.dir, 'src', 'lib.rs');
+	if (existsSync(source)) return;
+	const file = ownCargo?.path ?? manifest.manifestPath;
+	const at = ownCargo === undefined ? manifest.locations.locate(['cairo-plugin'], 'key') : { line: 1, column: 1 };
+	throw new ManifestError([
+		{
+			file,
+			line: at.line,
+			column: at.column,
+			message: `macro package ${manifest.name} v${manifest.versionText} has no library source: ${displayPath(source)} does not exist (a macro package's Rust code starts in ${ownCargo === undefined ? 'src/lib.rs' : 'its [lib] path, by default src/lib.rs'})`,
+		},
+	]);
 }

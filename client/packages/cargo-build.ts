@@ -1,10 +1,12 @@
 /**
- * One `cargo build` of a generated Cargo.toml: offline, release, JSON messages on stdout (the artifact path is read
- * from cargo's `compiler-artifact` message, never guessed) and rendered diagnostics on stderr, with progress reported
- * while it runs.
+ * One `cargo build` of a macro package's Cargo.toml: offline, release, JSON messages on stdout (the artifact path is
+ * read from cargo's `compiler-artifact` message, never guessed; rustc's diagnostics from its `compiler-message`
+ * messages, with their places and rendered text) and cargo's own messages on stderr, with progress reported while it
+ * runs.
  */
 import { execa } from 'execa';
-import { PackageBuildError } from './errors.js';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { PackageBuildError, type CompilerDiagnostic } from './errors.js';
 import type { PackageManifest } from './manifest.js';
 import { toolchainPath } from './toolchain.js';
 
@@ -72,7 +74,7 @@ export async function runCargoBuild(request: CargoBuildRequest): Promise<CargoBu
 			'build',
 			'--release',
 			'--offline',
-			'--message-format=json-render-diagnostics',
+			'--message-format=json',
 			'--target-dir',
 			request.targetDir,
 			'--manifest-path',
@@ -120,7 +122,10 @@ export async function runCargoBuild(request: CargoBuildRequest): Promise<CargoBu
 		clearInterval(ticker);
 	}
 	if (pending) diagnostics.push(pending);
-	const rendered = diagnostics.join('\n').trim();
+	const stdout = String(result.stdout);
+	const compilerDiagnostics = readCompilerDiagnostics(stdout, dirname(request.cargoManifestPath));
+	// rustc's diagnostics first, as cargo would print them, then cargo's own lines (`error: could not compile …`).
+	const rendered = [...compilerDiagnostics.map((d) => d.rendered.trimEnd()), ...diagnostics].join('\n').trim();
 	const durationMs = Math.round(performance.now() - started);
 
 	if (result.failed && result.exitCode === undefined && !result.signal) {
@@ -129,9 +134,9 @@ export async function runCargoBuild(request: CargoBuildRequest): Promise<CargoBu
 	}
 	if (result.exitCode !== 0) {
 		const why = result.signal ? `cargo was killed by ${result.signal}` : `cargo exited with code ${result.exitCode}`;
-		throw new PackageBuildError(manifest.name, manifest.versionText, manifest.manifestPath, rendered || why, result.exitCode);
+		throw new PackageBuildError(manifest.name, manifest.versionText, manifest.manifestPath, rendered || why, result.exitCode, 'cargo', undefined, compilerDiagnostics);
 	}
-	const artifact = findCdylibArtifact(String(result.stdout), request.libName);
+	const artifact = findCdylibArtifact(stdout, request.libName);
 	if (!artifact) {
 		throw new PackageBuildError(
 			manifest.name,
@@ -159,6 +164,48 @@ export function findCdylibArtifact(jsonLines: string, libName: string): string |
 		}
 		if (message.reason !== 'compiler-artifact' || message.target?.name !== libName || !message.target.kind?.includes('cdylib')) continue;
 		found = message.filenames?.find((name) => /\.(so|dylib|dll)$/.test(name)) ?? found;
+	}
+	return found;
+}
+
+/** rustc's diagnostic as cargo's `compiler-message` carries it (the fields read here). */
+interface RustcMessage {
+	message?: string;
+	level?: string;
+	code?: { code?: string } | null;
+	rendered?: string | null;
+	spans?: { file_name?: string; line_start?: number; column_start?: number; line_end?: number; column_end?: number; is_primary?: boolean }[];
+}
+
+/**
+ * rustc's diagnostics from cargo's JSON lines, in order, each at its primary span; a relative file name is taken
+ * against `workspaceDir` (rustc names files relative to the workspace root).
+ */
+export function readCompilerDiagnostics(jsonLines: string, workspaceDir: string): CompilerDiagnostic[] {
+	const found: CompilerDiagnostic[] = [];
+	for (const line of jsonLines.split('\n')) {
+		if (!line.startsWith('{')) continue;
+		let parsed: { reason?: string; message?: RustcMessage };
+		try {
+			parsed = JSON.parse(line);
+		} catch {
+			continue;
+		}
+		const m = parsed.message;
+		if (parsed.reason !== 'compiler-message' || m === undefined || typeof m.message !== 'string') continue;
+		const span = m.spans?.find((s) => s.is_primary) ?? m.spans?.[0];
+		const file = span?.file_name === undefined ? undefined : isAbsolute(span.file_name) ? span.file_name : resolve(workspaceDir, span.file_name);
+		found.push({
+			level: m.level ?? 'error',
+			message: m.message,
+			code: m.code?.code ?? undefined,
+			file,
+			line: span?.line_start,
+			column: span?.column_start,
+			endLine: span?.line_end,
+			endColumn: span?.column_end,
+			rendered: m.rendered ?? `${m.level ?? 'error'}: ${m.message}\n`,
+		});
 	}
 	return found;
 }

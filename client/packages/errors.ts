@@ -98,6 +98,25 @@ export class WasmToolchainNotFoundError extends ToolchainNotFoundError {
 	}
 }
 
+/** One diagnostic of the Rust compiler, from cargo's JSON messages, placed at its primary span. */
+export interface CompilerDiagnostic {
+	/** `error`, `warning`, `note`, `help`, or `failure-note` / `error: internal compiler error` as rustc says. */
+	level: string;
+	/** The headline (`cannot find value \`x\` in this scope`). */
+	message: string;
+	/** rustc's code (`E0425`), or undefined. */
+	code: string | undefined;
+	/** Absolute path of the file, or undefined when the diagnostic has no span (`aborting due to …`). */
+	file: string | undefined;
+	/** 1-based line and column (characters) of the primary span's start, and of its end. */
+	line: number | undefined;
+	column: number | undefined;
+	endLine: number | undefined;
+	endColumn: number | undefined;
+	/** The diagnostic as rustc renders it for people. */
+	rendered: string;
+}
+
 /** cargo (or, for a wasm package, rustc) failed to build a macro package: usually a Rust compile error in its sources. */
 export class PackageBuildError extends Error {
 	override name = 'PackageBuildError';
@@ -117,6 +136,8 @@ export class PackageBuildError extends Error {
 		readonly compiler: string = 'cargo',
 		/** The target it built for, when not the host's own (`wasm32-unknown-unknown`). */
 		readonly target?: string,
+		/** The compiler's diagnostics with their places, when it gave them as JSON (cargo builds); empty otherwise. */
+		readonly diagnostics: readonly CompilerDiagnostic[] = [],
 	) {
 		super(
 			`could not compile macro package ${packageName} v${version} (${displayPath(manifestPath)})` +

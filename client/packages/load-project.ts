@@ -59,7 +59,7 @@ export interface LoadedProject {
 	cargoRuns: number;
 	/** How many wasm packages the wasm rustc compiled (0 on a warm cache). */
 	wasmRuns: number;
-	/** Every package's {@link BuiltMacroPackage.packageWarnings}, in package order. */
+	/** The manifests' warnings ({@link ResolvedProject.warnings}), then every package's {@link BuiltMacroPackage.packageWarnings}, in package order. */
 	warnings: PackageWarning[];
 }
 
@@ -92,7 +92,7 @@ export async function loadProject(
 		macros: packages.flatMap((pkg) => pkg.macros.map((macro) => ({ ...macro, package: pkg.name, version: pkg.version, library: pkg.library }))),
 		cargoRuns: builder.cargoRuns,
 		wasmRuns: builder.wasmRuns,
-		warnings: packages.flatMap((pkg) => pkg.packageWarnings),
+		warnings: [...resolved.warnings, ...packages.flatMap((pkg) => pkg.packageWarnings)],
 	};
 }
 

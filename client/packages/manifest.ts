@@ -7,6 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ManifestError, type ManifestDiagnostic } from './errors.js';
 import { parseVersion, parseVersionReq, SemverError, type Version, type VersionReq } from './semver.js';
+import { closestName } from '../name-suggestions.js';
+import { misspeltPluginTable, unknownPluginKey, type PackageWarning } from './package-warnings.js';
 import { TomlLocations, type TextPosition } from './toml-locations.js';
 
 /** The manifest file name, as in Scarb. */
@@ -14,6 +16,9 @@ export const MANIFEST_FILE = 'Scarb.toml';
 
 /** The author's Cargo manifest beside a macro package's Scarb.toml, in Scarb's layout. */
 export const CARGO_MANIFEST_FILE = 'Cargo.toml';
+
+/** The keys of `[cairo-plugin]` macro-host reads; any other is warned about. */
+export const PLUGIN_KEYS: readonly string[] = ['target', 'expansion-cache'];
 
 /** Target tables a `[cairo-plugin]` package may not have alongside it. */
 const OTHER_TARGETS = ['lib', 'executable', 'test', 'target'] as const;
@@ -95,6 +100,8 @@ export interface PackageManifest {
 	allowPrebuiltPlugins: string[];
 	/** Positions in the text, for later (resolution) errors. */
 	locations: TomlLocations;
+	/** What is suspicious but not wrong: an unknown `[cairo-plugin]` key, a table that looks like a misspelt `[cairo-plugin]`. */
+	warnings: PackageWarning[];
 }
 
 /** Package names compare with `-` and `_` treated alike, as Scarb and Cargo users expect (`add-macro` is `add_macro`). */
@@ -187,6 +194,8 @@ class ManifestReader {
 		if (this.problems.length > 0 || name === undefined || version === undefined || versionText === undefined) {
 			throw new ManifestError(this.problems);
 		}
+		const warned = { name, version: versionText, manifestPath: this.file };
+		const warnings = isMacroPackage ? this.unknownPluginKeys(warned) : this.misspeltPluginTables(warned);
 		return {
 			manifestPath: this.file,
 			dir: this.dir,
@@ -204,7 +213,24 @@ class ManifestReader {
 			cargoManifestPath,
 			allowPrebuiltPlugins,
 			locations: this.locations,
+			warnings,
 		};
+	}
+
+	/** A warning per `[cairo-plugin]` key macro-host does not read, at the key. */
+	private unknownPluginKeys(pkg: { name: string; version: string; manifestPath: string }): PackageWarning[] {
+		const table = this.get(['cairo-plugin']);
+		if (!isTable(table)) return [];
+		return Object.keys(table)
+			.filter((key) => !PLUGIN_KEYS.includes(key))
+			.map((key) => unknownPluginKey(pkg, key, PLUGIN_KEYS, closestName(key, PLUGIN_KEYS), this.locations.locate(['cairo-plugin', key], 'key')));
+	}
+
+	/** In a package without `[cairo-plugin]`: a warning per top-level table whose name is close to it (`[cairo_plugin]`). */
+	private misspeltPluginTables(pkg: { name: string; version: string; manifestPath: string }): PackageWarning[] {
+		return Object.keys(this.data)
+			.filter((key) => isTable(this.data[key]) && closestName(key, ['cairo-plugin']) !== undefined)
+			.map((key) => misspeltPluginTable(pkg, key, this.locations.locate([key], 'key')));
 	}
 
 	private readDependencies(isMacroPackage: boolean, hasOwnCargoManifest: boolean): DependencySpec[] {

@@ -4,7 +4,7 @@
  * library target's name, that it is a cdylib), read without changing a byte of it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ManifestError } from './errors.js';
 import { isTable, parseTomlFile, type PackageManifest } from './manifest.js';
 import { TomlLocations } from './toml-locations.js';
@@ -19,6 +19,8 @@ export interface OwnCargoManifest {
 	libName: string;
 	/** Absolute path of the package's Cargo.lock when it has one (it is part of the cache key). */
 	lockPath: string | undefined;
+	/** Absolute path of the library's root source file: `[lib] path`, else `src/lib.rs`. */
+	libPath: string;
 }
 
 /**
@@ -61,5 +63,6 @@ export function readOwnCargoManifest(manifest: PackageManifest): OwnCargoManifes
 	}
 	const libName = isTable(lib) && typeof lib.name === 'string' ? lib.name : (packageName as string).replace(/-/g, '_');
 	const lockPath = join(dirname(path), 'Cargo.lock');
-	return { path, packageName: packageName as string, libName, lockPath: existsSync(lockPath) ? lockPath : undefined };
+	const libPath = isTable(lib) && typeof lib.path === 'string' ? resolve(dirname(path), lib.path) : join(dirname(path), 'src', 'lib.rs');
+	return { path, packageName: packageName as string, libName, lockPath: existsSync(lockPath) ? lockPath : undefined, libPath };
 }

@@ -2,10 +2,11 @@
  * Dependency resolution: walks the path-dependency graph from a project's Scarb.toml, with exactly one version (one
  * source directory) per package, checks every version requirement, and lists the macro packages to build.
  */
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { displayPath, ManifestError, type ManifestDiagnostic } from './errors.js';
-import { MANIFEST_FILE, readManifest, type DependencySpec, type PackageManifest } from './manifest.js';
+import { CARGO_MANIFEST_FILE, MANIFEST_FILE, readManifest, type DependencySpec, type PackageManifest } from './manifest.js';
+import { missingPluginTable, type PackageWarning } from './package-warnings.js';
 import { satisfies } from './semver.js';
 
 /** A macro package the project needs. */
@@ -25,6 +26,11 @@ export interface ResolvedProject {
 	packages: PackageManifest[];
 	/** The macro packages among them, in the order first reached. */
 	macroPackages: ResolvedMacroPackage[];
+	/**
+	 * What is suspicious but not wrong, in package order: each manifest's own warnings, and a path dependency that
+	 * looks like a macro package (Rust sources) but has no `[cairo-plugin]`.
+	 */
+	warnings: PackageWarning[];
 }
 
 /**
@@ -50,6 +56,7 @@ class Resolver {
 	/** Packages by id: one source per package. */
 	private readonly byId = new Map<string, Reached>();
 	private readonly order: PackageManifest[] = [];
+	private readonly dependencyWarnings: PackageWarning[] = [];
 
 	run(rootFile: string): ResolvedProject {
 		const root = readManifest(rootFile);
@@ -79,7 +86,8 @@ class Resolver {
 				requiredBy: this.byPath.get(realPath(manifest.manifestPath))!.requirers.map((r) => r.name),
 				prebuiltAllowed: isAllowed(manifest, new Set()),
 			}));
-		return { root, packages: this.order, macroPackages };
+		const warnings = [...this.order.flatMap((m) => m.warnings), ...this.dependencyWarnings];
+		return { root, packages: this.order, macroPackages, warnings };
 	}
 
 	private visit(requirer: PackageManifest, stack: string[]): void {
@@ -112,6 +120,7 @@ class Resolver {
 				}
 				this.byId.set(manifest.id, reached);
 				this.order.push(manifest);
+				this.checkLooksLikeMacroPackage(requirer, dep, manifest);
 				reached.requirers.push(requirer);
 				this.visit(manifest, [...stack, real]);
 				continue;
@@ -124,6 +133,15 @@ class Resolver {
 			}
 			if (!reached.requirers.includes(requirer)) reached.requirers.push(requirer);
 		}
+	}
+
+	/** Warns when a dependency without `[cairo-plugin]` has Rust sources and no Cairo ones: most likely the table was forgotten. */
+	private checkLooksLikeMacroPackage(requirer: PackageManifest, dep: DependencySpec, found: PackageManifest): void {
+		if (found.isMacroPackage || existsSync(join(found.dir, 'src', 'lib.cairo'))) return;
+		const evidence = existsSync(join(found.dir, 'src', 'lib.rs')) ? 'Rust sources: src/lib.rs' : existsSync(join(found.dir, CARGO_MANIFEST_FILE)) ? `a ${CARGO_MANIFEST_FILE}` : undefined;
+		if (evidence === undefined) return;
+		const warned = { name: requirer.name, version: requirer.versionText, manifestPath: requirer.manifestPath };
+		this.dependencyWarnings.push(missingPluginTable(warned, dep.name, found.manifestPath, evidence, dep.keyPosition));
 	}
 
 	/** The dependency's key names the package found at its path, and the version requirement matches it. */

@@ -237,11 +237,11 @@ describe('macro-host cache errors and help', () => {
 		expect(prune.stdout).toMatch(/^Usage: macro-host cache prune \[--older-than DAYS\] \[--max-size MIB\] \[--dry-run\] \[--cache-dir DIR\]\n/);
 		expect(prune.stdout).toContain('A library used in the last 10 minutes is never removed');
 		const list = await runCli(['cache', 'list', '-h']);
-		expect(list.stdout).toMatch(/^Usage: macro-host cache list \[--cache-dir DIR\] \[--json\]\n/);
+		expect(list.stdout).toMatch(/^Usage: macro-host cache list \[--cache-dir DIR\] \[--message-format human\|json\]\n/);
 		const clean = await runCli(['cache', 'clean', '--help']);
 		expect(clean.stdout).toMatch(/^Usage: macro-host cache clean \[--dry-run\] \[--cache-dir DIR\]\n/);
 		const global = await runCli(['--help']);
-		expect(global.stdout).toContain('  macro-host cache (list [--json] | prune [--older-than DAYS] [--max-size MIB] [--dry-run] | clean [--dry-run])\n');
+		expect(global.stdout).toContain('  macro-host cache (list [--message-format json] | prune [--older-than DAYS] [--max-size MIB] [--dry-run] | clean [--dry-run])\n');
 		expect(global.stdout).toContain('  cache    list the build cache, prune libraries unused for a while, or clean it all\n');
 	});
 

@@ -51,14 +51,16 @@ describe.concurrent('macro-host expand: inline macros', () => {
 		const run = await expand(['--inline', 'bail', '--input', file]);
 		expect(run.exitCode).toBe(1);
 		expect(run.stdout).toBe('// first line: ünïcödé\n   first, second\n');
+		// Rendered as expand-project renders diagnostics: the source line and carets under the span.
 		expect(run.stderr).toBe(
-			`error: bail: refused to expand\n --> ${file}:2:4\nwarning: bail: second thought\n --> ${file}:1:1\n`,
+			`error: bail: refused to expand\n --> ${file}:2:4\n  |\n2 |    first, second\n  |    ^^^^^\n\n` +
+				`warning: bail: second thought\n --> ${file}:1:1\n  |\n1 | // first line: ünïcödé\n  | ^^^^^^^^^^^^^^^^^^^^^^\n\n`,
 		);
 	});
 
 	it('points diagnostics into <args> and <stdin>', async () => {
 		const args = await expand(['--inline', 'bail', '--args', '  x']);
-		expect(args.stderr).toBe('error: bail: refused to expand\n --> <args>:1:3\nwarning: bail: second thought\n --> <args>:1:1\n');
+		expect(args.stderr).toBe('error: bail: refused to expand\n --> <args>:1:3\n  |\n1 |   x\n  |   ^\n\nwarning: bail: second thought\n --> <args>:1:1\n  |\n1 |   x\n  | ^^^\n\n');
 		const stdin = await expand(['--inline', 'bail', '--input', '-'], '\n\n  é y');
 		expect(stdin.stderr).toContain('error: bail: refused to expand\n --> <stdin>:3:3\n');
 		const empty = await expand(['--inline', 'bail']);
@@ -69,7 +71,7 @@ describe.concurrent('macro-host expand: inline macros', () => {
 	it('reports aux data and the post-processing diagnostics as notes, exit 0', async () => {
 		const run = await expand(['--inline', 'aux', '--args', 'a b c']);
 		expect(run).toMatchObject({ exitCode: 0, stdout: 'a b c\n' });
-		expect(run.stderr).toBe('note: aux data: {"tokens":3}\nnote: post-process saw 1 aux values\n');
+		expect(run.stderr).toBe('note: aux data: {"tokens":3}\nnote: post-process saw 1 aux values\n\n');
 	});
 });
 
@@ -89,7 +91,30 @@ describe.concurrent('macro-host expand: attribute and derive macros', () => {
 	it('reports a derive on something that is not a struct at the call site, exit 1', async () => {
 		const run = await expand(['--derive', 'Named', '--input', '-'], 'fn f() {}');
 		expect(run).toMatchObject({ exitCode: 1, stdout: 'fn f() {}\n' });
-		expect(run.stderr).toBe('error: Named: expected a struct or enum\n --> <stdin>:1:1\n');
+		expect(run.stderr).toBe('error: Named: expected a struct or enum\n --> <stdin>:1:1\n  |\n1 | fn f() {}\n  | ^^^^^^^^^\n\n');
+	});
+});
+
+describe.concurrent('macro-host expand: --message-format json', () => {
+	it('prints the call, each diagnostic with its place, and a summary as JSON lines on stdout', async () => {
+		const run = await expand(['--inline', 'bail', '--args', '  x', '--message-format', 'json']);
+		expect(run).toMatchObject({ exitCode: 1, stderr: '' });
+		const lines = run.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+		expect(lines.map((l) => l.type)).toEqual(['call', 'diagnostic', 'diagnostic', 'summary']);
+		expect(lines[0]).toMatchObject({ macro: { kind: 'inline', name: 'bail' }, outcome: 'bail', output: null });
+		expect(lines[1]).toMatchObject({ severity: 'error', message: 'bail: refused to expand', file: '<args>', line: 1, column: 3 });
+		expect(lines[3]).toEqual({ type: 'summary', calls: 1, errors: 1 });
+		const replaced = await expand(['--inline', 'wrap', '--args', 'a', '--json']);
+		expect(JSON.parse(replaced.stdout.split('\n')[0]!)).toMatchObject({ outcome: 'replace', output: '(a )' });
+	});
+});
+
+describe.concurrent('macro-host expand: colour', () => {
+	it('colours diagnostics with --color always, even through a pipe; never with --color never', async () => {
+		const always = await expand(['--inline', 'bail', '--args', 'x', '--color', 'always']);
+		expect(always.stderr).toContain('\x1b[1;31merror\x1b[0m');
+		const never = await expand(['--inline', 'bail', '--args', 'x', '--color', 'never']);
+		expect(never.stderr).not.toContain('\x1b[');
 	});
 });
 
@@ -127,9 +152,9 @@ describe.concurrent('macro-host expand: failures', () => {
 	it('reports tokenize errors with line:col and starts no host, exit 1', async () => {
 		const run = await expand(['--inline', 'wrap', '--input', '-'], 'ok\n  "never closed');
 		expect(run).toMatchObject({ exitCode: 1, stdout: '' });
-		expect(run.stderr).toBe('error: unterminated string literal: missing closing `"`\n --> <stdin>:2:3\n');
+		expect(run.stderr).toBe('error: unterminated string literal: missing closing `"`\n --> <stdin>:2:3\n  |\n2 |   "never closed\n  |   ^^^^^^^^^^^^^\n\n');
 		const args = await expand(['--attribute', 'tag', '--args', 'a € b', '--input', '-'], 'fn f() {}');
-		expect(args.stderr).toBe("error: unexpected character '€' (U+20AC)\n --> <args>:1:3\n");
+		expect(args.stderr).toBe("error: unexpected character '€' (U+20AC)\n --> <args>:1:3\n  |\n1 | a € b\n  |   ^\n\n");
 	});
 
 	it('reports an unknown macro with the macros that exist, exit 1', async () => {

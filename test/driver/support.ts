@@ -49,6 +49,7 @@ export function writeFiles(dir: string, files: Record<string, string>): void {
 export const PACKAGES = {
 	nest_macros: NEST_MACROS,
 	twin_macros: fileURLToPath(new URL('./fixtures/twin-macros/', import.meta.url)),
+	bad_output_macros: fileURLToPath(new URL('./fixtures/bad-output-macros/', import.meta.url)),
 	add_macro: join(EXAMPLES, 'add-macro'),
 	crash_macro: join(EXAMPLES, 'crash-macro'),
 	to_value_macro: join(EXAMPLES, 'to-value-macro'),
