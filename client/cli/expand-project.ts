@@ -136,8 +136,6 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	return run.summary.errors > 0 ? ExitCode.failure : ExitCode.ok;
 }
 
-
-
 /** `-v`: one line per macro package, with where its library came from. */
 export function describeLibraries(project: LoadedProject): string {
 	return project.packages.map((p) => `${p.name} v${p.version}: ${p.source === 'cache' ? 'cached' : p.source} library ${p.libraryPath}\n`).join('');
