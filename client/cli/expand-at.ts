@@ -16,13 +16,15 @@ import { fromMacroDiagnostic, inFile, invalidOutput, macroLabel, type DriverDiag
 import { MacroRegistry } from '../driver/macro-registry.js';
 import { DiagnosticRenderer } from '../driver/render.js';
 import { TokenCursor } from '../driver/token-cursor.js';
-import type { MacroHost } from '../index.js';
+import type { MacroCaller } from '../driver/expansion-engine.js';
+import { ExpansionCache, type ExpansionCacheOptions } from '../expansion-cache/expansion-cache.js';
+import { ExpansionSession } from '../expansion-cache/expansion-session.js';
 import { displayPath } from '../packages/errors.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
+import { defaultCacheDir } from '../packages/options.js';
 import { formatPackageWarning } from '../packages/package-warnings.js';
 import { buildProgressPrinter } from './expand-project.js';
 import { countRecords, describeLoadError, loadErrorRecords } from './load-errors.js';
-import { withHost } from './host-session.js';
 import { ExitCode, type CliIo } from './usage.js';
 
 /** What the flags asked for. */
@@ -35,6 +37,8 @@ export interface ExpandAtRequest {
 	readonly column: number | undefined;
 	readonly format: 'human' | 'json';
 	readonly cacheDir: string | undefined;
+	/** The expansion cache, as expand-project uses it (false: off). */
+	readonly expansionCache: false | ExpansionCacheOptions;
 	readonly requestTimeoutMs: number | undefined;
 	/** No build progress. */
 	readonly quiet: boolean;
@@ -59,13 +63,20 @@ export async function runExpandAt(request: ExpandAtRequest, io: CliIo): Promise<
 	const { stream, errors } = tokenize(source);
 	if (errors.length > 0) return out.fail(`${shown} does not tokenize (${errors[0]!.message}), so no call in it can be expanded`);
 
-	return withHost({ requestTimeoutMs: request.requestTimeoutMs }, io, async (host) => {
+	// As expand-project: calls the expansion cache has answer from it, and a host starts only for a miss.
+	const cache = ExpansionCache.open(request.expansionCache, {
+		buildCacheDir: request.cacheDir ?? defaultCacheDir(),
+		onWarning: (message) => io.err(`warning: ${message}\n`),
+	});
+	const session = new ExpansionSession({ size: 1, host: { requestTimeoutMs: request.requestTimeoutMs }, cache });
+	try {
 		let project: LoadedProject;
 		try {
-			project = await loadProject(host, root, { cacheDir: request.cacheDir, onProgress: request.quiet ? undefined : buildProgressPrinter(io) });
+			project = await loadProject(session, root, { cacheDir: request.cacheDir, onProgress: request.quiet ? undefined : buildProgressPrinter(io) });
 		} catch (error) {
 			return out.loadFailure(error);
 		}
+		for (const pkg of project.packages) if (!pkg.expansionCache) session.excludeFromCache(pkg.library);
 		for (const warning of project.warnings) io.err(formatPackageWarning(warning));
 		const where = `${shown}:${request.line}${request.column === undefined ? '' : `:${request.column}`}`;
 		const found = findCallAt(new TokenCursor(stream), new MacroRegistry(project.packages), place);
@@ -76,16 +87,19 @@ export async function runExpandAt(request: ExpandAtRequest, io: CliIo): Promise<
 		const renderer = new DiagnosticRenderer(new Map([[shown, source]]), request.format === 'human' && request.color);
 		let errorCount = 0;
 		for (const call of found.calls) {
-			const diagnostics = await expandOne(host, call, shown, out, renderer);
+			const diagnostics = await expandOne(session.caller(), call, shown, out, renderer);
 			errorCount += diagnostics.filter((d) => d.severity === 'error').length;
 		}
 		out.summary(found.calls.length, errorCount);
 		return errorCount > 0 ? ExitCode.failure : ExitCode.ok;
-	});
+	} finally {
+		// A failing close changes nothing for the user: the command's answer is already printed.
+		await session.close().catch(() => undefined);
+	}
 }
 
 /** Sends one call, prints its input, outcome and output, and renders its diagnostics; returns them. */
-async function expandOne(host: MacroHost, call: CallAtPlace, file: string, out: Reporter, renderer: DiagnosticRenderer): Promise<DriverDiagnostic[]> {
+async function expandOne(host: MacroCaller, call: CallAtPlace, file: string, out: Reporter, renderer: DiagnosticRenderer): Promise<DriverDiagnostic[]> {
 	const name = call.kind === 'derive' ? call.derives.join(', ') : call.name;
 	const origin: MacroOrigin = { kind: call.kind, name, package: call.provider.package };
 	const location = renderer.locate({ severity: 'note', message: '', file, span: call.callSite });
@@ -108,7 +122,7 @@ async function expandOne(host: MacroHost, call: CallAtPlace, file: string, out: 
 	return diagnostics;
 }
 
-function send(host: MacroHost, call: CallAtPlace): Promise<ExpandResult> {
+function send(host: MacroCaller, call: CallAtPlace): Promise<ExpandResult> {
 	const { callSite, provider } = call;
 	switch (call.kind) {
 		case 'inline':

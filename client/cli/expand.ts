@@ -19,6 +19,7 @@ import { printTokens } from '../../tokens/token-printer.js';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { loadLibraryOrReport, requireLibrary, validateEncodingFlag, withHost } from './host-session.js';
 import { SourceMap, type SourceFile } from './source-map.js';
+import { CACHE_FLAGS, parseCacheFlags } from './cache-flags.js';
 import { EXPAND_HELP, ExitCode, HELP_FLAG, MESSAGE_FORMAT_FLAGS, OUTPUT_FLAGS, parseFlags, parseOutputFlags, parseMessageFormat, parseWholeNumber, UsageError, type CliIo } from './usage.js';
 
 /** The macro call the flags ask for. */
@@ -38,6 +39,7 @@ const FLAGS = {
 	column: { type: 'string' },
 	...MESSAGE_FORMAT_FLAGS,
 	'cache-dir': { type: 'string' },
+	...CACHE_FLAGS,
 	quiet: OUTPUT_FLAGS.quiet,
 	color: OUTPUT_FLAGS.color,
 } as const;
@@ -52,7 +54,7 @@ export async function runExpand(argv: string[], io: CliIo): Promise<number> {
 	}
 	const library = requireLibrary(positionals, 'expand');
 	if (isProjectMode(library, values)) return runAtPlace(library, values, io);
-	for (const flag of ['cache-dir', 'quiet'] as const) {
+	for (const flag of ['cache-dir', 'no-expansion-cache', 'remote-cache', 'remote-cache-upload', 'quiet'] as const) {
 		if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for a project: macro-host expand <project-dir> --file F --line N`, 'expand');
 	}
 	const call = parseCall(values);
@@ -143,8 +145,9 @@ async function runAtPlace(projectDir: string, values: Record<string, string | bo
 	const format = parseMessageFormat(values['message-format'] as string | undefined, 'expand', values.json as boolean | undefined);
 	const requestTimeoutMs = parseTimeout(values['timeout-ms'] as string | undefined);
 	const { quiet, color } = parseOutputFlags(values as { quiet?: boolean; color?: string }, 'expand', process.stderr.isTTY === true);
+	const expansionCache = parseCacheFlags('expand', values);
 	const { runExpandAt } = await import('./expand-at.js');
-	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, requestTimeoutMs, quiet, color }, io);
+	return runExpandAt({ projectDir, file, line, column, format, cacheDir: values['cache-dir'] as string | undefined, expansionCache, requestTimeoutMs, quiet, color }, io);
 }
 
 /** The tokens of one call; which ones a kind uses is its business. */

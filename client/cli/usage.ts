@@ -174,7 +174,7 @@ Exit codes: 0 listed, 1 the library failed to load, 2 usage error.
 export const EXPAND_HELP = `Usage: macro-host expand <library> (--inline NAME | --attribute NAME | --derive NAME[,NAME])
                          [--args TEXT] [--input FILE|-] [--message-format human|json]
        macro-host expand <project-dir> --file FILE --line N [--column N] [--message-format human|json]
-                         [--cache-dir DIR]
+                         [--cache-dir DIR] [--no-expansion-cache] [--remote-cache URL]
 
 Expands one macro call in a separate host process (a crashing macro cannot take this command down)
 and prints the resulting code on stdout, and diagnostics on stderr as expand-project renders them
@@ -207,6 +207,9 @@ diagnostics on stderr as expand-project renders them; --message-format json prin
   --file FILE          the source file, relative to the project directory (or to the working directory)
   --line N, --column N the place of the call (1-based; the column counts characters)
   -q, --quiet          no build progress
+  --cache-dir DIR      where built libraries live (default: $XDG_CACHE_HOME/macro-host, else ~/.cache/macro-host)
+  --no-expansion-cache, --remote-cache URL, --remote-cache-upload B
+                       the expansion cache, as for expand-project (on by default; a rebuilt macro always misses)
 
 Output: for "replace" the new code; for "leave" and "bail" the input unchanged; for "remove" nothing.
 A "replace" whose code does not parse (an identifier that is not one, an unterminated literal,
