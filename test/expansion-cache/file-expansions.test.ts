@@ -2,7 +2,7 @@
  * Whole files from the expansion cache, through real hosts: a file read whole gives the same text, diagnostics and
  * aux data as its calls did (aux data names the library of the session that reads it, which may be another
  * process's); the recursion limit is part of the key; a corrupted file entry is a warning, and the file's calls are
- * then looked up one by one.
+ * then looked up one by one. `expand <project-dir> --file` answers from the cache too.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { expandSource } from '../../dist/client/driver/expansion-engine.js';
 import { MacroRegistry } from '../../dist/client/driver/macro-registry.js';
 import { ExpansionCache, ExpansionSession } from '../../dist/client/expansion-cache/index.js';
 import { loadProject } from '../../dist/client/packages/load-project.js';
+import { runCli } from '../cli/run-cli.js';
 import { CACHE_DIR, CACHE_MACROS, diagnosticLines, expand, output, removeTempDirs, tempDir, writeCacheProject } from './support.js';
 
 afterAll(removeTempDirs);
@@ -86,5 +87,22 @@ describe('whole-file entries', () => {
 		// Computed again, and stored whole again: the next build reads it in one piece.
 		const next = await expand(project, cacheDir);
 		expect(next.cache).toEqual({ hits: 2, remoteHits: 0, misses: 0, stored: 0, fileHits: 1 });
+	});
+});
+
+describe('expand <project-dir> --file', () => {
+	it('answers from the expansion cache, as expand-project does; --no-expansion-cache reaches a host', { timeout: 120_000 }, async () => {
+		// Arguments of this run only, so that earlier runs' entries in the shared cache directory are never hit.
+		const nonce = `n${process.pid}x${Date.now()}`;
+		const project = writeCacheProject({ cache_macros: CACHE_MACROS }, { 'src/lib.cairo': `fn f() -> felt252 {\n    host_pid!(${nonce})\n}\n` });
+		const run = (...flags: string[]) => runCli(['expand', project, '--file', 'src/lib.cairo', '--line', '2', '--cache-dir', CACHE_DIR, '--message-format', 'json', ...flags]);
+		const outputOf = (stdout: string): string => stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.type === 'call').output;
+		const first = await run();
+		expect(first.exitCode, first.stderr).toBe(0);
+		const pid = outputOf(first.stdout);
+		expect(pid).toMatch(/^\d+$/);
+		// Another process, another host: only the cache can give the same pid.
+		expect(outputOf((await run()).stdout)).toBe(pid);
+		expect(outputOf((await run('--no-expansion-cache')).stdout)).not.toBe(pid);
 	});
 });
