@@ -293,12 +293,19 @@ class ValidatingReader implements MessageReader {
 
 	listen(callback: DataCallback): Disposable {
 		return this.inner.listen((message) => {
+			const id = (message as { id?: unknown } | null)?.id;
+			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
+			const version = (message as { jsonrpc?: unknown } | null)?.jsonrpc;
+			if (version !== '2.0' && message !== null && typeof message === 'object' && !Array.isArray(message)) {
+				// vscode-jsonrpc does not look at the field; a 1.0 request would be served as if it were 2.0.
+				this.log(`invalid JSON-RPC message: ${preview(message)}`);
+				this.sendError(replyId, ErrorCodes.InvalidRequest, `Invalid request: "jsonrpc" must be "2.0", got ${version === undefined ? 'none' : preview(version)}`);
+				return;
+			}
 			if (Message.isRequest(message) || Message.isNotification(message) || Message.isResponse(message)) {
 				callback(message);
 				return;
 			}
-			const id = (message as { id?: unknown } | null)?.id;
-			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
 			this.log(`invalid JSON-RPC message: ${preview(message)}`);
 			this.sendError(replyId, ErrorCodes.InvalidRequest, 'Invalid request: the message is not a JSON-RPC 2.0 request, notification or response');
 		});
