@@ -164,6 +164,7 @@ describe('results the host refuses: the library\'s error, never a host crash', (
 			`${faults('fault_half_span')} output: token 0 has span call-site..5: only one end is the call site (0xFFFFFFFF), a generated token has both`,
 		],
 		['fault_reversed_diagnostic_span', `${faults('fault_reversed_diagnostic_span')} diagnostic 0 has span 9..3, which ends before it starts`],
+		['fault_deep_aux', `${faults('fault_deep_aux')} returned aux data nested more than 1000 levels deep, more than aux data may be`],
 	];
 
 	it('answers each with bail and one bad-result diagnostic; the host lives on and serves the next call', async () => {
