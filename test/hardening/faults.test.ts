@@ -5,6 +5,7 @@
  * library whose manifest is not JSON. Each gives one exact answer, and the calls around it succeed.
  */
 import { realpathSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MacroHostErrorCodes, MacroHostRequestError, type ExpandResult } from '../../dist/client/index.js';
 import { expectBatch, startHost, wrapBatch } from '../client/support.js';
@@ -42,6 +43,18 @@ describe('a macro that overflows its stack', () => {
 		expect(crashes[0]).toMatchObject({ signal: 'SIGSEGV', macroName: 'fault_stack_overflow', memoryLimitExceeded: false });
 		expect(host.restarts).toBe(1);
 		expect(isAlive(firstPid)).toBe(false);
+	});
+});
+
+describe('a macro that changes the working directory', () => {
+	it('does not move later relative loadLibrary paths: they resolve against the host\'s start directory (the cwd option)', async () => {
+		const { host, crashes } = await startHost({ cwd: dirname(LIBC_FAULTS) });
+		// An absolute path first: the host has not looked at its working directory before the chdir.
+		expect((await host.loadLibrary(LIBC_FAULTS)).library).toBe(LIBC_FAULTS_ID);
+		expect(await host.expandInline({ name: 'fault_chdir', args: ident('x') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect((await host.loadLibrary(basename(LIBC_BASIC))).library).toBe(realpathSync(LIBC_BASIC));
+		await expectBatch(wrapBatch(host, 'a'), 'a');
+		expect(crashes).toEqual([]);
 	});
 });
 
