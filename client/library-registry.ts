@@ -5,12 +5,31 @@
 import type { LibraryInfo, MacroKind } from '../protocol/library.js';
 import { MacroIndex } from '../protocol/macro-lookup.js';
 
+/** The package a library was built from, named in messages instead of the library's path. */
+export interface LibraryPackage {
+	/** The package name (from its Scarb.toml). */
+	readonly name: string;
+	/** The package version (from its Scarb.toml). */
+	readonly version: string;
+}
+
+/** Options of `MacroHost.loadLibrary`. */
+export interface LoadLibraryOptions {
+	/**
+	 * The package the library was built from, when known: crash, timeout and quarantine messages then name
+	 * it ("from package foo 1.2.0") instead of the library's path, which for a built package is a cache path.
+	 */
+	readonly package?: LibraryPackage;
+}
+
 /** One remembered library: the path it was loaded from, and what the host said about it. */
 export interface LoadedLibrary {
 	/** The path as passed to loadLibrary (reloaded from the same path after a restart). */
 	readonly path: string;
 	/** The host's answer; `info.library` is the id. */
 	readonly info: LibraryInfo;
+	/** The package it was built from, when the loader said. */
+	readonly package?: LibraryPackage;
 }
 
 /** Loaded libraries by id, in load order. */
@@ -20,9 +39,9 @@ export class LibraryRegistry {
 	#index: MacroIndex | undefined;
 
 	/** Records a load; loading the same library again keeps its place and takes the new info. */
-	remember(path: string, info: LibraryInfo): void {
+	remember(path: string, info: LibraryInfo, pkg?: LibraryPackage): void {
 		const known = this.#byId.get(info.library);
-		this.#byId.set(info.library, { path: known?.path ?? path, info });
+		this.#byId.set(info.library, { path: known?.path ?? path, info, package: pkg ?? known?.package });
 		this.#index = undefined;
 	}
 
@@ -30,6 +49,11 @@ export class LibraryRegistry {
 	forget(library: string): void {
 		this.#byId.delete(library);
 		this.#index = undefined;
+	}
+
+	/** The package library `id` was built from, when its loader said. */
+	packageOf(id: string | undefined): LibraryPackage | undefined {
+		return id === undefined ? undefined : this.#byId.get(id)?.package;
 	}
 
 	/** Every library, in load order. */

@@ -18,6 +18,8 @@ export interface CrashedCall {
 	readonly macroName?: string;
 	/** For expand calls: the library id the macro came from, when known. */
 	readonly library?: string;
+	/** For expand calls: the package that library was built from, when known (named instead of the library). */
+	readonly package?: { readonly name: string; readonly version: string };
 	/** For expand calls: the call-site span given with the call. */
 	readonly callSite?: Span;
 }
@@ -110,11 +112,12 @@ export function unreadableAnswerMessage(problem: string): string {
 	return `bad result: the host's answer is unreadable: ${problem}`;
 }
 
-/** "inline macro `wrap` from library /l.so (call site bytes 3..9)": names a call for messages. */
+/** "inline macro `wrap` from library /l.so (call site bytes 3..9)", or "… from package foo 1.2.0 (…)": names a call for messages. */
 export function describeCall(call: CrashedCall): string {
 	if (call.macroName === undefined) return `the ${call.method} request`;
 	const kind = call.macroKind === 'derive' ? 'derive' : `${call.macroKind ?? 'inline'} macro`;
-	const library = call.library === undefined ? 'an unresolved library' : `library ${call.library}`;
+	const library =
+		call.package !== undefined ? `package ${call.package.name} ${call.package.version}` : call.library === undefined ? 'an unresolved library' : `library ${call.library}`;
 	const site = call.callSite === undefined ? 'no call site given' : `call site bytes ${call.callSite.start}..${call.callSite.end}`;
 	return `${kind} \`${call.macroName}\` from ${library} (${site})`;
 }

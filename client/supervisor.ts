@@ -29,7 +29,7 @@ import { HostClosedError, HostCrashError, HostStartError, HostUnavailableError, 
 import { isWriteFailure, toRequestError, type AnyRequestType } from './host-connection.js';
 import type { HostExit } from './host-exit.js';
 import { HostProcess } from './host-process.js';
-import { LibraryRegistry } from './library-registry.js';
+import { LibraryRegistry, type LoadLibraryOptions } from './library-registry.js';
 import {
 	clientFailureReason,
 	describeStartFailure,
@@ -175,9 +175,9 @@ export class Supervisor {
 	}
 
 	/** Loads a library and remembers it, so that it is reloaded into every restarted host. */
-	loadLibrary(path: string): Promise<LibraryInfo> {
+	loadLibrary(path: string, options: LoadLibraryOptions = {}): Promise<LibraryInfo> {
 		return this.#submit<LibraryInfo>(LoadLibraryRequest.type, { path }, undefined, (info) => {
-			this.#libraries.remember(path, info as LibraryInfo);
+			this.#libraries.remember(path, info as LibraryInfo, options.package);
 			this.#standby?.load(path);
 		});
 	}
@@ -506,11 +506,13 @@ export class Supervisor {
 	#describe(call: Call): CrashedCall {
 		const macro = call.macro;
 		if (macro === undefined) return { method: call.type.method };
+		const library = this.#libraries.resolve(macro.kind, macro.names, macro.library);
 		return {
 			method: call.type.method,
 			macroKind: macro.kind,
 			macroName: macro.names.join(', '),
-			library: this.#libraries.resolve(macro.kind, macro.names, macro.library),
+			library,
+			package: this.#libraries.packageOf(library),
 			callSite: macro.callSite,
 		};
 	}
