@@ -89,7 +89,8 @@ export class HostProcess {
 		const bulk = unavailable === undefined ? this.#bulk : undefined;
 		const init = await this.request(
 			InitializeRequest.type,
-			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, requestTimeoutMs: this.#requestTimeoutMs, ...(bulk ? { bulk: bulk.offer } : {}) },
+			// markCalls: crash reports then quote only the failing call's stderr (host-stderr.ts).
+			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, requestTimeoutMs: this.#requestTimeoutMs, markCalls: true, ...(bulk ? { bulk: bulk.offer } : {}) },
 			timeoutMs,
 		);
 		bulk?.enable(init.capabilities?.bulk === true);

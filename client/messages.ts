@@ -26,9 +26,10 @@ export interface CrashedCall {
 
 /**
  * The message of a HostCrashError: what was running and how the host ended (a timeout, the memory
- * limit, a signal or an exit code), then the host's stderr tail.
+ * limit, a signal or an exit code), then `note` (the client's own words, such as {@link quarantinedNote}),
+ * then the host's stderr tail, last, so that nothing the client says reads as the host's output.
  */
-export function crashMessage(exit: HostExit, call: CrashedCall | undefined): string {
+export function crashMessage(exit: HostExit, call: CrashedCall | undefined, note = ''): string {
 	let head: string;
 	if (call === undefined) head = `The macro host died while idle: ${describeExit(exit)}.`;
 	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
@@ -37,7 +38,7 @@ export function crashMessage(exit: HostExit, call: CrashedCall | undefined): str
 	// A panic's message is what the macro's author wrote for the user: it goes in the text itself.
 	const panic = findPanic(exit.stderrTail);
 	const panicked = panic ? `\nThe macro panicked at ${panic.location}: ${panic.message}` : '';
-	return capitalize(head) + panicked + stderrSection(exit);
+	return capitalize(head) + panicked + note + stderrSection(exit);
 }
 
 /** Why a host did not start, as {@link startMessage} ends its sentence. */
@@ -89,7 +90,7 @@ export function sendFailureMessage(method: string, reason: string): string {
 	return `The ${method} request could not be sent to the macro host: ${reason}`;
 }
 
-/** The sentence added to a crash diagnostic when that crash put the macro in quarantine. */
+/** The sentence added to a crash diagnostic (before its stderr section) when that crash put the macro in quarantine. */
 export function quarantinedNote(crashes: number): string {
 	return `\nIt has crashed or hung the host ${crashes} times and is now quarantined: later calls to it are not run.`;
 }

@@ -32,6 +32,7 @@ import { HostProcess } from './host-process.js';
 import { LibraryRegistry, type LoadLibraryOptions } from './library-registry.js';
 import {
 	clientFailureReason,
+	crashMessage,
 	describeStartFailure,
 	notRunMessage,
 	quarantinedMessage,
@@ -485,7 +486,8 @@ export class Supervisor {
 		const { crashes, isQuarantined } = this.#quarantine.recordCrash(this.#quarantineKey(call.macro));
 		const quarantined = isQuarantined ? quarantinedNote(crashes) : '';
 		const code: DiagnosticCode = crash.timedOut ? 'timeout' : crash.memoryLimitExceeded ? 'memory-limit' : 'host-crash';
-		this.#bail(call, code, crash.message + quarantined);
+		// The note goes before the stderr section: it is the client's sentence, not the host's output.
+		this.#bail(call, code, isQuarantined ? crashMessage(crash.exit, this.#describe(call), quarantined) : crash.message);
 	}
 
 	#answerQuarantined(call: Call, macro: MacroCall): void {

@@ -32,6 +32,7 @@ import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protoco
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots, type WireExpansion } from './bulk-slots.js';
+import { markCallStart, setCallMarks } from './call-marks.js';
 import { expandDerives } from './derives.js';
 import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
@@ -106,6 +107,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		const fields = raw as { wasm?: unknown; requestTimeoutMs?: unknown };
 		sandbox.configure({ ...validateWasmLimits(fields.wasm), ...validateClientTimeout(fields.requestTimeoutMs) });
 		state.openBulk(params.bulk, log);
+		setCallMarks(params.markCalls === true);
 		state.initialized = true;
 		const result: InitializeResult = {
 			protocolVersion: PROTOCOL_VERSION,
@@ -229,6 +231,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		return new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
 	};
 	return (params) => {
+		markCallStart();
 		try {
 			const value = handler(params);
 			// Wasm work answers later: its failures are mapped the same way.

@@ -3,6 +3,7 @@
  * restart, and crashes of requests other than expand calls.
  */
 import { describe, expect, it } from 'vitest';
+import { LIBC_FAULTS } from '../hardening/support.js';
 import { HostCrashError, HostUnavailableError, type ExpandResult, type RestartEvent } from '../../dist/client/index.js';
 import {
 	expectBatch,
@@ -199,9 +200,9 @@ describe('restarting', () => {
 
 	it('cuts the stderr tail at stderrTailBytes and says so', async () => {
 		const { host } = await startHost({ stderrTailBytes: 20 });
-		await host.loadLibrary(LIBC_BASIC);
-		await host.expandInline({ name: 'bang_prints_stdout', args: ident('p', 1) });
-		const result = await host.expandInline({ name: 'bang_exit3', args: ident('x', 2) });
-		expect(result.diagnostics[0].message).toMatch(/exited with code 3\.\nHost stderr \(last 20 bytes\):\nrmal line on stdout$/);
+		await host.loadLibrary(LIBC_FAULTS);
+		const result = await host.expandInline({ name: 'fault_says_then_segv', args: ident('x', 2) });
+		// The call wrote "fault_says_then_segv stdout: x\nfault_says_then_segv stderr: x\n"; its last 20 bytes are kept.
+		expect(result.diagnostics[0].message).toMatch(/\(Segmentation fault\)\.\nHost stderr \(last 20 bytes\):\nthen_segv stderr: x$/);
 	});
 });
