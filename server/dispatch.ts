@@ -244,8 +244,8 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		} catch (error) {
 			throw toResponseError(error);
 		} finally {
-			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2.
-			for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
+			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2, or the protocol's fds.
+			for (const repair of repairStdio()) log(`${method}: ${repair}`);
 		}
 	};
 }

@@ -103,6 +103,30 @@ describe('a macro that closes or redirects fd 1 or fd 2', () => {
 	});
 });
 
+describe('a macro that replaces the host\'s private protocol fds', () => {
+	it('the host puts them back before the reply is written and logs it: every call is answered, none waits for the timeout', async () => {
+		// A short timeout: without the repair the culprit's reply would go to /dev/null and the call would time out.
+		const { host, stderr, crashes } = await startHost({ requestTimeoutMs: 5000 });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const pid = host.pid;
+
+		const before = wrapBatch(host, 'a');
+		const culprit = host.expandInline({ name: 'fault_dup2_protocol', args: ident('x') });
+		const after = wrapBatch(host, 'b');
+
+		// The input and the output of the protocol: two socket fds.
+		expect(await culprit).toEqual({ outcome: 'leave', diagnostics: [], auxData: { replaced: 2 } });
+		await expectBatch(before, 'a');
+		await expectBatch(after, 'b');
+		expect(stderr()).toMatch(/macro-host: expandInline: fd \d+ \(the protocol's input from the client\) was closed or redirected by a macro; put it back\n/);
+		expect(stderr()).toMatch(/macro-host: expandInline: fd \d+ \(the protocol's output to the client\) was closed or redirected by a macro; put it back\n/);
+		await expectBatch(wrapBatch(host, 'c'), 'c');
+		expect(host.pid).toBe(pid);
+		expect(crashes).toEqual([]);
+	});
+});
+
 describe('a macro that forks and leaves a child behind', () => {
 	it('the child (which holds the host\'s pipes) dies with the host: close() is not wedged and leaves no process', async () => {
 		const { host } = await startHost();
