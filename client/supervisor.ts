@@ -94,6 +94,8 @@ export class Supervisor {
 	// Unanswered calls in send order: a Set keeps insertion order and removes any call in O(1).
 	readonly #pending = new PendingCalls<Call>();
 	readonly #crashTimes: number[] = [];
+	// When a host last answered a call: a host that served since the last crash was healthy (restart-policy.ts).
+	#servedAt = -Infinity;
 	readonly #timedOutCall = new WeakMap<HostProcess, Call>();
 	readonly #restartEmitter = new Emitter<RestartEvent>();
 	readonly #crashEmitter = new Emitter<HostCrashError>();
@@ -246,6 +248,7 @@ export class Supervisor {
 		if (call.settled || call.host !== host) return;
 		// The transport could not read the answer's tokens back: the call fails, the client goes on.
 		if (value instanceof UnreadableAnswer) value = unreadableAnswerBail(value);
+		this.#servedAt = Date.now();
 		this.#settle(call, value, undefined);
 	}
 
@@ -421,7 +424,7 @@ export class Supervisor {
 	async #recover(crash: HostCrashError): Promise<void> {
 		let lastFailure: Error = crash;
 		for (;;) {
-			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now());
+			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now(), this.#servedAt);
 			if (!decision.restart) return this.#giveUp(decision.reason, lastFailure);
 			if (decision.delayMs > 0) await this.#sleep(decision.delayMs);
 			try {

@@ -121,6 +121,21 @@ describe('giving up', () => {
 });
 
 describe('restarting', () => {
+	it('does not back off after a crash of a host that answered calls since the crash before', async () => {
+		// A backoff of 4 s would show at once: each restart below must come without it.
+		const { host } = await startHost({ quarantineAfter: 10, restart: { backoffInitialMs: 4_000 } });
+		await host.loadLibrary(LIBC_BASIC);
+		for (let i = 1; i <= 3; i++) {
+			const crash = await host.expandInline({ name: 'bang_exit3', args: ident('x', 2) });
+			expect(crash.diagnostics[0].code).toBe('host-crash');
+			const crashed = Date.now();
+			await expectBatch(wrapBatch(host, `r${i}`, 3), `r${i}`);
+			// Far below the 4 s (then 8 s) a streak of crashes would wait; a restart on the ready standby takes a few ms.
+			expect(Date.now() - crashed).toBeLessThan(3_000);
+			expect(host.restarts).toBe(i);
+		}
+	});
+
 	it('keeps restarting while crashes stay under the rate limit of the sliding window', async () => {
 		// One restart per 1 ms window: crashes further apart than that never add up to a give-up.
 		const { host } = await startHost({ quarantineAfter: 10, restart: { ...fastRestarts, maxRestarts: 1, windowMs: 1 } });
