@@ -113,6 +113,8 @@ export class Supervisor {
 	// The warm standby (options.warmStandby), and how many in a row died before they were ready.
 	#standby: WarmStandby | undefined;
 	#standbyFailures = 0;
+	// The wait before replacing a standby that died on its own, as the restart policy's backoff says.
+	#standbyBackoff: NodeJS.Timeout | undefined;
 	// Hosts let go of after a client bug; close() still waits for them, so none outlives it.
 	readonly #dying: Promise<unknown>[] = [];
 
@@ -337,7 +339,7 @@ export class Supervisor {
 	/** Spawns a standby in the background, unless one runs, the option is off, or the client is closing or gave up. */
 	#startStandby(): void {
 		if (!this.#options.warmStandby || this.#standby !== undefined || this.#closing || this.#state === 'unavailable') return;
-		if (this.#standbyFailures >= MAX_STANDBY_FAILURES) return;
+		if (this.#standbyFailures >= MAX_STANDBY_FAILURES || this.#standbyBackoff !== undefined) return;
 		const standby = new WarmStandby(this.#options, this.#libraries);
 		this.#standby = standby;
 		let wasReady = false;
@@ -352,8 +354,19 @@ export class Supervisor {
 			this.#standby = undefined;
 			standby.host.dispose();
 			if (!wasReady) this.#standbyFailures++;
-			// A standby that died on its own is replaced; one that never got ready stops the standbys after a few tries.
-			this.#startStandby();
+			if (this.#closing || this.#state === 'unavailable') return;
+			// A standby that died on its own is a host crash like any other: it counts toward the restart policy,
+			// and its replacement waits as a restart would; once the policy refuses, no more standbys start (the
+			// active host's next crash then gives up). One that never got ready stops the standbys after a few tries.
+			this.#crashTimes.push(Date.now());
+			pruneCrashTimes(this.#options.restart, this.#crashTimes);
+			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now(), this.#servedAt);
+			if (!decision.restart) return;
+			if (decision.delayMs === 0) return this.#startStandby();
+			this.#standbyBackoff = setTimeout(() => {
+				this.#standbyBackoff = undefined;
+				this.#startStandby();
+			}, decision.delayMs);
 		});
 	}
 
@@ -380,6 +393,8 @@ export class Supervisor {
 
 	/** Kills the standby (closing, giving up, or a client bug); close() waits for it. */
 	#dropStandby(): void {
+		if (this.#standbyBackoff !== undefined) clearTimeout(this.#standbyBackoff);
+		this.#standbyBackoff = undefined;
 		const standby = this.#standby;
 		this.#standby = undefined;
 		if (standby !== undefined) this.#dying.push(standby.kill());
