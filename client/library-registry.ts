@@ -4,6 +4,7 @@
  */
 import type { LibraryInfo, MacroKind } from '../protocol/library.js';
 import { MacroIndex } from '../protocol/macro-lookup.js';
+import type { HostExit } from './host-exit.js';
 
 /** The package a library was built from, named in messages instead of the library's path. */
 export interface LibraryPackage {
@@ -35,6 +36,8 @@ export interface LoadedLibrary {
 /** Loaded libraries by id, in load order. */
 export class LibraryRegistry {
 	readonly #byId = new Map<string, LoadedLibrary>();
+	/** Libraries dropped because loading them crashed a host, with that crash: not replayed, still resolved. */
+	readonly #dropped = new Map<string, HostExit>();
 	/** The macros of the libraries, built on the first lookup after a change. */
 	#index: MacroIndex | undefined;
 
@@ -42,12 +45,32 @@ export class LibraryRegistry {
 	remember(path: string, info: LibraryInfo, pkg?: LibraryPackage): void {
 		const known = this.#byId.get(info.library);
 		this.#byId.set(info.library, { path: known?.path ?? path, info, package: pkg ?? known?.package });
+		this.#dropped.delete(info.library);
 		this.#index = undefined;
+	}
+
+	/**
+	 * Drops a library whose loading crashed a host (`exit` says how that host ended): it is no longer loaded
+	 * into new hosts, but its macros still resolve to it, so that their calls can be answered with why.
+	 */
+	drop(library: string, exit: HostExit): void {
+		if (this.#byId.has(library)) this.#dropped.set(library, exit);
+	}
+
+	/** True when some library was dropped (a cheap check before {@link droppedFor}). */
+	get hasDropped(): boolean {
+		return this.#dropped.size > 0;
+	}
+
+	/** How the host ended whose crash dropped library `id`, or undefined when it was not dropped. */
+	droppedFor(id: string | undefined): HostExit | undefined {
+		return id === undefined ? undefined : this.#dropped.get(id);
 	}
 
 	/** Forgets a library that could no longer be reloaded. */
 	forget(library: string): void {
 		this.#byId.delete(library);
+		this.#dropped.delete(library);
 		this.#index = undefined;
 	}
 
@@ -56,9 +79,10 @@ export class LibraryRegistry {
 		return id === undefined ? undefined : this.#byId.get(id)?.package;
 	}
 
-	/** Every library, in load order. */
+	/** Every library to load into a new host, in load order (dropped ones left out). */
 	entries(): LoadedLibrary[] {
-		return [...this.#byId.values()];
+		const all = [...this.#byId.values()];
+		return this.#dropped.size === 0 ? all : all.filter((entry) => !this.#dropped.has(entry.info.library));
 	}
 
 	/**

@@ -103,6 +103,14 @@ export function quarantinedMessage(call: CrashedCall, crashes: number, quarantin
 	);
 }
 
+/** The diagnostic of a call to a macro whose library was dropped because loading it into a restarted host crashed that host. */
+export function droppedLibraryMessage(call: CrashedCall, exit: HostExit): string {
+	return (
+		`${capitalize(describeCall(call))} was not run: its library was dropped, because loading it into a restarted ` +
+		`macro host ${exit.timedOut ? `did not finish within ${exit.timeoutMs} ms` : 'crashed that host'}: ${describeExit(exit)}.`
+	);
+}
+
 /** The diagnostic of an expand call after the client gave up; `unavailable` is the HostUnavailableError's message. */
 export function notRunMessage(call: CrashedCall, unavailable: string): string {
 	return `${capitalize(describeCall(call))} was not run. ${unavailable}`;

@@ -34,6 +34,7 @@ import {
 	clientFailureReason,
 	crashMessage,
 	describeStartFailure,
+	droppedLibraryMessage,
 	notRunMessage,
 	quarantinedMessage,
 	quarantinedNote,
@@ -229,6 +230,7 @@ export class Supervisor {
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
 			if (this.#state === 'unavailable') return this.#answerUnavailable(call);
 			if (macro !== undefined && this.isQuarantined(macro)) return this.#answerQuarantined(call, macro);
+			if (macro !== undefined && this.#libraries.hasDropped && this.#answerIfDropped(call, macro)) return;
 			this.#pending.add(call);
 			if (this.#state === 'running') {
 				this.#send(call);
@@ -324,6 +326,7 @@ export class Supervisor {
 				loaded: (path, info) => libraries.remember(path, info),
 				// The file changed or vanished since it was loaded: calls to its macros now get the host's own errors.
 				refused: (library) => libraries.forget(library.info.library),
+				crashed: (library, crash) => this.#dropLibrary(library.info.library, crash),
 			});
 			return { host, init };
 		} catch (error) {
@@ -340,7 +343,7 @@ export class Supervisor {
 	#startStandby(): void {
 		if (!this.#options.warmStandby || this.#standby !== undefined || this.#closing || this.#state === 'unavailable') return;
 		if (this.#standbyFailures >= MAX_STANDBY_FAILURES || this.#standbyBackoff !== undefined) return;
-		const standby = new WarmStandby(this.#options, this.#libraries);
+		const standby = new WarmStandby(this.#options, this.#libraries, { crashed: (library, crash) => this.#dropLibrary(library.info.library, crash) });
 		this.#standby = standby;
 		let wasReady = false;
 		standby.ready.then((init) => {
@@ -448,7 +451,7 @@ export class Supervisor {
 				this.#adopt(host, init);
 				for (const call of [...this.#pending]) {
 					if (call.macro !== undefined && this.isQuarantined(call.macro)) this.#answerQuarantined(call, call.macro);
-					else this.#send(call);
+					else if (call.macro === undefined || !this.#libraries.hasDropped || !this.#answerIfDropped(call, call.macro)) this.#send(call);
 				}
 				this.#armHeadTimer();
 				this.#restartEmitter.fire({ restarts: this.#restarts, pid: host.pid, crash });
@@ -511,6 +514,22 @@ export class Supervisor {
 	#answerQuarantined(call: Call, macro: MacroCall): void {
 		const crashes = this.#quarantine.crashes(this.#quarantineKey(macro));
 		this.#bail(call, 'quarantined', quarantinedMessage(this.#describe(call), crashes, this.#quarantine.limit));
+	}
+
+	/** Answers a call to a macro of a dropped library with why it was dropped; false when its library was not dropped. */
+	#answerIfDropped(call: Call, macro: MacroCall): boolean {
+		const exit = this.#libraries.droppedFor(this.#libraries.resolve(macro.kind, macro.names, macro.library));
+		if (exit === undefined) return false;
+		this.#bail(call, 'library-dropped', droppedLibraryMessage(this.#describe(call), exit));
+		return true;
+	}
+
+	/**
+	 * Drops a library whose loading crashed (or hung) a new host, so that the next host starts without it
+	 * and the other libraries keep working; calls to its macros are answered with why (#answerIfDropped).
+	 */
+	#dropLibrary(library: string, crash: HostCrashError): void {
+		this.#libraries.drop(library, crash.exit);
 	}
 
 	#answerUnavailable(call: Call): void {
