@@ -82,6 +82,8 @@ interface Call {
 	readonly reject: (error: Error) => void;
 	/** The host it was last sent to; undefined while it waits for a restart. */
 	host: HostProcess | undefined;
+	/** When it was last sent, as a count of sends: the host answers in this order. */
+	sentSeq: number;
 	settled: boolean;
 }
 
@@ -95,6 +97,8 @@ export class Supervisor {
 	// Unanswered calls in send order: a Set keeps insertion order and removes any call in O(1).
 	readonly #pending = new PendingCalls<Call>();
 	readonly #crashTimes: number[] = [];
+	// Numbers every send, so that an answer that overtakes an older call shows (#resendSkipped).
+	#sendSeq = 0;
 	// When a host last answered a call: a host that served since the last crash was healthy (restart-policy.ts).
 	#servedAt = -Infinity;
 	readonly #timedOutCall = new WeakMap<HostProcess, Call>();
@@ -225,6 +229,7 @@ export class Supervisor {
 				resolve: resolve as (value: unknown) => void,
 				reject,
 				host: undefined,
+				sentSeq: 0,
 				settled: false,
 			};
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
@@ -242,6 +247,7 @@ export class Supervisor {
 	#send(call: Call): void {
 		const host = this.#host!;
 		call.host = host;
+		call.sentSeq = ++this.#sendSeq;
 		host.send(call.type, call.params).then(
 			(value) => this.#onAnswer(call, host, value),
 			(error: unknown) => this.#onFailure(call, host, error),
@@ -253,13 +259,33 @@ export class Supervisor {
 		// The transport could not read the answer's tokens back: the call fails, the client goes on.
 		if (value instanceof UnreadableAnswer) value = unreadableAnswerBail(value);
 		this.#servedAt = Date.now();
+		// Answers come in send order; an answer that overtakes an older call means the host never got that one.
+		if (this.#pending.first() !== call) this.#resendSkipped(call, host);
 		this.#settle(call, value, undefined);
+	}
+
+	/**
+	 * Sends again every call that `host` got before `answered` but did not answer: the host serves requests
+	 * in arrival order, so those requests never reached it (a macro read them off the protocol's input).
+	 */
+	#resendSkipped(answered: Call, host: HostProcess): void {
+		const skipped: Call[] = [];
+		for (const call of this.#pending) {
+			if (call === answered) break;
+			if (call.host === host && call.sentSeq < answered.sentSeq) skipped.push(call);
+		}
+		for (const call of skipped) this.#send(call);
+		// The oldest of them runs only now: its clock starts over.
+		if (skipped.length > 0) this.#clock.stop();
 	}
 
 	#onFailure(call: Call, host: HostProcess, error: unknown): void {
 		if (call.settled || call.host !== host) return;
 		const refused = toRequestError(call.type.method, error);
-		if (refused) return this.#settle(call, undefined, refused);
+		if (refused) {
+			if (this.#pending.first() !== call) this.#resendSkipped(call, host);
+			return this.#settle(call, undefined, refused);
+		}
 		// A write that failed while the pipe is fine never reached the host: the params could not be
 		// encoded. Otherwise the host is going away, and the exit path answers or re-sends the call.
 		if (isWriteFailure(error) && host.isWritable) {

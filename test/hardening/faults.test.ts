@@ -46,6 +46,30 @@ describe('a macro that overflows its stack', () => {
 	});
 });
 
+describe('a macro that reads the host\'s private protocol input', () => {
+	it('takes requests queued behind it; the client sees the gap in the answers and sends them again: all answered, nobody blamed', async () => {
+		// A short timeout: without the re-send the taken requests would wait for it and one of them would be blamed.
+		const { host, stderr, crashes } = await startHost({ requestTimeoutMs: 4000 });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const pid = host.pid;
+
+		const reader = host.expandInline({ name: 'fault_reads_protocol', args: ident('r') });
+		// Sent while the macro waits: these frames sit in the socket until the macro reads them.
+		expect(await eventually(() => stderr().includes('fault_reads_protocol: reading\n'), 5_000)).toBe(true);
+		const taken = wrapBatch(host, 't', 5);
+		const result = await reader;
+		expect(result.outcome).toBe('leave');
+		expect((result.auxData as { read: number }).read).toBeGreaterThan(0);
+		// The next answer comes while the taken ones are outstanding: the gap that makes the client send them again.
+		await expectBatch(wrapBatch(host, 'n', 1), 'n');
+		await expectBatch(taken, 't');
+		await expectBatch(wrapBatch(host, 'after', 3), 'after');
+		expect(host.pid).toBe(pid);
+		expect(crashes).toEqual([]);
+	});
+});
+
 describe('a macro that changes the working directory', () => {
 	it('does not move later relative loadLibrary paths: they resolve against the host\'s start directory (the cwd option)', async () => {
 		const { host, crashes } = await startHost({ cwd: dirname(LIBC_FAULTS) });
