@@ -8,8 +8,11 @@ import type { Readable } from 'node:stream';
 import { CallMarkFilter } from './call-mark-filter.js';
 import type { OutputTail } from './output-tail.js';
 
-/** Reads `stderr` into `tail` and passes its text to `onStderr`; a throwing listener is ignored. */
-export function forwardStderr(stderr: Readable, tail: OutputTail, onStderr: ((text: string) => void) | undefined): void {
+/**
+ * Reads `stderr` into `tail` and passes its text to `onStderr`; a throwing listener is ignored.
+ * `onThreadsLeftBehind` hears the host's threads marks.
+ */
+export function forwardStderr(stderr: Readable, tail: OutputTail, onStderr: ((text: string) => void) | undefined, onThreadsLeftBehind?: () => void): void {
 	const decoder = new StringDecoder('utf8');
 	const filter = new CallMarkFilter({
 		output: (chunk) => {
@@ -23,6 +26,7 @@ export function forwardStderr(stderr: Readable, tail: OutputTail, onStderr: ((te
 			}
 		},
 		callStarted: () => tail.restart(),
+		threadsLeftBehind: onThreadsLeftBehind,
 	});
 	stderr.on('data', (chunk: Buffer) => filter.push(chunk));
 	stderr.on('end', () => filter.end());

@@ -22,6 +22,8 @@ export interface CrashedCall {
 	readonly package?: { readonly name: string; readonly version: string };
 	/** For expand calls: the call-site span given with the call. */
 	readonly callSite?: Span;
+	/** True when the call is not blamed, but run again on a new host: threads earlier calls left running may have killed the host. */
+	readonly rerun?: boolean;
 }
 
 /**
@@ -34,7 +36,11 @@ export function crashMessage(exit: HostExit, call: CrashedCall | undefined, note
 	if (call === undefined) head = `The macro host died while idle: ${describeExit(exit)}.`;
 	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
 	else if (exit.memoryLimitExceeded) head = `${describeCall(call)} ${describeMemory(exit)}; ${describeExit(exit)}.`;
-	else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
+	else if (call.rerun) {
+		head =
+			`the macro host died while running ${describeCall(call)}, with threads that earlier calls left running: ` +
+			`${describeExit(exit)}. The call is not blamed: it runs again on a new host.`;
+	} else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
 	// A panic's message is what the macro's author wrote for the user: it goes in the text itself.
 	const panic = findPanic(exit.stderrTail);
 	const panicked = panic ? `\nThe macro panicked at ${panic.location}: ${panic.message}` : '';

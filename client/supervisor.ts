@@ -84,6 +84,8 @@ interface Call {
 	host: HostProcess | undefined;
 	/** When it was last sent, as a count of sends: the host answers in this order. */
 	sentSeq: number;
+	/** Set once a crash while it ran was not blamed on it (threads left behind): the next crash is. */
+	rerun: boolean;
 	settled: boolean;
 }
 
@@ -230,6 +232,7 @@ export class Supervisor {
 				reject,
 				host: undefined,
 				sentSeq: 0,
+				rerun: false,
 				settled: false,
 			};
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
@@ -451,11 +454,15 @@ export class Supervisor {
 				? timedOut
 				: undefined
 			: this.#firstSentTo(host);
-		const crash = new HostCrashError(exit, culprit && this.#describe(culprit));
+		// A thread an earlier request left running may have killed the host (not a timeout or the memory limit,
+		// which are the running call's own): the call is run once more on the next host before it is blamed.
+		const rerun = culprit !== undefined && !culprit.rerun && host.threadsLeftBehind && !exit.timedOut && !exit.memoryLimitExceeded;
+		if (rerun) culprit.rerun = true;
+		const crash = new HostCrashError(exit, culprit && { ...this.#describe(culprit), rerun });
 		this.#crashTimes.push(Date.now());
 		pruneCrashTimes(this.#options.restart, this.#crashTimes);
 		this.#state = 'recovering';
-		if (culprit !== undefined) this.#answerCrashed(culprit, crash);
+		if (culprit !== undefined && !rerun) this.#answerCrashed(culprit, crash);
 		this.#crashEmitter.fire(crash);
 		try {
 			await this.#recover(crash);

@@ -10,3 +10,10 @@
 
 /** The call mark, as text (ASCII only, so its bytes are its characters). */
 export const CALL_MARK = '\u001b]7701;macro-host call\u0007';
+
+/**
+ * The threads mark: written (with call marks on) after a request when the host has more threads than after
+ * the one before, so a library left threads running. Such a thread may crash the host later, while an
+ * innocent call runs: the client then runs that call again on a new host before it blames it.
+ */
+export const THREADS_MARK = '\u001b]7701;macro-host threads\u0007';

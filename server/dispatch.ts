@@ -32,7 +32,7 @@ import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protoco
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots, type WireExpansion } from './bulk-slots.js';
-import { markCallStart, setCallMarks } from './call-marks.js';
+import { markCallStart, markThreadsLeftBehind, setCallMarks } from './call-marks.js';
 import { expandDerives } from './derives.js';
 import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
@@ -246,6 +246,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		} finally {
 			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2, or the protocol's fds.
 			for (const repair of repairStdio()) log(`${method}: ${repair}`);
+			markThreadsLeftBehind();
 		}
 	};
 }

@@ -4,7 +4,7 @@
  * client's own sentences come before that quote; and the marks never reach the `onStderr` listener.
  */
 import { describe, expect, it } from 'vitest';
-import { CALL_MARK } from '../../dist/protocol/index.js';
+import { CALL_MARK, THREADS_MARK } from '../../dist/protocol/index.js';
 import { CallMarkFilter } from '../../dist/client/call-mark-filter.js';
 import { ident, LIBC_FAULTS, LIBC_FAULTS_ID } from '../hardening/support.js';
 import { expectBatch, LIBC_BASIC, LIBC_BASIC_ID, startHost, wrapBatch } from './support.js';
@@ -65,18 +65,19 @@ describe('CallMarkFilter', () => {
 	/** Feeds `chunks`; returns the output and a "|" where each call started. */
 	function filter(chunks: Buffer[]): string {
 		let out = '';
-		const f = new CallMarkFilter({ output: (b) => (out += b.toString('latin1')), callStarted: () => (out += '|') });
+		const f = new CallMarkFilter({ output: (b) => (out += b.toString('latin1')), callStarted: () => (out += '|'), threadsLeftBehind: () => (out += '+') });
 		for (const chunk of chunks) f.push(chunk);
 		f.end();
 		return out;
 	}
 
 	it('removes marks however the bytes are split, and keeps bytes that only look like a mark\'s start', () => {
-		const stream = Buffer.from(`a${CALL_MARK}bc${CALL_MARK}${CALL_MARK}d\u001b]77`, 'latin1');
-		expect(filter([stream])).toBe('a|bc||d\u001b]77');
-		expect(filter([...stream].map((byte) => Buffer.from([byte])))).toBe('a|bc||d\u001b]77');
+		const stream = Buffer.from(`a${CALL_MARK}bc${THREADS_MARK}${CALL_MARK}\u001b]7701;macro-host x${CALL_MARK}d\u001b]77`, 'latin1');
+		const expected = 'a|bc+|\u001b]7701;macro-host x|d\u001b]77';
+		expect(filter([stream])).toBe(expected);
+		expect(filter([...stream].map((byte) => Buffer.from([byte])))).toBe(expected);
 		for (let cut = 1; cut < stream.length; cut++) {
-			expect(filter([stream.subarray(0, cut), stream.subarray(cut)])).toBe('a|bc||d\u001b]77');
+			expect(filter([stream.subarray(0, cut), stream.subarray(cut)])).toBe(expected);
 		}
 	});
 });

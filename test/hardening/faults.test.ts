@@ -70,6 +70,39 @@ describe('a macro that reads the host\'s private protocol input', () => {
 	});
 });
 
+describe('a thread a macro left running, which crashes the host later', () => {
+	it('does not get the call that was running blamed: that call runs again on a new host and answers; nothing is counted', async () => {
+		const { host, crashes } = await startHost({ quarantineAfter: 1 });
+		await host.loadLibrary(LIBC_FAULTS);
+		expect(await host.expandInline({ name: 'fault_thread_crash_later', args: ident('t') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		// The thread raises SIGSEGV 200 ms later, while this innocent call sleeps.
+		expect(await host.expandInline({ name: 'fault_sleeps', args: ident('s') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect(crashes).toHaveLength(1);
+		expect(crashes[0].message).toBe(
+			`The macro host died while running inline macro \`fault_sleeps\` from library ${LIBC_FAULTS_ID} (no call site given), ` +
+				'with threads that earlier calls left running: the host was killed by SIGSEGV (Segmentation fault). ' +
+				'The call is not blamed: it runs again on a new host.\nThe host wrote nothing to stderr.',
+		);
+		// Not counted toward its quarantine (quarantineAfter is 1).
+		expect(await host.expandInline({ name: 'fault_sleeps', args: ident('s') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect(host.restarts).toBe(1);
+	});
+
+	it('still blames a call that crashes the host itself: it crashes the next host too', async () => {
+		const { host, crashes } = await startHost();
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		await host.expandInline({ name: 'fault_thread_crash_later', args: ident('t') });
+		// Sent at once: the host dies of bang_segv before the thread wakes, yet there are threads left.
+		const result = await host.expandInline({ name: 'bang_segv', args: ident('x') });
+		expect(result.diagnostics).toHaveLength(1);
+		expect(result.diagnostics[0].code).toBe('host-crash');
+		expect(result.diagnostics[0].message).toMatch(/^Inline macro `bang_segv` from library .* crashed the macro host: the host was killed by SIGSEGV/);
+		expect(crashes.map((crash) => crash.macroName)).toEqual(['bang_segv', 'bang_segv']);
+		await expectBatch(wrapBatch(host, 'a', 3), 'a');
+	});
+});
+
 describe('a macro that changes the working directory', () => {
 	it('does not move later relative loadLibrary paths: they resolve against the host\'s start directory (the cwd option)', async () => {
 		const { host, crashes } = await startHost({ cwd: dirname(LIBC_FAULTS) });
