@@ -2,14 +2,18 @@
  * The soak run: many expansions through one MacroHost, about 1% of them crashing the host at random,
  * in a mix of kinds and sizes, with every answer checked against what the macro must return.
  *
- *   node dist/bench/soak.js [--expansions 100000] [--crash-rate 0.01] [--in-flight 32] [--seed 1] [--json]
+ *   node dist/bench/soak.js [--expansions 100000] [--crash-rate 0.01] [--in-flight 32] [--seed 1] [--faults] [--json]
+ *
+ * With `--faults` the mix also holds a macro whose thread crashes the host 200 ms after it answered (while
+ * innocent calls run: they must still get their right answers), and a library whose reload crashes the new
+ * host from the middle of the run on (it must be dropped, its calls answered `library-dropped`).
  *
  * It counts what must stay zero (lost or wrong answers, host processes or bulk-stream directories left
  * after close) and the client's resident memory from warm-up to the end. test/hardening/soak.test.ts runs the same
  * workload small; docs/reliability.md quotes a full run.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
@@ -30,6 +34,8 @@ export interface SoakOptions {
 	seed: number;
 	/** The fixture library (test/fixtures/c/libc_basic.c, compiled). */
 	library: string;
+	/** The fault fixtures (libc_faults.so, libc_load_faults.so): when given, the mix holds their faults too. */
+	faultLibraries?: { faults: string; loadFaults: string };
 	/** Called now and then with the number of answers so far. */
 	onProgress?: (done: number) => void;
 }
@@ -39,6 +45,10 @@ export interface SoakReport {
 	expansions: number;
 	/** Calls that were meant to crash the host. */
 	crashCalls: number;
+	/** Calls that left a thread behind that crashes the host 200 ms later (with `faultLibraries`). */
+	threadCrashCalls: number;
+	/** Calls answered `library-dropped`: the library whose reload crashes was dropped (with `faultLibraries`). */
+	droppedCalls: number;
 	/** Host deaths the client reported. */
 	crashes: number;
 	restarts: number;
@@ -69,6 +79,11 @@ export interface SoakReport {
 
 /** The fixture library the soak loads, compiled from test/fixtures/c/ when missing. */
 export const SOAK_LIBRARY = fileURLToPath(new URL('../../test/fixtures/build/libc_basic.so', import.meta.url));
+/** The fault fixtures `--faults` loads (built by the tests' global setup: run a test first). */
+const SOAK_FAULT_LIBRARIES = {
+	faults: fileURLToPath(new URL('../../test/fixtures/build/libc_faults.so', import.meta.url)),
+	loadFaults: fileURLToPath(new URL('../../test/fixtures/build/libc_load_faults.so', import.meta.url)),
+};
 
 const CRASHERS = ['bang_segv', 'bang_abort', 'bang_exit3', 'bang_exit0'] as const;
 
@@ -86,12 +101,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	const started = Date.now();
 	// A root of its own for the hosts' bulk-stream directories, so that any left behind are counted.
 	const bulkRoot = mkdtempSync(join(defaultBulkRoot(), 'macro-host-soak-'));
+	// Once this file exists, loading libc_load_faults crashes the host (see test/fixtures/c/libc_load_faults.c).
+	const reloadMarker = join(bulkRoot, 'reload-crashes');
 	const hostOptions: MacroHostOptions = {
 		// A crash storm is the point here, not something to stop: restart at once, quarantine nothing.
 		restart: { maxRestarts: 1_000, windowMs: 1_000, backoffInitialMs: 0, backoffMaxMs: 0 },
 		quarantineAfter: Number.MAX_SAFE_INTEGER,
 		stderrTailBytes: 512,
 		bulk: { dir: bulkRoot },
+		env: { MH_FIXTURE_CRASH_ON_LOAD_IF: reloadMarker },
 	};
 	const host = await MacroHost.start(hostOptions);
 	const pids = new Set<number>([host.pid!]);
@@ -106,11 +124,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 		if (event.pid !== undefined) pids.add(event.pid);
 	});
 	await host.loadLibrary(options.library);
+	if (options.faultLibraries !== undefined) {
+		await host.loadLibrary(options.faultLibraries.faults);
+		await host.loadLibrary(options.faultLibraries.loadFaults);
+	}
+	const withFaults = options.faultLibraries !== undefined;
 
 	const mix: Record<string, number> = {};
 	const lostExamples: string[] = [];
 	let lost = 0;
 	let crashCalls = 0;
+	let threadCrashCalls = 0;
+	let droppedCalls = 0;
 	let done = 0;
 	let next = 0;
 	let maxLiveHosts = 1;
@@ -124,11 +149,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	const worker = async (): Promise<void> => {
 		while (next < options.expansions) {
 			next++;
-			const job = makeJob(random, options.crashRate);
+			const job = makeJob(random, options.crashRate, withFaults);
 			mix[job.kind] = (mix[job.kind] ?? 0) + 1;
 			if ((CRASHERS as readonly string[]).includes(job.kind)) crashCalls++;
+			if (job.kind === THREAD_CRASHER) threadCrashCalls++;
+			// From the middle of the run on, the next host to load libc_load_faults crashes.
+			if (withFaults && next === Math.floor(options.expansions / 2)) writeFileSync(reloadMarker, '');
 			try {
-				const problem = job.check(await job.run(host));
+				const result = await job.run(host);
+				if (result.diagnostics[0]?.code === 'library-dropped') droppedCalls++;
+				const problem = job.check(result);
 				if (problem !== undefined) fail(job, problem);
 			} catch (error) {
 				fail(job, `rejected: ${(error as Error).message}`);
@@ -150,11 +180,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 	const seconds = (Date.now() - started) / 1000;
 
 	const leakedProcesses = [...new Set([...pids, ...standbyPids])].filter((pid) => isAlive(pid) || groupHasMembers(pid)).length;
+	rmSync(reloadMarker, { force: true });
 	const leakedBulkDirs = readdirSync(bulkRoot).length;
 	rmSync(bulkRoot, { recursive: true, force: true });
 	return {
 		expansions: options.expansions,
 		crashCalls,
+		threadCrashCalls,
+		droppedCalls,
 		crashes,
 		restarts,
 		lost: lost + (options.expansions - done),
@@ -174,8 +207,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
 // ---- The workload ----
 
-function makeJob(random: () => number, crashRate: number): Job {
+function makeJob(random: () => number, crashRate: number, withFaults: boolean): Job {
 	if (random() < crashRate) return crashJob(CRASHERS[Math.floor(random() * CRASHERS.length)]);
+	if (withFaults) {
+		const fault = random();
+		if (fault < crashRate / 2) return threadCrashJob();
+		if (fault < 0.02) return loadFaultTagJob();
+	}
 	// Sizes from 1 to about 2,000 tokens, most of them small, as real macro calls are.
 	const size = Math.max(1, Math.floor(Math.exp(random() * Math.log(2000))));
 	const pick = random();
@@ -276,6 +314,29 @@ function crashJob(name: string): Job {
 	};
 }
 
+/** A macro that answers at once and leaves a thread that crashes the host 200 ms later. */
+const THREAD_CRASHER = 'fault_thread_crash_later';
+
+function threadCrashJob(): Job {
+	return {
+		kind: THREAD_CRASHER,
+		run: (host) => host.expandInline({ name: THREAD_CRASHER, args: identStream(1, 0) }),
+		check: (r) => (r.outcome === 'leave' && r.diagnostics.length === 0 ? undefined : describe(r)),
+	};
+}
+
+/** The macro of the library whose reload crashes: it answers, or its library was dropped. */
+function loadFaultTagJob(): Job {
+	return {
+		kind: 'load_fault_tag',
+		run: (host) => host.expandInline({ name: 'load_fault_tag', args: identStream(1, 0) }),
+		check: (r) => {
+			if (r.outcome === 'leave' && (r.auxData as { loaded?: boolean } | undefined)?.loaded === true) return undefined;
+			return r.outcome === 'bail' && r.diagnostics.length === 1 && r.diagnostics[0].code === 'library-dropped' ? undefined : describe(r);
+		},
+	};
+}
+
 function describe(result: ExpandResult): string {
 	return JSON.stringify(result).slice(0, 300);
 }
@@ -357,6 +418,7 @@ async function main(): Promise<void> {
 			'in-flight': { type: 'string', default: '32' },
 			seed: { type: 'string', default: '1' },
 			library: { type: 'string', default: SOAK_LIBRARY },
+			faults: { type: 'boolean', default: false },
 			json: { type: 'boolean', default: false },
 		},
 	});
@@ -368,6 +430,7 @@ async function main(): Promise<void> {
 		inFlight: Number(values['in-flight']),
 		seed: Number(values.seed),
 		library,
+		faultLibraries: values.faults ? SOAK_FAULT_LIBRARIES : undefined,
 		onProgress: (n) => {
 			if (n % 10_000 === 0) process.stderr.write(`soak: ${n} answered\n`);
 		},
@@ -379,7 +442,7 @@ async function main(): Promise<void> {
 		console.log(
 			[
 				`expansions            ${report.expansions} (seed ${options.seed}, ${options.inFlight} in flight)`,
-				`crashing calls        ${report.crashCalls} (${((report.crashCalls / report.expansions) * 100).toFixed(2)}%)`,
+				`crashing calls        ${report.crashCalls} (${((report.crashCalls / report.expansions) * 100).toFixed(2)}%), thread crashers ${report.threadCrashCalls}, library-dropped answers ${report.droppedCalls}`,
 				`host crashes          ${report.crashes}, restarts ${report.restarts}, hosts started ${report.hostsStarted}`,
 				`lost or wrong answers ${report.lost}${report.lostExamples.length ? `: ${report.lostExamples.join('; ')}` : ''}`,
 				`leaked processes      ${report.leakedProcesses} (most hosts alive at once: ${report.maxLiveHosts})`,

@@ -18,6 +18,7 @@ import type {
 	PostProcessResult,
 } from '../protocol/expand.js';
 import type { LibraryInfo } from '../protocol/library.js';
+import type { LoadLibraryOptions } from './library-registry.js';
 import { MacroHost } from './macro-host.js';
 import type { MacroHostOptions } from './options.js';
 
@@ -96,8 +97,8 @@ export class HostPool {
 	 * Loads a library into every host; resolves with the first host's answer. Rejects with the host's
 	 * MacroHostRequestError when the library does not load.
 	 */
-	async loadLibrary(path: string): Promise<LibraryInfo> {
-		const infos = await Promise.all(this.#hosts.map((h) => h.loadLibrary(path)));
+	async loadLibrary(path: string, options?: LoadLibraryOptions): Promise<LibraryInfo> {
+		const infos = await Promise.all(this.#hosts.map((h) => h.loadLibrary(path, options)));
 		const info = infos[0];
 		this.#libraries.set(info.library, info);
 		return info;

@@ -40,6 +40,7 @@ export class HostProcess {
 	readonly #watchdog: MemoryWatchdog | undefined;
 	// Counts messages read and responses dispatched; the drain waits until it stops moving.
 	#progress = 0;
+	#threadsLeftBehind = false;
 	// Large streams' slot files (options.bulk); undefined when off or when the directory could not be made.
 	readonly #bulk: BulkChannel | undefined;
 	// Kills the process group if the client exits while the host runs.
@@ -57,7 +58,9 @@ export class HostProcess {
 			this.#cancelExitCleanup = onClientExit(() => killProcessGroup(pid));
 			this.#watchdog = new MemoryWatchdog(pid, options.memoryLimitMiB, (residentBytes) => this.kill({ kind: 'memory', residentBytes }));
 		}
-		forwardStderr(this.#subprocess.stderr, this.#stderr, options.onStderr);
+		forwardStderr(this.#subprocess.stderr, this.#stderr, options.onStderr, () => {
+			this.#threadsLeftBehind = true;
+		});
 		// Without a directory every stream goes inline: a slower path, not a failure.
 		const bulk = options.bulk === undefined ? undefined : BulkChannel.create(options.bulk);
 		this.#bulk = typeof bulk === 'string' ? undefined : bulk;
@@ -89,11 +92,20 @@ export class HostProcess {
 		const bulk = unavailable === undefined ? this.#bulk : undefined;
 		const init = await this.request(
 			InitializeRequest.type,
-			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, requestTimeoutMs: this.#requestTimeoutMs, ...(bulk ? { bulk: bulk.offer } : {}) },
+			// markCalls: crash reports then quote only the failing call's stderr (host-stderr.ts).
+			{ protocolVersion: PROTOCOL_VERSION, clientInfo: { name: clientName }, requestTimeoutMs: this.#requestTimeoutMs, markCalls: true, ...(bulk ? { bulk: bulk.offer } : {}) },
 			timeoutMs,
 		);
 		bulk?.enable(init.capabilities?.bulk === true);
 		return init;
+	}
+
+	/**
+	 * True once the host said a request left threads running (protocol/call-mark.ts): such a thread may
+	 * crash the host while another call runs, so that call is not blamed at once.
+	 */
+	get threadsLeftBehind(): boolean {
+		return this.#threadsLeftBehind;
 	}
 
 	/** How the process ended, once `exited` has settled. */

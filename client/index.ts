@@ -11,6 +11,7 @@ export type { RestartPolicyOptions, RestartDecision } from './restart-policy.js'
 export { DEFAULT_RESTART_POLICY, decideRestart, normalizeRestartPolicy } from './restart-policy.js';
 export { DEFAULT_QUARANTINE_AFTER } from './quarantine.js';
 export { DEFAULT_MEMORY_LIMIT_MIB } from './memory-watchdog.js';
+export type { LibraryPackage, LoadLibraryOptions } from './library-registry.js';
 export type { RestartEvent } from './supervisor.js';
 export type { HostExit } from './host-exit.js';
 export {

@@ -19,6 +19,7 @@ import {
 	type PostProcessParams,
 	type PostProcessResult,
 } from '../protocol/index.js';
+import type { LoadLibraryOptions } from './library-registry.js';
 import type { HostCrashError } from './errors.js';
 import type { ExpansionCache, ExpansionCacheStats } from './expansion-cache/expansion-cache.js';
 import { HostExpansionCache } from './expansion-cache/host-cache.js';
@@ -102,8 +103,8 @@ export class MacroHost {
 	}
 
 	/** Loads a shared library; rejects with MacroHostRequestError (data: LibraryLoadErrorData) when it cannot. */
-	async loadLibrary(path: string): Promise<LibraryInfo> {
-		const info = await this.#supervisor.loadLibrary(path);
+	async loadLibrary(path: string, options?: LoadLibraryOptions): Promise<LibraryInfo> {
+		const info = await this.#supervisor.loadLibrary(path, options);
 		await this.#cache?.noteLoaded(info);
 		return info;
 	}

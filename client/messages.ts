@@ -18,24 +18,33 @@ export interface CrashedCall {
 	readonly macroName?: string;
 	/** For expand calls: the library id the macro came from, when known. */
 	readonly library?: string;
+	/** For expand calls: the package that library was built from, when known (named instead of the library). */
+	readonly package?: { readonly name: string; readonly version: string };
 	/** For expand calls: the call-site span given with the call. */
 	readonly callSite?: Span;
+	/** True when the call is not blamed, but run again on a new host: threads earlier calls left running may have killed the host. */
+	readonly rerun?: boolean;
 }
 
 /**
  * The message of a HostCrashError: what was running and how the host ended (a timeout, the memory
- * limit, a signal or an exit code), then the host's stderr tail.
+ * limit, a signal or an exit code), then `note` (the client's own words, such as {@link quarantinedNote}),
+ * then the host's stderr tail, last, so that nothing the client says reads as the host's output.
  */
-export function crashMessage(exit: HostExit, call: CrashedCall | undefined): string {
+export function crashMessage(exit: HostExit, call: CrashedCall | undefined, note = ''): string {
 	let head: string;
 	if (call === undefined) head = `The macro host died while idle: ${describeExit(exit)}.`;
 	else if (exit.timedOut) head = `${describeCall(call)} timed out after ${exit.timeoutMs} ms; ${describeExit(exit)}.`;
 	else if (exit.memoryLimitExceeded) head = `${describeCall(call)} ${describeMemory(exit)}; ${describeExit(exit)}.`;
-	else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
+	else if (call.rerun) {
+		head =
+			`the macro host died while running ${describeCall(call)}, with threads that earlier calls left running: ` +
+			`${describeExit(exit)}. The call is not blamed: it runs again on a new host.`;
+	} else head = `${describeCall(call)} crashed the macro host: ${describeExit(exit)}.`;
 	// A panic's message is what the macro's author wrote for the user: it goes in the text itself.
 	const panic = findPanic(exit.stderrTail);
 	const panicked = panic ? `\nThe macro panicked at ${panic.location}: ${panic.message}` : '';
-	return capitalize(head) + panicked + stderrSection(exit);
+	return capitalize(head) + panicked + note + stderrSection(exit);
 }
 
 /** Why a host did not start, as {@link startMessage} ends its sentence. */
@@ -87,7 +96,7 @@ export function sendFailureMessage(method: string, reason: string): string {
 	return `The ${method} request could not be sent to the macro host: ${reason}`;
 }
 
-/** The sentence added to a crash diagnostic when that crash put the macro in quarantine. */
+/** The sentence added to a crash diagnostic (before its stderr section) when that crash put the macro in quarantine. */
 export function quarantinedNote(crashes: number): string {
 	return `\nIt has crashed or hung the host ${crashes} times and is now quarantined: later calls to it are not run.`;
 }
@@ -97,6 +106,14 @@ export function quarantinedMessage(call: CrashedCall, crashes: number, quarantin
 	return (
 		`${capitalize(describeCall(call))} is quarantined: it crashed or hung the macro host ` +
 		`${crashes} times (quarantineAfter is ${quarantineAfter}), so it is not run again.`
+	);
+}
+
+/** The diagnostic of a call to a macro whose library was dropped because loading it into a restarted host crashed that host. */
+export function droppedLibraryMessage(call: CrashedCall, exit: HostExit): string {
+	return (
+		`${capitalize(describeCall(call))} was not run: its library was dropped, because loading it into a restarted ` +
+		`macro host ${exit.timedOut ? `did not finish within ${exit.timeoutMs} ms` : 'crashed that host'}: ${describeExit(exit)}.`
 	);
 }
 
@@ -110,11 +127,12 @@ export function unreadableAnswerMessage(problem: string): string {
 	return `bad result: the host's answer is unreadable: ${problem}`;
 }
 
-/** "inline macro `wrap` from library /l.so (call site bytes 3..9)": names a call for messages. */
+/** "inline macro `wrap` from library /l.so (call site bytes 3..9)", or "… from package foo 1.2.0 (…)": names a call for messages. */
 export function describeCall(call: CrashedCall): string {
 	if (call.macroName === undefined) return `the ${call.method} request`;
 	const kind = call.macroKind === 'derive' ? 'derive' : `${call.macroKind ?? 'inline'} macro`;
-	const library = call.library === undefined ? 'an unresolved library' : `library ${call.library}`;
+	const library =
+		call.package !== undefined ? `package ${call.package.name} ${call.package.version}` : call.library === undefined ? 'an unresolved library' : `library ${call.library}`;
 	const site = call.callSite === undefined ? 'no call site given' : `call site bytes ${call.callSite.start}..${call.callSite.end}`;
 	return `${kind} \`${call.macroName}\` from ${library} (${site})`;
 }

@@ -27,6 +27,13 @@ export class OutputTail {
 		if (this.#chunks.length > 64) this.#chunks = [Buffer.concat(this.#chunks)];
 	}
 
+	/** Forgets everything kept so far: the stream starts anew (a new call began on the host). */
+	restart(): void {
+		this.#chunks = [];
+		this.#bytes = 0;
+		this.#dropped = false;
+	}
+
 	/** True when bytes were dropped from the front. */
 	get isTruncated(): boolean {
 		return this.#dropped || this.#bytes > this.limit;

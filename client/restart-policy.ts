@@ -6,7 +6,9 @@
  *   alive; the policy gives up and says so in a sentence.
  * - Backoff: the first crash after a healthy period restarts at once; each further crash that comes
  *   within `healthyAfterMs` of the previous one doubles the wait, from `backoffInitialMs` up to
- *   `backoffMaxMs`. A host that stays up for `healthyAfterMs` resets the streak.
+ *   `backoffMaxMs`. A host that stays up for `healthyAfterMs` resets the streak, and so does one that
+ *   answered a call since the crash before: the backoff is for hosts that die without serving, and a
+ *   macro that crashes now and then among successful calls must not slow every later restart.
  */
 import { giveUpReason } from './messages.js';
 import { rejectUnknownKeys, validateInteger, validateObject } from './option-validation.js';
@@ -88,24 +90,25 @@ export function normalizeRestartPolicy(options: unknown, name = 'restart'): Rest
 
 /**
  * Decides about the crash that happened last. `crashTimes` holds the time (ms) of every crash so far
- * in ascending order, the latest one included; `now` is the current time in the same clock.
+ * in ascending order, the latest one included; `now` is the current time in the same clock;
+ * `servedAt` is when a host last answered a call (not counting the replay of a new host's session).
  */
-export function decideRestart(policy: RestartPolicy, crashTimes: readonly number[], now: number): RestartDecision {
+export function decideRestart(policy: RestartPolicy, crashTimes: readonly number[], now: number, servedAt = -Infinity): RestartDecision {
 	const recent = crashTimes.filter((t) => now - t < policy.windowMs).length;
 	if (recent > policy.maxRestarts) {
 		return { restart: false, reason: giveUpReason(policy.maxRestarts, policy.windowMs, recent) };
 	}
-	const streak = crashStreak(policy, crashTimes);
+	const streak = crashStreak(policy, crashTimes, servedAt);
 	const delayMs = streak <= 1 ? 0 : Math.min(policy.backoffInitialMs * 2 ** (streak - 2), policy.backoffMaxMs);
 	return { restart: true, delayMs, streak };
 }
 
-/** Number of trailing crashes each within `healthyAfterMs` of the one before it. */
-function crashStreak(policy: RestartPolicy, crashTimes: readonly number[]): number {
+/** Number of trailing crashes each within `healthyAfterMs` of the one before it, with no call answered between them. */
+function crashStreak(policy: RestartPolicy, crashTimes: readonly number[], servedAt: number): number {
 	if (crashTimes.length === 0) return 0;
 	let streak = 1;
 	for (let i = crashTimes.length - 1; i > 0; i--) {
-		if (crashTimes[i] - crashTimes[i - 1] >= policy.healthyAfterMs) break;
+		if (crashTimes[i] - crashTimes[i - 1] >= policy.healthyAfterMs || servedAt >= crashTimes[i - 1]) break;
 		streak++;
 	}
 	return streak;

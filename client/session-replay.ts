@@ -4,7 +4,7 @@
  * warm standby both use it, so a host that takes over always has what the one before it had.
  */
 import { LoadLibraryRequest, type InitializeResult, type LibraryInfo } from '../protocol/index.js';
-import { MacroHostRequestError } from './errors.js';
+import { HostCrashError, MacroHostRequestError } from './errors.js';
 import type { HostProcess } from './host-process.js';
 import type { LibraryRegistry, LoadedLibrary } from './library-registry.js';
 
@@ -14,12 +14,14 @@ export interface ReplayListener {
 	loaded?(path: string, info: LibraryInfo): void;
 	/** A library the host refused (the file changed or vanished since it was loaded). */
 	refused?(library: LoadedLibrary, error: MacroHostRequestError): void;
+	/** The host died (or hung) while loading `library`; the replay then rejects with `crash`. */
+	crashed?(library: LoadedLibrary, crash: HostCrashError): void;
 }
 
 /**
  * Initializes `host` (unless `init` is its answer already) and loads every library of `libraries`
  * (read once initialize has answered) into it, one after another. A library the host refuses is reported and skipped; any other failure
- * (the host died, a timeout) rejects, as HostProcess.request does.
+ * (the host died, a timeout) rejects, as HostProcess.request does, after telling `crashed` which library was loading.
  */
 export async function replaySession(
 	host: HostProcess,
@@ -34,6 +36,7 @@ export async function replaySession(
 			const info = await host.request(LoadLibraryRequest.type, { path: library.path }, options.timeoutMs);
 			listener.loaded?.(library.path, info);
 		} catch (error) {
+			if (error instanceof HostCrashError) listener.crashed?.(library, error);
 			if (!(error instanceof MacroHostRequestError)) throw error;
 			listener.refused?.(library, error);
 		}

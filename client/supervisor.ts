@@ -29,10 +29,12 @@ import { HostClosedError, HostCrashError, HostStartError, HostUnavailableError, 
 import { isWriteFailure, toRequestError, type AnyRequestType } from './host-connection.js';
 import type { HostExit } from './host-exit.js';
 import { HostProcess } from './host-process.js';
-import { LibraryRegistry } from './library-registry.js';
+import { LibraryRegistry, type LoadLibraryOptions } from './library-registry.js';
 import {
 	clientFailureReason,
+	crashMessage,
 	describeStartFailure,
+	droppedLibraryMessage,
 	notRunMessage,
 	quarantinedMessage,
 	quarantinedNote,
@@ -80,6 +82,10 @@ interface Call {
 	readonly reject: (error: Error) => void;
 	/** The host it was last sent to; undefined while it waits for a restart. */
 	host: HostProcess | undefined;
+	/** When it was last sent, as a count of sends: the host answers in this order. */
+	sentSeq: number;
+	/** Set once a crash while it ran was not blamed on it (threads left behind): the next crash is. */
+	rerun: boolean;
 	settled: boolean;
 }
 
@@ -93,6 +99,10 @@ export class Supervisor {
 	// Unanswered calls in send order: a Set keeps insertion order and removes any call in O(1).
 	readonly #pending = new PendingCalls<Call>();
 	readonly #crashTimes: number[] = [];
+	// Numbers every send, so that an answer that overtakes an older call shows (#resendSkipped).
+	#sendSeq = 0;
+	// When a host last answered a call: a host that served since the last crash was healthy (restart-policy.ts).
+	#servedAt = -Infinity;
 	readonly #timedOutCall = new WeakMap<HostProcess, Call>();
 	readonly #restartEmitter = new Emitter<RestartEvent>();
 	readonly #crashEmitter = new Emitter<HostCrashError>();
@@ -110,6 +120,8 @@ export class Supervisor {
 	// The warm standby (options.warmStandby), and how many in a row died before they were ready.
 	#standby: WarmStandby | undefined;
 	#standbyFailures = 0;
+	// The wait before replacing a standby that died on its own, as the restart policy's backoff says.
+	#standbyBackoff: NodeJS.Timeout | undefined;
 	// Hosts let go of after a client bug; close() still waits for them, so none outlives it.
 	readonly #dying: Promise<unknown>[] = [];
 
@@ -175,9 +187,9 @@ export class Supervisor {
 	}
 
 	/** Loads a library and remembers it, so that it is reloaded into every restarted host. */
-	loadLibrary(path: string): Promise<LibraryInfo> {
+	loadLibrary(path: string, options: LoadLibraryOptions = {}): Promise<LibraryInfo> {
 		return this.#submit<LibraryInfo>(LoadLibraryRequest.type, { path }, undefined, (info) => {
-			this.#libraries.remember(path, info as LibraryInfo);
+			this.#libraries.remember(path, info as LibraryInfo, options.package);
 			this.#standby?.load(path);
 		});
 	}
@@ -219,11 +231,14 @@ export class Supervisor {
 				resolve: resolve as (value: unknown) => void,
 				reject,
 				host: undefined,
+				sentSeq: 0,
+				rerun: false,
 				settled: false,
 			};
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
 			if (this.#state === 'unavailable') return this.#answerUnavailable(call);
 			if (macro !== undefined && this.isQuarantined(macro)) return this.#answerQuarantined(call, macro);
+			if (macro !== undefined && this.#libraries.hasDropped && this.#answerIfDropped(call, macro)) return;
 			this.#pending.add(call);
 			if (this.#state === 'running') {
 				this.#send(call);
@@ -235,6 +250,7 @@ export class Supervisor {
 	#send(call: Call): void {
 		const host = this.#host!;
 		call.host = host;
+		call.sentSeq = ++this.#sendSeq;
 		host.send(call.type, call.params).then(
 			(value) => this.#onAnswer(call, host, value),
 			(error: unknown) => this.#onFailure(call, host, error),
@@ -245,13 +261,34 @@ export class Supervisor {
 		if (call.settled || call.host !== host) return;
 		// The transport could not read the answer's tokens back: the call fails, the client goes on.
 		if (value instanceof UnreadableAnswer) value = unreadableAnswerBail(value);
+		this.#servedAt = Date.now();
+		// Answers come in send order; an answer that overtakes an older call means the host never got that one.
+		if (this.#pending.first() !== call) this.#resendSkipped(call, host);
 		this.#settle(call, value, undefined);
+	}
+
+	/**
+	 * Sends again every call that `host` got before `answered` but did not answer: the host serves requests
+	 * in arrival order, so those requests never reached it (a macro read them off the protocol's input).
+	 */
+	#resendSkipped(answered: Call, host: HostProcess): void {
+		const skipped: Call[] = [];
+		for (const call of this.#pending) {
+			if (call === answered) break;
+			if (call.host === host && call.sentSeq < answered.sentSeq) skipped.push(call);
+		}
+		for (const call of skipped) this.#send(call);
+		// The oldest of them runs only now: its clock starts over.
+		if (skipped.length > 0) this.#clock.stop();
 	}
 
 	#onFailure(call: Call, host: HostProcess, error: unknown): void {
 		if (call.settled || call.host !== host) return;
 		const refused = toRequestError(call.type.method, error);
-		if (refused) return this.#settle(call, undefined, refused);
+		if (refused) {
+			if (this.#pending.first() !== call) this.#resendSkipped(call, host);
+			return this.#settle(call, undefined, refused);
+		}
 		// A write that failed while the pipe is fine never reached the host: the params could not be
 		// encoded. Otherwise the host is going away, and the exit path answers or re-sends the call.
 		if (isWriteFailure(error) && host.isWritable) {
@@ -318,6 +355,7 @@ export class Supervisor {
 				loaded: (path, info) => libraries.remember(path, info),
 				// The file changed or vanished since it was loaded: calls to its macros now get the host's own errors.
 				refused: (library) => libraries.forget(library.info.library),
+				crashed: (library, crash) => this.#dropLibrary(library.info.library, crash),
 			});
 			return { host, init };
 		} catch (error) {
@@ -333,8 +371,8 @@ export class Supervisor {
 	/** Spawns a standby in the background, unless one runs, the option is off, or the client is closing or gave up. */
 	#startStandby(): void {
 		if (!this.#options.warmStandby || this.#standby !== undefined || this.#closing || this.#state === 'unavailable') return;
-		if (this.#standbyFailures >= MAX_STANDBY_FAILURES) return;
-		const standby = new WarmStandby(this.#options, this.#libraries);
+		if (this.#standbyFailures >= MAX_STANDBY_FAILURES || this.#standbyBackoff !== undefined) return;
+		const standby = new WarmStandby(this.#options, this.#libraries, { crashed: (library, crash) => this.#dropLibrary(library.info.library, crash) });
 		this.#standby = standby;
 		let wasReady = false;
 		standby.ready.then((init) => {
@@ -348,8 +386,19 @@ export class Supervisor {
 			this.#standby = undefined;
 			standby.host.dispose();
 			if (!wasReady) this.#standbyFailures++;
-			// A standby that died on its own is replaced; one that never got ready stops the standbys after a few tries.
-			this.#startStandby();
+			if (this.#closing || this.#state === 'unavailable') return;
+			// A standby that died on its own is a host crash like any other: it counts toward the restart policy,
+			// and its replacement waits as a restart would; once the policy refuses, no more standbys start (the
+			// active host's next crash then gives up). One that never got ready stops the standbys after a few tries.
+			this.#crashTimes.push(Date.now());
+			pruneCrashTimes(this.#options.restart, this.#crashTimes);
+			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now(), this.#servedAt);
+			if (!decision.restart) return;
+			if (decision.delayMs === 0) return this.#startStandby();
+			this.#standbyBackoff = setTimeout(() => {
+				this.#standbyBackoff = undefined;
+				this.#startStandby();
+			}, decision.delayMs);
 		});
 	}
 
@@ -376,6 +425,8 @@ export class Supervisor {
 
 	/** Kills the standby (closing, giving up, or a client bug); close() waits for it. */
 	#dropStandby(): void {
+		if (this.#standbyBackoff !== undefined) clearTimeout(this.#standbyBackoff);
+		this.#standbyBackoff = undefined;
 		const standby = this.#standby;
 		this.#standby = undefined;
 		if (standby !== undefined) this.#dying.push(standby.kill());
@@ -403,11 +454,15 @@ export class Supervisor {
 				? timedOut
 				: undefined
 			: this.#firstSentTo(host);
-		const crash = new HostCrashError(exit, culprit && this.#describe(culprit));
+		// A thread an earlier request left running may have killed the host (not a timeout or the memory limit,
+		// which are the running call's own): the call is run once more on the next host before it is blamed.
+		const rerun = culprit !== undefined && !culprit.rerun && host.threadsLeftBehind && !exit.timedOut && !exit.memoryLimitExceeded;
+		if (rerun) culprit.rerun = true;
+		const crash = new HostCrashError(exit, culprit && { ...this.#describe(culprit), rerun });
 		this.#crashTimes.push(Date.now());
 		pruneCrashTimes(this.#options.restart, this.#crashTimes);
 		this.#state = 'recovering';
-		if (culprit !== undefined) this.#answerCrashed(culprit, crash);
+		if (culprit !== undefined && !rerun) this.#answerCrashed(culprit, crash);
 		this.#crashEmitter.fire(crash);
 		try {
 			await this.#recover(crash);
@@ -420,7 +475,7 @@ export class Supervisor {
 	async #recover(crash: HostCrashError): Promise<void> {
 		let lastFailure: Error = crash;
 		for (;;) {
-			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now());
+			const decision = decideRestart(this.#options.restart, this.#crashTimes, Date.now(), this.#servedAt);
 			if (!decision.restart) return this.#giveUp(decision.reason, lastFailure);
 			if (decision.delayMs > 0) await this.#sleep(decision.delayMs);
 			try {
@@ -429,7 +484,7 @@ export class Supervisor {
 				this.#adopt(host, init);
 				for (const call of [...this.#pending]) {
 					if (call.macro !== undefined && this.isQuarantined(call.macro)) this.#answerQuarantined(call, call.macro);
-					else this.#send(call);
+					else if (call.macro === undefined || !this.#libraries.hasDropped || !this.#answerIfDropped(call, call.macro)) this.#send(call);
 				}
 				this.#armHeadTimer();
 				this.#restartEmitter.fire({ restarts: this.#restarts, pid: host.pid, crash });
@@ -485,12 +540,29 @@ export class Supervisor {
 		const { crashes, isQuarantined } = this.#quarantine.recordCrash(this.#quarantineKey(call.macro));
 		const quarantined = isQuarantined ? quarantinedNote(crashes) : '';
 		const code: DiagnosticCode = crash.timedOut ? 'timeout' : crash.memoryLimitExceeded ? 'memory-limit' : 'host-crash';
-		this.#bail(call, code, crash.message + quarantined);
+		// The note goes before the stderr section: it is the client's sentence, not the host's output.
+		this.#bail(call, code, isQuarantined ? crashMessage(crash.exit, this.#describe(call), quarantined) : crash.message);
 	}
 
 	#answerQuarantined(call: Call, macro: MacroCall): void {
 		const crashes = this.#quarantine.crashes(this.#quarantineKey(macro));
 		this.#bail(call, 'quarantined', quarantinedMessage(this.#describe(call), crashes, this.#quarantine.limit));
+	}
+
+	/** Answers a call to a macro of a dropped library with why it was dropped; false when its library was not dropped. */
+	#answerIfDropped(call: Call, macro: MacroCall): boolean {
+		const exit = this.#libraries.droppedFor(this.#libraries.resolve(macro.kind, macro.names, macro.library));
+		if (exit === undefined) return false;
+		this.#bail(call, 'library-dropped', droppedLibraryMessage(this.#describe(call), exit));
+		return true;
+	}
+
+	/**
+	 * Drops a library whose loading crashed (or hung) a new host, so that the next host starts without it
+	 * and the other libraries keep working; calls to its macros are answered with why (#answerIfDropped).
+	 */
+	#dropLibrary(library: string, crash: HostCrashError): void {
+		this.#libraries.drop(library, crash.exit);
 	}
 
 	#answerUnavailable(call: Call): void {
@@ -506,11 +578,13 @@ export class Supervisor {
 	#describe(call: Call): CrashedCall {
 		const macro = call.macro;
 		if (macro === undefined) return { method: call.type.method };
+		const library = this.#libraries.resolve(macro.kind, macro.names, macro.library);
 		return {
 			method: call.type.method,
 			macroKind: macro.kind,
 			macroName: macro.names.join(', '),
-			library: this.#libraries.resolve(macro.kind, macro.names, macro.library),
+			library,
+			package: this.#libraries.packageOf(library),
 			callSite: macro.callSite,
 		};
 	}

@@ -12,7 +12,7 @@ import type { HostExit } from './host-exit.js';
 import { HostProcess } from './host-process.js';
 import type { LibraryRegistry } from './library-registry.js';
 import type { NormalizedOptions } from './options.js';
-import { replaySession } from './session-replay.js';
+import { replaySession, type ReplayListener } from './session-replay.js';
 
 /** A host started ahead of need. */
 export class WarmStandby {
@@ -29,12 +29,15 @@ export class WarmStandby {
 	#queue: Promise<unknown>;
 	readonly #timeoutMs: number;
 
-	/** Spawns a standby and starts preparing it; `libraries` is read once initialize has answered. */
-	constructor(options: NormalizedOptions, libraries: LibraryRegistry) {
+	/**
+	 * Spawns a standby and starts preparing it; `libraries` is read once initialize has answered, and
+	 * `listener` hears how their loads went (a library that crashed the standby, above all).
+	 */
+	constructor(options: NormalizedOptions, libraries: LibraryRegistry, listener: ReplayListener = {}) {
 		this.host = HostProcess.spawn(options);
 		this.exited = this.host.exited;
 		this.#timeoutMs = options.startTimeoutMs;
-		this.ready = this.#prepare(options.clientName, libraries);
+		this.ready = this.#prepare(options.clientName, libraries, listener);
 		this.#queue = this.ready;
 	}
 
@@ -50,10 +53,10 @@ export class WarmStandby {
 		this.host.dispose();
 	}
 
-	async #prepare(clientName: string, libraries: LibraryRegistry): Promise<InitializeResult | undefined> {
+	async #prepare(clientName: string, libraries: LibraryRegistry, listener: ReplayListener): Promise<InitializeResult | undefined> {
 		try {
 			// A library that no longer loads is the swap's business: it replays the session again and reports.
-			return await replaySession(this.host, { clientName, timeoutMs: this.#timeoutMs }, libraries);
+			return await replaySession(this.host, { clientName, timeoutMs: this.#timeoutMs }, libraries, { crashed: listener.crashed });
 		} catch {
 			// It died or did not answer in time: the supervisor replaces it, or restarts cold on a crash.
 			return undefined;

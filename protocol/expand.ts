@@ -60,7 +60,9 @@ export type DiagnosticCode =
 	/** A native macro took the host over its memory limit (`memoryLimitMiB`); the host was restarted. @since protocol version 1 */
 	| 'memory-limit'
 	/** Two hosts expanded the call differently (the client's `--check-determinism`). @since protocol version 1 */
-	| 'nondeterministic';
+	| 'nondeterministic'
+	/** The macro's library was dropped: loading it into a restarted host crashed that host. @since protocol version 1 */
+	| 'library-dropped';
 
 /** A diagnostic about one call. */
 export interface Diagnostic {

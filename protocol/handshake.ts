@@ -27,6 +27,12 @@ export interface InitializeParams {
 	requestTimeoutMs?: number;
 	/** A directory of slot files for large token streams (see protocol/bulk.ts); absent: every stream inline. @since protocol version 1 */
 	bulk?: BulkOffer;
+	/**
+	 * Asks the host to write the call mark (protocol/call-mark.ts) to its stderr before it serves each request,
+	 * so the client can quote only a failing call's own output. Absent or false: no marks.
+	 * @since protocol version 1
+	 */
+	markCalls?: boolean;
 }
 
 /** Limits the host applies to wasm macros (see docs/wasm.md). */

@@ -4,6 +4,7 @@ export * from './token-stream.js';
 export * from './bulk.js';
 export * from './errors.js';
 export * from './handshake.js';
+export * from './call-mark.js';
 export * from './library.js';
 export * from './expand.js';
 export * from './methods.js';

@@ -32,6 +32,7 @@ import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protoco
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots, type WireExpansion } from './bulk-slots.js';
+import { markCallStart, markThreadsLeftBehind, setCallMarks } from './call-marks.js';
 import { expandDerives } from './derives.js';
 import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
@@ -106,6 +107,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		const fields = raw as { wasm?: unknown; requestTimeoutMs?: unknown };
 		sandbox.configure({ ...validateWasmLimits(fields.wasm), ...validateClientTimeout(fields.requestTimeoutMs) });
 		state.openBulk(params.bulk, log);
+		setCallMarks(params.markCalls === true);
 		state.initialized = true;
 		const result: InitializeResult = {
 			protocolVersion: PROTOCOL_VERSION,
@@ -229,6 +231,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		return new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
 	};
 	return (params) => {
+		markCallStart();
 		try {
 			const value = handler(params);
 			// Wasm work answers later: its failures are mapped the same way.
@@ -241,8 +244,9 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		} catch (error) {
 			throw toResponseError(error);
 		} finally {
-			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2.
-			for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
+			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2, or the protocol's fds.
+			for (const repair of repairStdio()) log(`${method}: ${repair}`);
+			markThreadsLeftBehind();
 		}
 	};
 }
@@ -293,12 +297,19 @@ class ValidatingReader implements MessageReader {
 
 	listen(callback: DataCallback): Disposable {
 		return this.inner.listen((message) => {
+			const id = (message as { id?: unknown } | null)?.id;
+			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
+			const version = (message as { jsonrpc?: unknown } | null)?.jsonrpc;
+			if (version !== '2.0' && message !== null && typeof message === 'object' && !Array.isArray(message)) {
+				// vscode-jsonrpc does not look at the field; a 1.0 request would be served as if it were 2.0.
+				this.log(`invalid JSON-RPC message: ${preview(message)}`);
+				this.sendError(replyId, ErrorCodes.InvalidRequest, `Invalid request: "jsonrpc" must be "2.0", got ${version === undefined ? 'none' : preview(version)}`);
+				return;
+			}
 			if (Message.isRequest(message) || Message.isNotification(message) || Message.isResponse(message)) {
 				callback(message);
 				return;
 			}
-			const id = (message as { id?: unknown } | null)?.id;
-			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
 			this.log(`invalid JSON-RPC message: ${preview(message)}`);
 			this.sendError(replyId, ErrorCodes.InvalidRequest, 'Invalid request: the message is not a JSON-RPC 2.0 request, notification or response');
 		});

@@ -13,13 +13,18 @@ import { mapMaybe, type LoadedLibrary, type MaybePromise } from './library-model
 /** Loads libraries and keeps each loaded one for as long as the host lives. */
 export class LibraryLoader {
 	private readonly loaded = new Map<string, LoadedLibrary>();
+	/**
+	 * The working directory the host started in, taken before any library runs: relative paths resolve
+	 * here, so a macro that calls chdir cannot move the libraries loaded after it.
+	 */
+	private readonly baseDir = process.cwd();
 
 	constructor(private readonly context: LoadContext) {}
 
-	/** Loads `path` (relative to the working directory), or returns the cached library when the file is unchanged. */
+	/** Loads `path` (relative to the host's start directory), or returns the cached library when the file is unchanged. */
 	load(path: string): MaybePromise<LoadedLibrary> {
 		const fail = loadFailure(path);
-		const absolute = resolve(path);
+		const absolute = resolve(this.baseDir, path);
 		const kind = LIBRARY_KINDS.find((k) => k.claims(absolute))!;
 		let stats: Stats;
 		try {

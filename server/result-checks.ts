@@ -21,6 +21,49 @@ export const MAX_RESULT_TOKENS = 2 * 1024 * 1024;
 /** The most diagnostics one result may hold. */
 export const MAX_RESULT_DIAGNOSTICS = 100_000;
 
+/**
+ * The deepest nesting of arrays and objects aux data may have. JSON.parse takes any depth, but the
+ * reply's encoder (JSON.stringify, msgpack) recurses once per level and overflows the stack near
+ * ten thousand: deeper data would fail the whole request instead of answering the call.
+ */
+export const MAX_AUX_DATA_DEPTH = 1000;
+
+/** A library's aux data text parsed as JSON, or why it is not acceptable (`who` names the macro). */
+export function parseAuxData(text: string, who: string): { value: unknown } | string {
+	const depth = jsonDepth(text, MAX_AUX_DATA_DEPTH);
+	if (depth > MAX_AUX_DATA_DEPTH) return `${who} returned aux data nested more than ${MAX_AUX_DATA_DEPTH} levels deep, more than aux data may be`;
+	try {
+		return { value: JSON.parse(text) as unknown };
+	} catch (error) {
+		return `${who} returned aux data that is not valid JSON (${(error as Error).message})`;
+	}
+}
+
+/** The greatest bracket depth of JSON text (brackets inside strings do not count); stops once past `max`. */
+function jsonDepth(text: string, max: number): number {
+	let depth = 0;
+	let deepest = 0;
+	let inString = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (inString) {
+			if (c === 0x5c) i++; // A backslash escapes the next character, a quote included.
+			else if (c === 0x22) inString = false;
+		} else if (c === 0x22) {
+			inString = true;
+		} else if (c === 0x5b || c === 0x7b) {
+			depth++;
+			if (depth > deepest) {
+				deepest = depth;
+				if (deepest > max) return deepest;
+			}
+		} else if (c === 0x5d || c === 0x7d) {
+			depth--;
+		}
+	}
+	return deepest;
+}
+
 /** Why `count` items (tokens, diagnostics, bytes) are more than `max`, or undefined when they fit. */
 export function checkResultSize(subject: string, count: number, unit: string, max: number): string | undefined {
 	if (count <= max) return undefined;

@@ -25,8 +25,23 @@ export interface ProtocolStdio {
 }
 
 let guarded: ProtocolStdio | undefined;
+/** A spare copy of an fd, and the identity (device, inode) the fd must keep. */
+interface SavedFd {
+	fd: number;
+	dev: number;
+	ino: number;
+}
 /** A private copy of the original stderr, and the identity fds 1 and 2 must keep (see repairStdio). */
-let savedStderr: { fd: number; dev: number; ino: number } | undefined;
+let savedStderr: SavedFd | undefined;
+/** Spare copies of the private protocol fds, to put them back when a macro closed or replaced them. */
+let savedProtocol: Array<{ fd: number; what: string; spare: SavedFd }> = [];
+
+/**
+ * Where the spare copies of the protocol fds go: far above the fds a process normally uses, so that a macro
+ * that closes or replaces "every fd from 3 to N" takes the protocol fds but not their spares. Lower starts are
+ * tried when the fd limit is below one.
+ */
+const SPARE_FD_STARTS = [1000, 512, 256, 3];
 
 /**
  * Moves the protocol onto private fds and points fd 1 at stderr and fd 0 at /dev/null. Call it
@@ -50,6 +65,13 @@ export function guardStdio(): ProtocolStdio {
 		const stat = fstatSync(stderrFd);
 		savedStderr = { fd: stderrFd, dev: stat.dev, ino: stat.ino };
 	}
+	savedProtocol = [
+		{ fd: inputFd, what: "the protocol's input from the client" },
+		{ fd: outputFd, what: "the protocol's output to the client" },
+	].flatMap(({ fd, what }) => {
+		const spare = spareCopy(fd);
+		return spare === undefined ? [] : [{ fd, what, spare }];
+	});
 	routeConsoleToStderr();
 	guarded = { input: openInput(inputFd), output: openOutput(outputFd), inputFd, outputFd };
 	return guarded;
@@ -57,25 +79,54 @@ export function guardStdio(): ProtocolStdio {
 
 /**
  * Puts fds 1 and 2 back on the original stderr when a macro closed them or pointed them elsewhere
- * (`close(2)`, `dup2(devnull, 1)`). Without it the host's own log, and every later macro's output,
- * would be lost, or would land in whatever file next took the closed fd's number. Called after
- * every request; two fstat calls when nothing changed. Returns the fds it repaired.
+ * (`close(2)`, `dup2(devnull, 1)`), and the private protocol fds back on the client's pipes. Without it
+ * the host's own log, and every later macro's output, would be lost, or would land in whatever file next
+ * took the closed fd's number; and a replaced protocol fd would send the reply nowhere, which the client
+ * would only notice at its request timeout. Called after every request, before its reply is written;
+ * four fstat calls when nothing changed. Returns one sentence per fd it repaired, for the host's log.
  */
-export function repairStdio(): number[] {
+export function repairStdio(): string[] {
+	const repaired: string[] = [];
 	const saved = savedStderr;
-	if (saved === undefined) return [];
-	const repaired: number[] = [];
-	for (const fd of [1, 2]) {
-		let intact = false;
-		try {
-			const stat = fstatSync(fd);
-			intact = stat.dev === saved.dev && stat.ino === saved.ino;
-		} catch {
-			// EBADF: the macro closed it.
+	if (saved !== undefined) {
+		for (const fd of [1, 2]) {
+			if (!isIntact(fd, saved) && getLibc().dup2(saved.fd, fd) >= 0) repaired.push(`fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
 		}
-		if (!intact && getLibc().dup2(saved.fd, fd) >= 0) repaired.push(fd);
+	}
+	for (const { fd, what, spare } of savedProtocol) {
+		if (isIntact(fd, spare)) continue;
+		// The spare itself may be gone too (a macro that closed every fd): then the protocol is lost, and the log says so.
+		const restored = isIntact(spare.fd, spare) && getLibc().dup2(spare.fd, fd) >= 0;
+		repaired.push(
+			restored
+				? `fd ${fd} (${what}) was closed or redirected by a macro; put it back`
+				: `fd ${fd} (${what}) was closed or redirected by a macro, and its spare copy is gone: ${getLibc().lastError()}`,
+		);
 	}
 	return repaired;
+}
+
+/** True when `fd` is open on the file `saved` recorded. */
+function isIntact(fd: number, saved: SavedFd): boolean {
+	try {
+		const stat = fstatSync(fd);
+		return stat.dev === saved.dev && stat.ino === saved.ino;
+	} catch {
+		// EBADF: the macro closed it.
+		return false;
+	}
+}
+
+/** A close-on-exec copy of `fd` at a high number (see SPARE_FD_STARTS), with its identity; undefined when none can be made. */
+function spareCopy(fd: number): SavedFd | undefined {
+	const libc = getLibc();
+	for (const start of SPARE_FD_STARTS) {
+		const spare = libc.fcntlInt(fd, LibcConstants.F_DUPFD_CLOEXEC, start);
+		if (spare < 0) continue;
+		const stat = fstatSync(spare);
+		return { fd: spare, dev: stat.dev, ino: stat.ino };
+	}
+	return undefined;
 }
 
 /** console.log and console.info would write to fd 1; say explicitly that they belong in the log. */

@@ -45,6 +45,7 @@ export function validateInitializeParams(params: unknown): InitializeParams {
 			throw invalid(m, 'bulk.minBytes', 'must be a non-negative integer number of bytes', minBytes);
 		}
 	}
+	if (p.markCalls !== undefined && typeof p.markCalls !== 'boolean') throw invalid(m, 'markCalls', 'must be true or false', p.markCalls);
 	return p as unknown as InitializeParams;
 }
 

@@ -12,6 +12,7 @@ import type { PostProcessParams, PostProcessResult } from '../../protocol/expand
 import type { LibraryInfo } from '../../protocol/library.js';
 import type { MacroCaller } from '../driver/expansion-engine.js';
 import { HostPool } from '../host-pool.js';
+import type { LoadLibraryOptions } from '../library-registry.js';
 import type { MacroHostOptions } from '../options.js';
 import { CachingCaller, type CacheableLibrary, type CallSender } from './caching-caller.js';
 import type { ExpansionCache } from './expansion-cache.js';
@@ -33,7 +34,7 @@ export interface ExpansionSessionOptions {
 /** A build's on-demand pool and cache; see the module comment. */
 export class ExpansionSession {
 	readonly #options: ExpansionSessionOptions;
-	readonly #paths: string[] = [];
+	readonly #paths: Array<{ path: string; options: LoadLibraryOptions | undefined }> = [];
 	readonly #cacheable = new Map<string, CacheableLibrary>();
 	#pool: Promise<HostPool> | undefined;
 	/** Every library loaded, by id. */
@@ -54,7 +55,7 @@ export class ExpansionSession {
 	}
 
 	/** Loads a library: from its record when the cache knows it and it has no fingerprint, else into the pool. Rejects as HostPool.loadLibrary does. */
-	async loadLibrary(path: string): Promise<LibraryInfo> {
+	async loadLibrary(path: string, options?: LoadLibraryOptions): Promise<LibraryInfo> {
 		const cache = this.#options.cache;
 		const id = realpathOrResolved(path);
 		const fileHash = cache === undefined ? undefined : await hashLibraryFile(id).catch(() => undefined);
@@ -63,11 +64,11 @@ export class ExpansionSession {
 		if (record !== undefined && !record.hasFingerprint) {
 			const { hasFingerprint: _, ...rest } = record;
 			info = { ...rest, library: id };
-			this.#paths.push(path);
+			this.#paths.push({ path, options });
 		} else {
 			const pool = await this.#started();
-			info = await pool.loadLibrary(path);
-			this.#paths.push(path);
+			info = await pool.loadLibrary(path, options);
+			this.#paths.push({ path, options });
 			if (fileHash !== undefined) {
 				const { library: _id, fingerprint, ...rest } = info;
 				await cache!.writeLibrary(fileHash, { ...rest, hasFingerprint: fingerprint !== undefined });
@@ -140,7 +141,7 @@ export class ExpansionSession {
 		this.#pool ??= (async () => {
 			const pool = await HostPool.start({ size: this.#options.size, host: this.#options.host });
 			try {
-				for (const path of this.#paths) await pool.loadLibrary(path);
+				for (const { path, options } of this.#paths) await pool.loadLibrary(path, options);
 			} catch (error) {
 				await pool.close();
 				throw error;

@@ -6,6 +6,7 @@
  * built from source and that library is loaded instead, with a warning (Scarb does the same, silently).
  */
 import type { LibraryInfo, MacroInfo } from '../../protocol/library.js';
+import type { LoadLibraryOptions } from '../library-registry.js';
 import { PackageBuilder, type BuiltMacroPackage, type CargoRunner } from './build-project.js';
 import { runCargoBuild } from './cargo-build.js';
 import type { BuildOptions } from './options.js';
@@ -15,7 +16,7 @@ import { scarbPackageId } from './scarb-identity.js';
 
 /** What {@link loadProject} needs of a host: `MacroHost` from client/ fits. */
 export interface LibraryLoader {
-	loadLibrary(path: string): Promise<LibraryInfo>;
+	loadLibrary(path: string, options?: LoadLibraryOptions): Promise<LibraryInfo>;
 }
 
 /** Options of {@link loadProject}: the build options. */
@@ -99,15 +100,17 @@ export async function loadProject(
 /** Loads one package's library; a prebuilt one that does not load is replaced by a build from source. */
 async function loadPackage(host: LibraryLoader, builder: PackageBuilder, resolved: ResolvedMacroPackage, pkg: BuiltMacroPackage): Promise<LoadedMacroPackage> {
 	let info: LibraryInfo;
+	// Messages about its macros then name the package, not a path inside the build cache.
+	const options: LoadLibraryOptions = { package: { name: pkg.name, version: pkg.version } };
 	try {
-		info = await host.loadLibrary(pkg.libraryPath);
+		info = await host.loadLibrary(pkg.libraryPath, options);
 	} catch (error) {
 		if (pkg.source !== 'prebuilt') throw error;
 		// Any refusal counts: not a library, a missing symbol, an ABI the host does not speak, a crash while loading.
 		const rebuilt = await builder.build(resolved, { usePrebuilt: false });
 		const reason = (error as Error)?.message ?? String(error);
 		const fallback = { ...rebuilt, packageWarnings: [...rebuilt.packageWarnings, prebuiltNotLoadable(pkg, pkg.libraryPath, reason, rebuilt.source === 'cache')] };
-		info = await host.loadLibrary(fallback.libraryPath);
+		info = await host.loadLibrary(fallback.libraryPath, options);
 		return { ...fallback, library: info.library, macros: info.macros };
 	}
 	return { ...pkg, library: info.library, macros: info.macros };

@@ -65,8 +65,8 @@ export class WorkspaceMacros {
 		private readonly build: BuildOptions,
 	) {
 		this.#loader = {
-			loadLibrary: async (path) => {
-				const info = await loader.loadLibrary(path);
+			loadLibrary: async (path, options) => {
+				const info = await loader.loadLibrary(path, options);
 				this.#infos.set(info.library, info);
 				return info;
 			},

@@ -127,6 +127,14 @@ export class FrameReader extends AbstractMessageReader implements MessageReader 
 			// latin1 maps bytes one to one, so string indexes are byte indexes.
 			const length = contentLength(data.toString('latin1', at, end));
 			const start = end + HEADER_END.length;
+			if (length === REPEATED_LENGTH) {
+				// Which of two lengths is right cannot be known; taking either may swallow the start of the
+				// next frame, so the frame is refused and its body dropped up to the next header, unreported.
+				this.fireError(new Error(`refused a message whose header block has more than one Content-Length header: ${JSON.stringify(data.toString('latin1', at, Math.min(end, at + 80)))}`));
+				this.skippingBody = true;
+				at = start;
+				continue;
+			}
 			if (length === undefined) {
 				data = this.dropUntilHeader(data.subarray(at), start - at);
 				at = 0;
@@ -202,9 +210,13 @@ const DIGITS = /^\d+$/;
 /** A header name (an RFC 9110 token), a colon, and a value of visible characters, spaces and tabs. */
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+[ \t]*:[ \t\x21-\x7e\x80-\xff]*$/;
 
+/** What {@link contentLength} returns for a header block with more than one Content-Length header. */
+const REPEATED_LENGTH = -1;
+
 /**
- * The Content-Length of a well-formed header block (`Name: value` lines), else undefined. Lines are
- * held to the header syntax, so garbage that happens to contain a colon is not taken for a header.
+ * The Content-Length of a well-formed header block (`Name: value` lines), else undefined, or
+ * REPEATED_LENGTH when the header appears more than once. Lines are held to the header syntax, so
+ * garbage that happens to contain a colon is not taken for a header.
  */
 function contentLength(header: string): number | undefined {
 	// What our writers send: one line, `Content-Length: <digits>`.
@@ -218,6 +230,7 @@ function contentLength(header: string): number | undefined {
 		if (line.slice(0, colon).trim().toLowerCase() === 'content-length') {
 			const value = line.slice(colon + 1).trim();
 			if (!DIGITS.test(value)) return undefined;
+			if (length !== undefined) return REPEATED_LENGTH;
 			length = Number(value);
 		}
 	}

@@ -20,6 +20,7 @@ import {
 	checkStringSize,
 	decodeResultText,
 	MAX_RESULT_TOKENS,
+	parseAuxData,
 	type TextRead,
 } from '../result-checks.js';
 import {
@@ -89,11 +90,9 @@ export class Expander {
 			if (raw.aux_data.ptr !== null) {
 				const aux = readString(raw.aux_data, `${who} aux data`);
 				if (aux.error !== undefined) return bail(aux.error);
-				try {
-					expansion.auxData = JSON.parse(aux.text);
-				} catch (error) {
-					return bail(`${who} returned aux data that is not valid JSON (${(error as Error).message})`);
-				}
+				const parsed = parseAuxData(aux.text, who);
+				if (typeof parsed === 'string') return bail(parsed);
+				expansion.auxData = parsed.value;
 			}
 			return expansion;
 		} finally {

@@ -12,7 +12,7 @@
 import { Outcome, type Diagnostic, type Span } from '../../protocol/expand.js';
 import { RECORD_WIDTH, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
 import type { Expansion, FlatTokenStream } from '../library-model.js';
-import { checkDiagnostics, checkOutput, checkResultSize, checkStringSize, decodeResultText, MAX_RESULT_TOKENS, type TextRead } from '../result-checks.js';
+import { checkDiagnostics, checkOutput, checkResultSize, checkStringSize, decodeResultText, MAX_RESULT_TOKENS, parseAuxData, type TextRead } from '../result-checks.js';
 import type { WasmMemory } from './runtime.js';
 
 /** Byte sizes and field offsets of the ABI structs on wasm32. */
@@ -217,11 +217,9 @@ function readResult(exports: WasmExports, pointer: number, who: string): Expansi
 		const auxPtr = u32(Wasm32Layout.RESULT_AUX);
 		if (auxPtr !== 0) {
 			const aux = readString(exports, auxPtr, u32(Wasm32Layout.RESULT_AUX + 4), `${who} aux data`);
-			try {
-				expansion.auxData = JSON.parse(aux);
-			} catch (error) {
-				throw new WasmBadResult(`${who} returned aux data that is not valid JSON (${(error as Error).message})`);
-			}
+			const parsed = parseAuxData(aux, who);
+			if (typeof parsed === 'string') throw new WasmBadResult(parsed);
+			expansion.auxData = parsed.value;
 		}
 		return expansion;
 	} finally {

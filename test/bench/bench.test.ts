@@ -61,6 +61,7 @@ describe('npm run bench -- --quick', () => {
 			'pool/spin',
 			'crash/recovery',
 			'crash/recovery-cold',
+			'crash/recovery-defaults',
 			'wire-form/2000',
 			'wasm/restore/256',
 			'wasm/restore/4096',

@@ -28,6 +28,15 @@ describe('decideRestart', () => {
 		expect(decideRestart(wide, [0, 500, 3_000, 3_100], 3_100)).toEqual({ restart: true, delayMs: 100, streak: 2 });
 	});
 
+	it('starts the backoff over when a host answered a call since the crash before (servedAt)', () => {
+		const wide = normalizeRestartPolicy({ ...policy, maxRestarts: 100 });
+		// Crashes 500 ms apart, each after a host that served: every restart is immediate.
+		expect(decideRestart(wide, [0, 500, 1_000], 1_000, 700)).toEqual({ restart: true, delayMs: 0, streak: 1 });
+		// Served before the second crash only: the last two crashes came from hosts that did not serve.
+		expect(decideRestart(wide, [0, 500, 1_000], 1_000, 300)).toEqual({ restart: true, delayMs: 100, streak: 2 });
+		expect(decideRestart(wide, [0, 500, 1_000], 1_000)).toEqual({ restart: true, delayMs: 200, streak: 3 });
+	});
+
 	it('gives up when more than maxRestarts crashes fall within the window, with a sentence why', () => {
 		expect(decideRestart(policy, [0, 1_000, 2_000], 2_000).restart).toBe(true);
 		expect(decideRestart(policy, [0, 1_000, 2_000, 3_000], 3_000)).toEqual({

@@ -3,6 +3,7 @@
  * restart, and crashes of requests other than expand calls.
  */
 import { describe, expect, it } from 'vitest';
+import { LIBC_FAULTS } from '../hardening/support.js';
 import { HostCrashError, HostUnavailableError, type ExpandResult, type RestartEvent } from '../../dist/client/index.js';
 import {
 	expectBatch,
@@ -120,6 +121,21 @@ describe('giving up', () => {
 });
 
 describe('restarting', () => {
+	it('does not back off after a crash of a host that answered calls since the crash before', async () => {
+		// A backoff of 4 s would show at once: each restart below must come without it.
+		const { host } = await startHost({ quarantineAfter: 10, restart: { backoffInitialMs: 4_000 } });
+		await host.loadLibrary(LIBC_BASIC);
+		for (let i = 1; i <= 3; i++) {
+			const crash = await host.expandInline({ name: 'bang_exit3', args: ident('x', 2) });
+			expect(crash.diagnostics[0].code).toBe('host-crash');
+			const crashed = Date.now();
+			await expectBatch(wrapBatch(host, `r${i}`, 3), `r${i}`);
+			// Far below the 4 s (then 8 s) a streak of crashes would wait; a restart on the ready standby takes a few ms.
+			expect(Date.now() - crashed).toBeLessThan(3_000);
+			expect(host.restarts).toBe(i);
+		}
+	});
+
 	it('keeps restarting while crashes stay under the rate limit of the sliding window', async () => {
 		// One restart per 1 ms window: crashes further apart than that never add up to a give-up.
 		const { host } = await startHost({ quarantineAfter: 10, restart: { ...fastRestarts, maxRestarts: 1, windowMs: 1 } });
@@ -199,9 +215,9 @@ describe('restarting', () => {
 
 	it('cuts the stderr tail at stderrTailBytes and says so', async () => {
 		const { host } = await startHost({ stderrTailBytes: 20 });
-		await host.loadLibrary(LIBC_BASIC);
-		await host.expandInline({ name: 'bang_prints_stdout', args: ident('p', 1) });
-		const result = await host.expandInline({ name: 'bang_exit3', args: ident('x', 2) });
-		expect(result.diagnostics[0].message).toMatch(/exited with code 3\.\nHost stderr \(last 20 bytes\):\nrmal line on stdout$/);
+		await host.loadLibrary(LIBC_FAULTS);
+		const result = await host.expandInline({ name: 'fault_says_then_segv', args: ident('x', 2) });
+		// The call wrote "fault_says_then_segv stdout: x\nfault_says_then_segv stderr: x\n"; its last 20 bytes are kept.
+		expect(result.diagnostics[0].message).toMatch(/\(Segmentation fault\)\.\nHost stderr \(last 20 bytes\):\nthen_segv stderr: x$/);
 	});
 });

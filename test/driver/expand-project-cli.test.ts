@@ -35,7 +35,7 @@ describe('expand-project on examples/hello-macros', () => {
 		expectGolden('hello-macros/src/lib.cairo', read(run.out, 'src/lib.cairo'));
 		expectGolden('hello-macros/src/crashy.cairo', read(run.out, 'src/crashy.cairo'));
 		expectGolden('hello-macros.stderr', run.stderr);
-		expect(run.stderr).toMatch(/^error\[host-crash\]: Attribute macro `crash` from library <cache>\/libs\/<key>\/libcrash_macro\.so \(call site bytes \d+\.\.\d+\) crashed the macro host: the host was killed by SIGSEGV \(Segmentation fault\)\.$/m);
+		expect(run.stderr).toMatch(/^error\[host-crash\]: Attribute macro `crash` from package crash_macro 0\.1\.0 \(call site bytes \d+\.\.\d+\) crashed the macro host: the host was killed by SIGSEGV \(Segmentation fault\)\.$/m);
 		expect(run.stderr).toMatch(/^2 files, 7 expansions, 1 error, 0 warnings$/m);
 	});
 

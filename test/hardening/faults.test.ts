@@ -5,6 +5,7 @@
  * library whose manifest is not JSON. Each gives one exact answer, and the calls around it succeed.
  */
 import { realpathSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MacroHostErrorCodes, MacroHostRequestError, type ExpandResult } from '../../dist/client/index.js';
 import { expectBatch, startHost, wrapBatch } from '../client/support.js';
@@ -42,6 +43,75 @@ describe('a macro that overflows its stack', () => {
 		expect(crashes[0]).toMatchObject({ signal: 'SIGSEGV', macroName: 'fault_stack_overflow', memoryLimitExceeded: false });
 		expect(host.restarts).toBe(1);
 		expect(isAlive(firstPid)).toBe(false);
+	});
+});
+
+describe('a macro that reads the host\'s private protocol input', () => {
+	it('takes requests queued behind it; the client sees the gap in the answers and sends them again: all answered, nobody blamed', async () => {
+		// A short timeout: without the re-send the taken requests would wait for it and one of them would be blamed.
+		const { host, stderr, crashes } = await startHost({ requestTimeoutMs: 4000 });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const pid = host.pid;
+
+		const reader = host.expandInline({ name: 'fault_reads_protocol', args: ident('r') });
+		// Sent while the macro waits: these frames sit in the socket until the macro reads them.
+		expect(await eventually(() => stderr().includes('fault_reads_protocol: reading\n'), 5_000)).toBe(true);
+		const taken = wrapBatch(host, 't', 5);
+		const result = await reader;
+		expect(result.outcome).toBe('leave');
+		expect((result.auxData as { read: number }).read).toBeGreaterThan(0);
+		// The next answer comes while the taken ones are outstanding: the gap that makes the client send them again.
+		await expectBatch(wrapBatch(host, 'n', 1), 'n');
+		await expectBatch(taken, 't');
+		await expectBatch(wrapBatch(host, 'after', 3), 'after');
+		expect(host.pid).toBe(pid);
+		expect(crashes).toEqual([]);
+	});
+});
+
+describe('a thread a macro left running, which crashes the host later', () => {
+	it('does not get the call that was running blamed: that call runs again on a new host and answers; nothing is counted', async () => {
+		const { host, crashes } = await startHost({ quarantineAfter: 1 });
+		await host.loadLibrary(LIBC_FAULTS);
+		expect(await host.expandInline({ name: 'fault_thread_crash_later', args: ident('t') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		// The thread raises SIGSEGV 200 ms later, while this innocent call sleeps.
+		expect(await host.expandInline({ name: 'fault_sleeps', args: ident('s') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect(crashes).toHaveLength(1);
+		expect(crashes[0].message).toBe(
+			`The macro host died while running inline macro \`fault_sleeps\` from library ${LIBC_FAULTS_ID} (no call site given), ` +
+				'with threads that earlier calls left running: the host was killed by SIGSEGV (Segmentation fault). ' +
+				'The call is not blamed: it runs again on a new host.\nThe host wrote nothing to stderr.',
+		);
+		// Not counted toward its quarantine (quarantineAfter is 1).
+		expect(await host.expandInline({ name: 'fault_sleeps', args: ident('s') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect(host.restarts).toBe(1);
+	});
+
+	it('still blames a call that crashes the host itself: it crashes the next host too', async () => {
+		const { host, crashes } = await startHost();
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		await host.expandInline({ name: 'fault_thread_crash_later', args: ident('t') });
+		// Sent at once: the host dies of bang_segv before the thread wakes, yet there are threads left.
+		const result = await host.expandInline({ name: 'bang_segv', args: ident('x') });
+		expect(result.diagnostics).toHaveLength(1);
+		expect(result.diagnostics[0].code).toBe('host-crash');
+		expect(result.diagnostics[0].message).toMatch(/^Inline macro `bang_segv` from library .* crashed the macro host: the host was killed by SIGSEGV/);
+		expect(crashes.map((crash) => crash.macroName)).toEqual(['bang_segv', 'bang_segv']);
+		await expectBatch(wrapBatch(host, 'a', 3), 'a');
+	});
+});
+
+describe('a macro that changes the working directory', () => {
+	it('does not move later relative loadLibrary paths: they resolve against the host\'s start directory (the cwd option)', async () => {
+		const { host, crashes } = await startHost({ cwd: dirname(LIBC_FAULTS) });
+		// An absolute path first: the host has not looked at its working directory before the chdir.
+		expect((await host.loadLibrary(LIBC_FAULTS)).library).toBe(LIBC_FAULTS_ID);
+		expect(await host.expandInline({ name: 'fault_chdir', args: ident('x') })).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect((await host.loadLibrary(basename(LIBC_BASIC))).library).toBe(realpathSync(LIBC_BASIC));
+		await expectBatch(wrapBatch(host, 'a'), 'a');
+		expect(crashes).toEqual([]);
 	});
 });
 
@@ -85,6 +155,30 @@ describe('a macro that closes or redirects fd 1 or fd 2', () => {
 		expect(stderr()).toContain(`macro-host: expandInline: fd ${fd} was closed or redirected by a macro; pointed it back at stderr\n`);
 		expect(stderr()).toContain('fault_says stdout: later\n');
 		expect(stderr()).toContain('fault_says stderr: later\n');
+		expect(host.pid).toBe(pid);
+		expect(crashes).toEqual([]);
+	});
+});
+
+describe('a macro that replaces the host\'s private protocol fds', () => {
+	it('the host puts them back before the reply is written and logs it: every call is answered, none waits for the timeout', async () => {
+		// A short timeout: without the repair the culprit's reply would go to /dev/null and the call would time out.
+		const { host, stderr, crashes } = await startHost({ requestTimeoutMs: 5000 });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const pid = host.pid;
+
+		const before = wrapBatch(host, 'a');
+		const culprit = host.expandInline({ name: 'fault_dup2_protocol', args: ident('x') });
+		const after = wrapBatch(host, 'b');
+
+		// The input and the output of the protocol: two socket fds.
+		expect(await culprit).toEqual({ outcome: 'leave', diagnostics: [], auxData: { replaced: 2 } });
+		await expectBatch(before, 'a');
+		await expectBatch(after, 'b');
+		expect(stderr()).toMatch(/macro-host: expandInline: fd \d+ \(the protocol's input from the client\) was closed or redirected by a macro; put it back\n/);
+		expect(stderr()).toMatch(/macro-host: expandInline: fd \d+ \(the protocol's output to the client\) was closed or redirected by a macro; put it back\n/);
+		await expectBatch(wrapBatch(host, 'c'), 'c');
 		expect(host.pid).toBe(pid);
 		expect(crashes).toEqual([]);
 	});
@@ -164,6 +258,7 @@ describe('results the host refuses: the library\'s error, never a host crash', (
 			`${faults('fault_half_span')} output: token 0 has span call-site..5: only one end is the call site (0xFFFFFFFF), a generated token has both`,
 		],
 		['fault_reversed_diagnostic_span', `${faults('fault_reversed_diagnostic_span')} diagnostic 0 has span 9..3, which ends before it starts`],
+		['fault_deep_aux', `${faults('fault_deep_aux')} returned aux data nested more than 1000 levels deep, more than aux data may be`],
 	];
 
 	it('answers each with bail and one bad-result diagnostic; the host lives on and serves the next call', async () => {

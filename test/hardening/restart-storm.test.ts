@@ -4,10 +4,13 @@
  * the host, and once the rate limit is reached the client stops restarting and says so on every
  * call, naming why. The number of host processes started stays bounded by the policy.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HostCrashError, HostUnavailableError } from '../../dist/client/index.js';
 import { startHost } from '../client/support.js';
-import { ident, isAlive, LIBC_BASIC, LIBC_BASIC_ID, LIBC_FAULTS, LIBC_FAULTS_ID } from './support.js';
+import { eventually, ident, isAlive, LIBC_BASIC, LIBC_BASIC_ID, LIBC_FAULTS, LIBC_FAULTS_ID, LIBC_LOAD_FAULTS, loadedPids } from './support.js';
 
 const CRASHERS = ['bang_segv', 'bang_abort', 'bang_exit3', 'bang_exit0'];
 const POLICY = { maxRestarts: 4, windowMs: 120_000, backoffInitialMs: 100, backoffMaxMs: 400, healthyAfterMs: 120_000 };
@@ -84,3 +87,27 @@ describe('a restart storm', () => {
 		expect(pids.filter(isAlive)).toEqual([]);
 	});
 });
+
+describe('hosts that all die soon after loading a library, standbys included', () => {
+	it('start no more hosts than the restart policy allows (standby respawns count and back off), then the client gives up', async () => {
+		const log = join(mkdtempSync(join(tmpdir(), 'mh-standby-storm-')), 'pids');
+		// Long waits between restarts: without counting them, standbys would be respawned many times meanwhile.
+		const policy = { maxRestarts: 4, windowMs: 120_000, backoffInitialMs: 1_000, backoffMaxMs: 4_000, healthyAfterMs: 120_000 };
+		const { host } = await startHost({ restart: policy, env: { MH_FIXTURE_LOAD_LOG: log, MH_FIXTURE_KILL_AFTER_MS: '300' } });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_LOAD_FAULTS);
+
+		// Idle (no call answered, so every crash is one of a streak): each host dies 300 ms after loading the
+		// library. Every passing decision starts at most two hosts (a new active one and a standby), plus the
+		// first two; once the policy refuses, none at all, however long we look.
+		const bound = 2 + 2 * policy.maxRestarts;
+		expect(await eventually(() => loadedPids(log).length > bound, 12_000)).toBe(false);
+
+		const last = await host.expandInline({ name: 'wrap', args: ident('w') });
+		expect(last.diagnostics[0]).toMatchObject({ code: 'host-unavailable' });
+		expect(last.diagnostics[0].message).toContain('more than the 4 restarts allowed in that time (restart.maxRestarts)');
+		expect(host.standbyPid).toBeUndefined();
+		expect(await eventually(() => loadedPids(log).every((pid) => !isAlive(pid)), 5_000)).toBe(true);
+	});
+});
+

@@ -13,6 +13,8 @@ export function fixture(name: string): string {
 export const LIBC_BASIC = fixture('libc_basic.so');
 export const LIBC_EDGE = fixture('libc_edge.so');
 export const LIBC_FAULTS = fixture('libc_faults.so');
+/** Does its harm while loading, as the host's environment says (see test/fixtures/c/libc_load_faults.c). */
+export const LIBC_LOAD_FAULTS = fixture('libc_load_faults.so');
 /** Library ids as the host reports them: canonical absolute paths. */
 export const LIBC_BASIC_ID = realpathSync(LIBC_BASIC);
 export const LIBC_FAULTS_ID = realpathSync(LIBC_FAULTS);
@@ -49,6 +51,15 @@ export function groupMembers(pgid: number): number[] {
 		}
 	}
 	return members;
+}
+
+/** Pids of the hosts that loaded libc_load_faults with MH_FIXTURE_LOAD_LOG set to `log`, in load order. */
+export function loadedPids(log: string): number[] {
+	try {
+		return readFileSync(log, 'utf8').split('\n').filter(Boolean).map(Number);
+	} catch {
+		return [];
+	}
 }
 
 /** Polls `condition` every 10 ms until it holds; false when `ms` passed first. */

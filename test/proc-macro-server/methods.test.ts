@@ -186,7 +186,7 @@ describe('concurrency', () => {
 		// Every fast call was answered before the slow one, which was sent first.
 		expect(server.responses.has(slow)).toBe(false);
 		const timedOut = await server.response(slow);
-		expect(timedOut.result.diagnostics[0].message).toMatch(/^Inline macro `bang_hang` from library .* timed out after 8000 ms/);
+		expect(timedOut.result.diagnostics[0].message).toMatch(/^Inline macro `bang_hang` from package c_macros 0\.1\.0 .* timed out after 8000 ms/);
 	});
 });
 

@@ -48,11 +48,11 @@ describe('a macro that crashes, exits, panics or hangs', () => {
 	});
 
 	it.each([
-		['bang_segv', /^Inline macro `bang_segv` from library .*c_macros_v0\.1\.0_.*\.so \(call site bytes 0\.\.7\) crashed the macro host: the host was killed by SIGSEGV \(Segmentation fault\)\./],
-		['bang_abort', /^Inline macro `bang_abort` from library .* crashed the macro host: the host was killed by SIGABRT/],
-		['bang_exit0', /^Inline macro `bang_exit0` from library .* crashed the macro host: the host exited with code 0\./],
-		['bang_exit3', /^Inline macro `bang_exit3` from library .* crashed the macro host: the host exited with code 3\./],
-		['bang_hang', /^Inline macro `bang_hang` from library .* timed out after 1500 ms; the host was killed with SIGKILL\./],
+		['bang_segv', /^Inline macro `bang_segv` from package c_macros 0\.1\.0 \(call site bytes 0\.\.7\) crashed the macro host: the host was killed by SIGSEGV \(Segmentation fault\)\./],
+		['bang_abort', /^Inline macro `bang_abort` from package c_macros 0\.1\.0 .* crashed the macro host: the host was killed by SIGABRT/],
+		['bang_exit0', /^Inline macro `bang_exit0` from package c_macros 0\.1\.0 .* crashed the macro host: the host exited with code 0\./],
+		['bang_exit3', /^Inline macro `bang_exit3` from package c_macros 0\.1\.0 .* crashed the macro host: the host exited with code 3\./],
+		['bang_hang', /^Inline macro `bang_hang` from package c_macros 0\.1\.0 .* timed out after 1500 ms; the host was killed with SIGKILL\./],
 	])('%s answers a result with an error diagnostic, and the next call is served', async (name, message) => {
 		const diagnostic = onlyDiagnostic(await inline(server, name));
 		expect(diagnostic.severity).toBe('Error');

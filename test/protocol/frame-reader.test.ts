@@ -81,6 +81,20 @@ describe('FrameReader', () => {
 		expect(errors[0]).toBe('dropped 22 bytes that do not start a message (expected "Content-Length: N" then an empty line): "Content-Length: -4\\r\\n\\r\\n"');
 	});
 
+	it('refuses a header block with two Content-Length headers, drops its body, and reads the next frame', async () => {
+		// Read with either length, the body would swallow the start of the next frame or leave a tail of garbage.
+		const body = '{"jsonrpc":"2.0","method":"b"}';
+		const twice = `Content-Length: ${body.length}\r\nContent-Length: 5\r\n\r\n${body}`;
+		const { messages, errors } = await run([twice + FRAME]);
+		expect(messages).toEqual([A]);
+		expect(errors).toEqual([
+			`refused a message whose header block has more than one Content-Length header: ${JSON.stringify(`Content-Length: ${body.length}\r\nContent-Length: 5`)}`,
+		]);
+		const same = await run([`Content-Length: ${body.length}\r\ncontent-length: ${body.length}\r\n\r\n${body}`, FRAME]);
+		expect(same.messages).toEqual([A]);
+		expect(same.errors).toHaveLength(1);
+	});
+
 	it('does not wait forever on a huge run of garbage with no header end', async () => {
 		const { messages, errors } = await run(['a'.repeat(10_000), FRAME]);
 		expect(messages).toEqual([A]);

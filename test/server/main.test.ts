@@ -212,6 +212,23 @@ describe('malformed input never kills or wedges the host', () => {
 		send(frame({ jsonrpc: '2.0', id: 4 }));
 		expect(await frames.next()).toMatchObject({ id: 4, error: { code: -32600 } });
 
+		// Two Content-Length headers: refused with its body, and the frame after it is read whole.
+		const twice = JSON.stringify({ jsonrpc: '2.0', id: 40, method: 'listMacros' });
+		send(`Content-Length: ${twice.length}\r\nContent-Length: 3\r\n\r\n${twice}`);
+		send(frame({ jsonrpc: '2.0', id: 41, method: 'listMacros' }));
+		expect(await frames.next()).toEqual({
+			jsonrpc: '2.0',
+			id: null,
+			error: { code: -32700, message: `Parse error: refused a message whose header block has more than one Content-Length header: ${JSON.stringify(`Content-Length: ${twice.length}\r\nContent-Length: 3`)}` },
+		});
+		expect(await frames.next()).toEqual({ jsonrpc: '2.0', id: 41, result: { libraries: [] } });
+
+		// Any JSON-RPC version but 2.0, or none.
+		send(frame({ jsonrpc: '1.0', id: 42, method: 'listMacros' }));
+		expect(await frames.next()).toEqual({ jsonrpc: '2.0', id: 42, error: { code: -32600, message: 'Invalid request: "jsonrpc" must be "2.0", got "1.0"' } });
+		send(frame({ id: 43, method: 'listMacros' }));
+		expect(await frames.next()).toEqual({ jsonrpc: '2.0', id: 43, error: { code: -32600, message: 'Invalid request: "jsonrpc" must be "2.0", got none' } });
+
 		// Params of the wrong type, and an unknown method.
 		send(frame({ jsonrpc: '2.0', id: 5, method: 'expandInline', params: 'hello' }));
 		expect(await frames.next()).toEqual({

@@ -1,0 +1,70 @@
+/**
+ * Writes the call mark (protocol/call-mark.ts) to fd 2 before each request, once the client asked for it in
+ * `initialize`, and the threads mark after a request that left more threads running than there were.
+ * Written straight to the descriptor, as a macro's own output is, so the marks and what the macro writes
+ * reach the pipe in the order they happened.
+ */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { CALL_MARK, THREADS_MARK } from '../protocol/call-mark.js';
+
+const MARK = Buffer.from(CALL_MARK, 'latin1');
+const THREADS = Buffer.from(THREADS_MARK, 'latin1');
+/**
+ * Threads are counted after each of the first requests, then after every CHECK_EVERY-th: a read of
+ * /proc/self/stat costs a few microseconds, and a thread left running keeps the count up until a check sees it.
+ */
+const CHECK_EVERY = 16;
+let enabled = false;
+let requests = 0;
+let lastThreads: number | undefined;
+let statFd: number | undefined;
+let noProc = false;
+const statBuffer = Buffer.alloc(1024);
+
+/** Turns the marks on or off (the `markCalls` field of initialize). */
+export function setCallMarks(on: boolean): void {
+	enabled = on;
+}
+
+/** Marks the start of a request on stderr, when marks are on. */
+export function markCallStart(): void {
+	if (enabled) write(MARK);
+}
+
+/** After a request: writes the threads mark when the host now runs more threads than at the last check. */
+export function markThreadsLeftBehind(): void {
+	if (!enabled || noProc) return;
+	requests++;
+	if (requests > CHECK_EVERY && requests % CHECK_EVERY !== 0) return;
+	const count = threadCount();
+	if (count === undefined) return;
+	if (lastThreads !== undefined && count > lastThreads) write(THREADS);
+	lastThreads = count;
+}
+
+function write(mark: Buffer): void {
+	try {
+		writeSync(2, mark);
+	} catch {
+		// A macro closed or redirected fd 2: the host puts it back after the call; this one mark is lost.
+	}
+}
+
+/** The process's thread count (field 20 of /proc/self/stat), or undefined where there is no /proc. */
+function threadCount(): number | undefined {
+	try {
+		statFd ??= openSync('/proc/self/stat', 'r');
+		const length = readSync(statFd, statBuffer, 0, statBuffer.length, 0);
+		const text = statBuffer.toString('latin1', 0, length);
+		// The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
+		const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+		const count = Number(fields[17]);
+		return Number.isInteger(count) ? count : undefined;
+	} catch {
+		if (statFd !== undefined) closeSync(statFd);
+		statFd = undefined;
+		// No /proc (not Linux): threads are not counted, call marks go on.
+		noProc = true;
+		return undefined;
+	}
+}
