@@ -125,7 +125,7 @@ describe('Scarb libraries through the proc-macro server', () => {
 		expect(response.result.diagnostics).toHaveLength(1);
 		const { message, severity } = response.result.diagnostics[0];
 		expect(severity).toBe('Error');
-		expect(message).toMatch(/^Inline macro `boom` from library .* crashed the macro host: the host was killed by SIGABRT/);
+		expect(message).toMatch(/^Inline macro `boom` from (library|package) .* crashed the macro host: the host was killed by SIGABRT/);
 		expect(message).toContain(`The macro panicked at `);
 		expect(message).toContain(panic);
 		const after = await server.request('expandInline', { context: context(component), name: 'identity', args: v2Stream('(ok)'), call_site: { start: 0, end: 14 } });
