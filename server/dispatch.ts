@@ -1,11 +1,12 @@
 /**
- * The request loop: registers every protocol method on a vscode-jsonrpc connection and maps each
- * to the registry, the loader or a library's backend. The only module that knows both the wire and the
+ * The request loop: maps every protocol method to the registry, the loader or a library's backend;
+ * the expand methods are served in the request lane (request-lane.ts), the others through a
+ * vscode-jsonrpc connection behind it. The only module that knows both the wire and the
  * library model (server/library-model.ts).
  *
  * Params are checked here, at the edge (InvalidParams names the field). Requests are served one at a
  * time in arrival order, and the next one starts only once the previous reply has been written to the
- * pipe (maxParallelism 1): a macro that kills the host can then never take an earlier reply with it,
+ * pipe (the lane; maxParallelism 1 for the connection's own): a macro that kills the host can then never take an earlier reply with it,
  * which is what lets the client know which call was running. Malformed input (bad headers, bad bodies,
  * messages that are not JSON-RPC) is answered with an error and the host goes on serving.
  */
@@ -37,6 +38,7 @@ import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
 import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
+import { RequestLane, type LaneHandler, type LaneMethod } from './request-lane.js';
 import { repairStdio } from './stdout-guard.js';
 import { validateClientTimeout, validateWasmLimits } from './wasm/limits.js';
 import { WasmSandbox, type WasmOptions } from './wasm/sandbox.js';
@@ -78,7 +80,11 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	reader.onError((error) => sendError(null, ErrorCodes.ParseError, `Parse error: ${error.message}`));
 	reader.onPartialMessage((info: PartialMessageInfo) => log(`waiting ${info.waitingTime} ms for the rest of a message`));
 
-	const connection = createMessageConnection(new ValidatingReader(reader, sendError, log), writer, {
+	const state = new SessionState();
+	const registry = new MacroRegistry();
+	// The expand methods are served in the request lane, without the connection (see request-lane.ts).
+	const lane = new RequestLane(expandMethods(state, registry, log), writer);
+	const connection = createMessageConnection(new LaneReader(new ValidatingReader(reader, sendError, log), lane), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
 		info: () => undefined,
@@ -88,8 +94,6 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	connection.onError(([error]) => log(`transport error: ${error.message}`));
 	connection.onUnhandledNotification((n) => log(`ignored unknown notification ${n.method}`));
 
-	const state = new SessionState();
-	const registry = new MacroRegistry();
 	// Wasm calls are asynchronous (the wasm worker); maxParallelism 1 keeps them in arrival order too.
 	const sandbox = new WasmSandbox(options.wasm, log);
 	const loader = new LibraryLoader({ sandbox });
@@ -136,23 +140,6 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		state.requireReady(ListMacrosRequest.method);
 		return { libraries: registry.list() };
 	}));
-	connection.onRequest(answeredOnTheWire(ExpandInlineRequest), guard(ExpandInlineRequest.method, log, (raw: unknown) => {
-		state.requireReady(ExpandInlineRequest.method);
-		const p = validateExpandInlineParams(raw, state.bulk);
-		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}));
-	connection.onRequest(answeredOnTheWire(ExpandAttributeRequest), guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
-		state.requireReady(ExpandAttributeRequest.method);
-		const p = validateExpandAttributeParams(raw, state.bulk);
-		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}));
-	connection.onRequest(answeredOnTheWire(ExpandDeriveRequest), guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
-		state.requireReady(ExpandDeriveRequest.method);
-		const p = validateExpandDeriveParams(raw, state.bulk);
-		// Resolve every name first, so an unknown derive fails the request before any macro runs.
-		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return state.answer(raw, () => expandDerives(targets, p));
-	}));
 	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
 		state.requireReady(PostProcessRequest.method);
 		const p = validatePostProcessParams(raw);
@@ -164,11 +151,32 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 }
 
 /**
- * An expand method as the host answers it: the same method and parameter structure as the shared
- * constant, with the wire form of the result (tokens may be a slot reference, see {@link WireExpansion}).
+ * The expand methods, by name, as the request lane serves them: params checked, the macro resolved
+ * and called, the answer in its wire form (tokens may be a slot reference, see {@link WireExpansion}).
  */
-function answeredOnTheWire<P>(request: { method: string; type: RequestType<P, unknown, unknown> }): RequestType<unknown, Expansion | WireExpansion, unknown> {
-	return new RequestType<unknown, Expansion | WireExpansion, unknown>(request.method, request.type.parameterStructures);
+function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void): Map<string, LaneMethod> {
+	const methods = new Map<string, LaneMethod>();
+	const add = <P>(request: { method: string; type: RequestType<P, unknown, unknown> }, serve: LaneHandler): void => {
+		methods.set(request.method, { type: request.type as unknown as RequestType<unknown, unknown, unknown>, serve });
+	};
+	add(ExpandInlineRequest, guard(ExpandInlineRequest.method, log, (raw: unknown) => {
+		state.requireReady(ExpandInlineRequest.method);
+		const p = validateExpandInlineParams(raw, state.bulk);
+		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
+	}));
+	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
+		state.requireReady(ExpandAttributeRequest.method);
+		const p = validateExpandAttributeParams(raw, state.bulk);
+		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
+	}));
+	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
+		state.requireReady(ExpandDeriveRequest.method);
+		const p = validateExpandDeriveParams(raw, state.bulk);
+		// Resolve every name first, so an unknown derive fails the request before any macro runs.
+		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
+		return state.answer(raw, () => expandDerives(targets, p));
+	}));
+	return methods;
 }
 
 /** Expands one inline or attribute call in the library that provides it. */
@@ -267,6 +275,33 @@ function preview(message: unknown): string {
 		return String(JSON.stringify(message)).slice(0, 200);
 	} catch (error) {
 		return `(not printable: ${(error as Error).message})`;
+	}
+}
+
+/** The connection's reader: every message goes through the lane, which hands on what it does not serve itself. */
+class LaneReader implements MessageReader {
+	constructor(
+		private readonly inner: MessageReader,
+		private readonly lane: RequestLane,
+	) {}
+
+	get onError(): Event<Error> {
+		return this.inner.onError;
+	}
+	get onClose(): Event<void> {
+		return this.inner.onClose;
+	}
+	get onPartialMessage(): Event<PartialMessageInfo> {
+		return this.inner.onPartialMessage;
+	}
+
+	listen(callback: DataCallback): Disposable {
+		this.lane.forwardTo(callback);
+		return this.inner.listen((message) => this.lane.push(message));
+	}
+
+	dispose(): void {
+		this.inner.dispose();
 	}
 }
 
