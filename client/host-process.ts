@@ -44,6 +44,7 @@ export class HostProcess {
 	readonly #bulk: BulkChannel | undefined;
 	// Kills the process group if the client exits while the host runs.
 	readonly #cancelExitCleanup: (() => void) | undefined;
+	#batchProgress: { id: number; index: number } | undefined;
 
 	private constructor(options: NormalizedOptions) {
 		const { file, args, command } = hostCommandLine(options);
@@ -94,6 +95,11 @@ export class HostProcess {
 		);
 		bulk?.enable(init.capabilities?.bulk === true);
 		return init;
+	}
+
+	/** The batch call the host noted last (protocol/batch.ts), read once it has died; undefined without a progress file. */
+	get batchProgress(): { id: number; index: number } | undefined {
+		return this.#batchProgress;
 	}
 
 	/** How the process ended, once `exited` has settled. */
@@ -206,6 +212,8 @@ export class HostProcess {
 		await releasePipes([this.#subprocess.stdout, this.#subprocess.stderr]);
 		const end = await settled;
 		await this.#drain();
+		// Before the supervisor disposes of the host (and its directory): which call of a batch was running.
+		this.#batchProgress = this.#bulk?.batchProgress();
 		this.#exit = createHostExit(end, {
 			pid: this.#subprocess.pid,
 			killedByClient: this.#killedByClient,

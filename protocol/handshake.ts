@@ -53,6 +53,8 @@ export interface ServerCapabilities {
 	postProcess: boolean;
 	/** True when the host took the `bulk` offer: large streams may then travel through its slot files. @since bulk streams */
 	bulk?: boolean;
+	/** True when the host serves `expandBatch` (protocol/batch.ts). @since expandBatch */
+	batch?: boolean;
 }
 
 /** Result of an {@link InitializeRequest}. */

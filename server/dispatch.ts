@@ -27,7 +27,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { requestSlot, type BulkOffer } from '../protocol/bulk.js';
 import { MacroHostErrorCodes } from '../protocol/errors.js';
-import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, PostProcessRequest } from '../protocol/methods.js';
+import { ExpandAttributeRequest, ExpandBatchRequest, ExpandDeriveRequest, ExpandInlineRequest, PostProcessRequest } from '../protocol/methods.js';
 import { type Encoding, type InitializeResult } from '../protocol/handshake.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protocol/methods.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
@@ -38,6 +38,7 @@ import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
 import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
+import { serveBatch } from './batch.js';
 import { RequestLane, type LaneHandler, type LaneMethod } from './request-lane.js';
 import { repairStdio } from './stdout-guard.js';
 import { validateClientTimeout, validateWasmLimits } from './wasm/limits.js';
@@ -45,6 +46,7 @@ import { WasmSandbox, type WasmOptions } from './wasm/sandbox.js';
 import {
 	InvalidParamsError,
 	validateExpandAttributeParams,
+	validateExpandBatchParams,
 	validateExpandDeriveParams,
 	validateExpandInlineParams,
 	validateInitializeParams,
@@ -83,7 +85,19 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	const state = new SessionState();
 	const registry = new MacroRegistry();
 	// The expand methods are served in the request lane, without the connection (see request-lane.ts).
-	const lane = new RequestLane(expandMethods(state, registry, log), writer);
+	const methods = expandMethods(state, registry, log, false);
+	// A batch's calls answer inline: their streams are small, and one slot per batch could not carry them all.
+	const batchMethods = expandMethods(state, registry, log, true);
+	methods.set(ExpandBatchRequest.method, {
+		type: ExpandBatchRequest.type as unknown as RequestType<unknown, unknown, unknown>,
+		serve: guard(ExpandBatchRequest.method, log, (raw: unknown) => {
+			state.requireReady(ExpandBatchRequest.method);
+			const { calls, id } = validateExpandBatchParams(raw);
+			const word = id === undefined ? undefined : state.bulk?.batchProgress();
+			return serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
+		}),
+	});
+	const lane = new RequestLane(methods, writer);
 	const connection = createMessageConnection(new LaneReader(new ValidatingReader(reader, sendError, log), lane), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
@@ -116,7 +130,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			abiVersion: ABI_VERSION,
 			serverInfo: { name: SERVER_NAME, version: serverVersion() },
 			pid: process.pid,
-			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined },
+			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined, batch: true },
 		};
 		return result;
 	}));
@@ -153,8 +167,9 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 /**
  * The expand methods, by name, as the request lane serves them: params checked, the macro resolved
  * and called, the answer in its wire form (tokens may be a slot reference, see {@link WireExpansion}).
+ * `inBatch`: as the calls of a batch are served (answers inline, fds repaired by the batch).
  */
-function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void): Map<string, LaneMethod> {
+function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void, inBatch: boolean): Map<string, LaneMethod> {
 	const methods = new Map<string, LaneMethod>();
 	const add = <P>(request: { method: string; type: RequestType<P, unknown, unknown> }, serve: LaneHandler): void => {
 		methods.set(request.method, { type: request.type as unknown as RequestType<unknown, unknown, unknown>, serve });
@@ -162,20 +177,20 @@ function expandMethods(state: SessionState, registry: MacroRegistry, log: (line:
 	add(ExpandInlineRequest, guard(ExpandInlineRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
-		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}));
+		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
+	}, !inBatch));
 	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
-		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}));
+		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
+	}, !inBatch));
 	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return state.answer(raw, () => expandDerives(targets, p));
-	}));
+		return state.answer(raw, inBatch, () => expandDerives(targets, p));
+	}, !inBatch));
 	return methods;
 }
 
@@ -203,12 +218,12 @@ class SessionState {
 
 	/**
 	 * An expansion for the wire: large tokens go back through the slot the request came in, or through
-	 * an answer file when it came inline. The expand methods are registered by name (dispatch answers
+	 * an answer file when it came inline; `inline` keeps them in the answer (a batch's calls). The expand methods are registered by name (dispatch answers
 	 * the wire form, a {@link WireExpansion}, which the client's transport resolves into an ExpandResult).
 	 */
-	answer(params: unknown, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion | WireExpansion> {
+	answer(params: unknown, inline: boolean, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion | WireExpansion> {
 		const bulk = this.bulk;
-		if (bulk === undefined) return expand(undefined);
+		if (bulk === undefined || inline) return expand(undefined);
 		const slot = requestSlot(params);
 		const sink = bulk.sink(slot);
 		return mapMaybe(expand(sink), (e) => bulk.answer(e, slot, sink));
@@ -224,8 +239,13 @@ class SessionState {
 	}
 }
 
-/** Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is logged. */
-function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R): (params: unknown) => R {
+/**
+ * Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is
+ * logged. Repairs fds 1 and 2 after the handler unless `repairStdioAfter` is false (a batch's calls:
+ * the batch repairs them once, after its last call, since the two fstat calls cost more than the
+ * small calls batches are for; a macro's redirect then lasts until the end of its batch).
+ */
+function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairStdioAfter = true): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
 		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
@@ -250,7 +270,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 			throw toResponseError(error);
 		} finally {
 			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2.
-			for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
+			if (repairStdioAfter) for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
 		}
 	};
 }

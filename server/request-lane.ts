@@ -164,7 +164,7 @@ function paramsOf(request: RequestMessage, type: RequestType<unknown, unknown, u
 }
 
 /** The JSON-RPC error object of a handler's failure (guard() in dispatch.ts makes them ResponseErrors). */
-function toErrorObject(method: string, error: unknown): ResponseMessage['error'] {
+export function toErrorObject(method: string, error: unknown): ResponseMessage['error'] {
 	if (error instanceof ResponseError) return error.toJson();
 	return { code: ErrorCodes.InternalError, message: `${method} failed inside the host: ${(error as Error)?.message ?? String(error)}` };
 }
