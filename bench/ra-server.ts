@@ -166,3 +166,10 @@ export function parseExpandReply(line: string): FlatTree {
 	if (!tree) throw new Error(`rust-analyzer did not expand: ${line.slice(0, 300)}`);
 	return tree;
 }
+
+/** One identity! call through rust-analyzer's server: encode, write, read the line, parse it, check that all `n` tokens came back. */
+export async function expandIdentity(server: RaServer, dylib: string, tree: FlatTree, n: number): Promise<void> {
+	const reply = parseExpandReply(await server.request(expandMacroRequest(dylib, 'identity', tree)));
+	const leaves = reply.ident.length / 3 + reply.punct.length / 3 + reply.literal.length / 4;
+	if (leaves !== n) throw new Error(`rust-analyzer's identity returned ${leaves} tokens, not ${n}`);
+}

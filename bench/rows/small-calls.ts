@@ -19,11 +19,12 @@
 import { MacroHost } from '../../client/index.js';
 import { ExpandInlineRequest } from '../../protocol/methods.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
-import { expandMacroRequest, parseExpandReply, RaServer } from '../ra-server.js';
+import { expandIdentity, RaServer } from '../ra-server.js';
 import { RawHost } from '../raw-host.js';
 import type { Row } from '../report.js';
 import { summarize, type Summary } from '../stats.js';
 import { makeWorkload } from '../workload.js';
+import { expandThroughHost } from './round-trip.js';
 
 /** Token count of a small call (an `add!(a, b)` is about a dozen). */
 const SMALL_TOKENS = 20;
@@ -72,9 +73,9 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 				// The same call gets the same bytes back: a cheap check that no reply is broken or empty.
 				if (reply.length !== expectedReply) checkRawReply(reply);
 			}, timed);
-			await time('json', () => expectEcho(json, work.stream), timed);
-			await time('msgpack', () => expectEcho(msgpack, work.typed), timed);
-			if (raServer && ra) await time('ra', () => expandThroughRa(raServer, ra.dylib, work.flatTree), timed);
+			await time('json', () => expandThroughHost(json, 'echo', work.stream, SMALL_TOKENS), timed);
+			await time('msgpack', () => expandThroughHost(msgpack, 'echo', work.typed, SMALL_TOKENS), timed);
+			if (raServer && ra) await time('ra', () => expandIdentity(raServer, ra.dylib, work.flatTree, SMALL_TOKENS), timed);
 		}
 	} finally {
 		await Promise.all([json.close(), msgpack.close(), raServer?.close(), cat.close(), nodeEcho.close(), raw.kill()]);
@@ -142,19 +143,4 @@ function checkRawReply(body: string): number {
 	const records = reply.result?.tokens?.records;
 	if (reply.result?.outcome !== 'replace' || records?.length !== SMALL_TOKENS * 6) throw new Error(`the host's echo answered ${body.slice(0, 300)}`);
 	return body.length;
-}
-
-/** One echo through a MacroHost, checked so that a broken reply cannot pass for a fast one. */
-async function expectEcho(host: MacroHost, args: { text: string; records: number[] | Uint32Array }): Promise<void> {
-	const result = await host.expandInline({ name: 'echo', args });
-	if (result.outcome !== 'replace' || result.tokens!.records.length !== SMALL_TOKENS * 6) {
-		throw new Error(`echo answered ${result.outcome}: ${JSON.stringify(result.diagnostics)}`);
-	}
-}
-
-/** One identity! through rust-analyzer's server, checked the same way. */
-async function expandThroughRa(server: RaServer, dylib: string, tree: ReturnType<typeof makeWorkload>['flatTree']): Promise<void> {
-	const reply = parseExpandReply(await server.request(expandMacroRequest(dylib, 'identity', tree)));
-	const leaves = reply.ident.length / 3 + reply.punct.length / 3 + reply.literal.length / 4;
-	if (leaves !== SMALL_TOKENS) throw new Error(`rust-analyzer's identity returned ${leaves} tokens, not ${SMALL_TOKENS}`);
 }
