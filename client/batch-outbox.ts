@@ -33,11 +33,7 @@ export function batchCall(method: string, params: unknown): BatchCall {
 /** Collects calls until the current tick ends, then hands them over in batches of at most {@link MAX_BATCH_CALLS}. */
 export class BatchOutbox<C> {
 	#calls: C[] = [];
-	readonly #flush = (): void => {
-		const calls = this.#calls;
-		this.#calls = [];
-		for (let from = 0; from < calls.length; from += MAX_BATCH_CALLS) this.send(calls.slice(from, from + MAX_BATCH_CALLS));
-	};
+	readonly #flush = (): void => this.flush();
 
 	/** @param send sends the calls of one tick (one call alone, or several as a batch). */
 	constructor(private readonly send: (calls: C[]) => void) {}
@@ -46,6 +42,17 @@ export class BatchOutbox<C> {
 	add(call: C): void {
 		if (this.#calls.length === 0) process.nextTick(this.#flush);
 		this.#calls.push(call);
+	}
+
+	/**
+	 * Sends what is queued now. Before any call that goes alone: requests leave in the order they were
+	 * made, and the host serves them in that order.
+	 */
+	flush(): void {
+		if (this.#calls.length === 0) return;
+		const calls = this.#calls;
+		this.#calls = [];
+		for (let from = 0; from < calls.length; from += MAX_BATCH_CALLS) this.send(calls.slice(from, from + MAX_BATCH_CALLS));
 	}
 }
 

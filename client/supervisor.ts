@@ -262,8 +262,10 @@ export class Supervisor {
 	#send(call: Call): void {
 		const host = this.#host!;
 		call.host = host;
-		if (call.batchable && !call.alone && this.#initializeResult?.capabilities.batch === true) this.#outbox.add(call);
-		else this.#sendAlone(call, host);
+		if (call.batchable && !call.alone && this.#initializeResult?.capabilities.batch === true) return this.#outbox.add(call);
+		// The calls queued before this one leave first.
+		this.#outbox.flush();
+		this.#sendAlone(call, host);
 	}
 
 	#sendAlone(call: Call, host: HostProcess): void {

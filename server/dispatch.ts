@@ -167,7 +167,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 /**
  * The expand methods, by name, as the request lane serves them: params checked, the macro resolved
  * and called, the answer in its wire form (tokens may be a slot reference, see {@link WireExpansion}).
- * `inBatch`: as the calls of a batch are served (answers inline, fds repaired by the batch).
+ * `inBatch`: as the calls of a batch are served (answers inline).
  */
 function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void, inBatch: boolean): Map<string, LaneMethod> {
 	const methods = new Map<string, LaneMethod>();
@@ -178,19 +178,19 @@ function expandMethods(state: SessionState, registry: MacroRegistry, log: (line:
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}, !inBatch));
+	}));
 	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}, !inBatch));
+	}));
 	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
 		return state.answer(raw, inBatch, () => expandDerives(targets, p));
-	}, !inBatch));
+	}));
 	return methods;
 }
 
@@ -241,11 +241,10 @@ class SessionState {
 
 /**
  * Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is
- * logged. Repairs fds 1 and 2 after the handler unless `repairStdioAfter` is false (a batch's calls:
- * the batch repairs them once, after its last call, since the two fstat calls cost more than the
- * small calls batches are for; a macro's redirect then lasts until the end of its batch).
+ * logged. Repairs fds 1 and 2 after the handler (after each call of a batch too, so the next call's
+ * output and the host's log land where they belong).
  */
-function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairStdioAfter = true): (params: unknown) => R {
+function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
 		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
@@ -270,7 +269,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 			throw toResponseError(error);
 		} finally {
 			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2.
-			if (repairStdioAfter) for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
+			for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
 		}
 	};
 }
