@@ -300,9 +300,26 @@ export class Supervisor {
 				});
 			},
 			(error: unknown) => {
+				if (isWriteFailure(error) && host.isWritable) return this.#resendAlone(calls, host);
 				for (const call of calls) this.#onFailure(call, host, error);
 			},
 		);
+	}
+
+	/**
+	 * A batch that could not be encoded (one call's params cannot be): each call goes again alone, so
+	 * that only that call fails. They move to the back of the queue, where their new sends put them, so
+	 * that "the oldest unanswered call" is still the one the host runs.
+	 */
+	#resendAlone(calls: readonly Call[], host: HostProcess): void {
+		for (const call of calls) {
+			if (call.settled || call.host !== host) continue;
+			this.#pending.delete(call);
+			this.#pending.add(call);
+			call.alone = true;
+			this.#sendAlone(call, host);
+		}
+		this.#armHeadTimer();
 	}
 
 	#onAnswer(call: Call, host: HostProcess, value: unknown): void {

@@ -75,6 +75,7 @@ export class RequestLane {
 	#drain(): void {
 		if (this.#draining) return;
 		this.#draining = true;
+		let failure: { error: unknown } | undefined;
 		try {
 			while (!this.#busy && this.#next < this.#queue.length) {
 				const queue = this.#queue;
@@ -85,16 +86,28 @@ export class RequestLane {
 					queue.length = 0;
 					this.#next = 0;
 				}
-				this.#serve(message);
+				try {
+					this.#serve(message);
+				} catch (error) {
+					// The connection threw on a message (a $/cancelRequest without an id does): the messages
+					// behind it are still served, and the first error goes to the reader, which reports it.
+					failure ??= { error };
+				}
 			}
 		} finally {
 			this.#draining = false;
 		}
+		if (failure !== undefined) throw failure.error;
 	}
 
 	#serve(message: Message): void {
 		if (!Message.isRequest(message)) {
-			// Notifications and responses hold nothing up: the connection handles them in its own order.
+			// vscode-jsonrpc's own notifications ($/cancelRequest, $/setTrace, $/progress) mean nothing to a
+			// host that serves one request at a time, and a malformed one (a $/cancelRequest without an id)
+			// throws inside the connection's queue, which then stalls until another message comes: with a
+			// request of the lane waiting on the connection, none would. They are dropped here.
+			if (Message.isNotification(message) && message.method.startsWith('$/')) return;
+			// Other notifications and responses hold nothing up: the connection handles them in its own order.
 			this.#forward?.(message);
 			return;
 		}
@@ -102,7 +115,14 @@ export class RequestLane {
 		if (method === undefined) {
 			this.#busy = true;
 			this.#forwardedId = message.id ?? undefined;
-			this.#forward?.(message);
+			try {
+				this.#forward?.(message);
+			} catch (error) {
+				// Not taken: no reply will come for it.
+				this.#busy = false;
+				this.#forwardedId = undefined;
+				throw error;
+			}
 			return;
 		}
 		this.#serveHere(message, method);
