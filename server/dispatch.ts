@@ -98,7 +98,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		}),
 	});
 	const lane = new RequestLane(methods, writer);
-	const connection = createMessageConnection(new LaneReader(new ValidatingReader(reader, sendError, log), lane), lane.connectionWriter, {
+	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
 		info: () => undefined,
@@ -297,40 +297,15 @@ function preview(message: unknown): string {
 	}
 }
 
-/** The connection's reader: every message goes through the lane, which hands on what it does not serve itself. */
-class LaneReader implements MessageReader {
-	constructor(
-		private readonly inner: MessageReader,
-		private readonly lane: RequestLane,
-	) {}
-
-	get onError(): Event<Error> {
-		return this.inner.onError;
-	}
-	get onClose(): Event<void> {
-		return this.inner.onClose;
-	}
-	get onPartialMessage(): Event<PartialMessageInfo> {
-		return this.inner.onPartialMessage;
-	}
-
-	listen(callback: DataCallback): Disposable {
-		this.lane.forwardTo(callback);
-		return this.inner.listen((message) => this.lane.push(message));
-	}
-
-	dispose(): void {
-		this.inner.dispose();
-	}
-}
-
 /**
- * Passes requests, notifications and responses on; answers anything else with InvalidRequest
- * (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
+ * The connection's reader. Passes requests, notifications and responses to the request lane, which
+ * serves the expand methods and hands the rest to the connection; answers anything else with
+ * InvalidRequest (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
  */
 class ValidatingReader implements MessageReader {
 	constructor(
 		private readonly inner: MessageReader,
+		private readonly lane: RequestLane,
 		private readonly sendError: (id: string | number | null, code: number, message: string) => void,
 		private readonly log: (line: string) => void,
 	) {}
@@ -346,9 +321,10 @@ class ValidatingReader implements MessageReader {
 	}
 
 	listen(callback: DataCallback): Disposable {
+		this.lane.forwardTo(callback);
 		return this.inner.listen((message) => {
 			if (Message.isRequest(message) || Message.isNotification(message) || Message.isResponse(message)) {
-				callback(message);
+				this.lane.push(message);
 				return;
 			}
 			const id = (message as { id?: unknown } | null)?.id;
