@@ -95,9 +95,9 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			const { calls, id } = validateExpandBatchParams(raw);
 			const word = id === undefined ? undefined : state.bulk?.batchProgress();
 			return serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
-		}),
+		}, false),
 	});
-	const lane = new RequestLane(methods, writer);
+	const lane = new RequestLane(methods, writer, (method) => repairStdioAfterCall(method, log));
 	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
@@ -167,7 +167,8 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 /**
  * The expand methods, by name, as the request lane serves them: params checked, the macro resolved
  * and called, the answer in its wire form (tokens may be a slot reference, see {@link WireExpansion}).
- * `inBatch`: as the calls of a batch are served (answers inline).
+ * `inBatch`: as the calls of a batch are served (answers inline, and fds repaired after each call; a lone
+ * call's are repaired by the lane once its reply is written).
  */
 function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void, inBatch: boolean): Map<string, LaneMethod> {
 	const methods = new Map<string, LaneMethod>();
@@ -178,19 +179,19 @@ function expandMethods(state: SessionState, registry: MacroRegistry, log: (line:
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}));
+	}, inBatch));
 	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}));
+	}, inBatch));
 	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
 		return state.answer(raw, inBatch, () => expandDerives(targets, p));
-	}));
+	}, inBatch));
 	return methods;
 }
 
@@ -241,10 +242,11 @@ class SessionState {
 
 /**
  * Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is
- * logged. Repairs fds 1 and 2 after the handler (after each call of a batch too, so the next call's
- * output and the host's log land where they belong).
+ * logged. Repairs fds 1 and 2 after the handler unless `repairStdioAfter` is false: the request lane
+ * repairs them itself for the requests it serves, right after writing the reply (each call of a batch
+ * still repairs them, before the next call runs).
  */
-function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R): (params: unknown) => R {
+function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairStdioAfter = true): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
 		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
@@ -268,10 +270,14 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		} catch (error) {
 			throw toResponseError(error);
 		} finally {
-			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2.
-			for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
+			if (repairStdioAfter) repairStdioAfterCall(method, log);
 		}
 	};
+}
+
+/** Points fds 1 and 2 back at stderr when a macro (or a library's constructor) closed or redirected them, and logs it. */
+function repairStdioAfterCall(method: string, log: (line: string) => void): void {
+	for (const fd of repairStdio()) log(`${method}: fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
 }
 
 let version: string | undefined;

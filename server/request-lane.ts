@@ -48,12 +48,15 @@ export class RequestLane {
 	};
 
 	/**
-	 * @param handlers the methods served in the lane, by name; requests for them never reach the connection.
+	 * @param methods the methods served in the lane, by name; requests for them never reach the connection.
 	 * @param writer where replies go (the connection writes through {@link connectionWriter}, which wraps it).
+	 * @param afterReply runs after each reply of the lane is written and before the next request starts
+	 * (the stdio repair: off the round trip's path, yet before the next macro runs).
 	 */
 	constructor(
 		private readonly methods: ReadonlyMap<string, LaneMethod>,
 		private readonly writer: MessageWriter,
+		private readonly afterReply: (method: string) => void = () => undefined,
 	) {}
 
 	/** Where messages the lane does not serve go: the connection's reader callback. */
@@ -134,24 +137,25 @@ export class RequestLane {
 		try {
 			value = method.serve(paramsOf(request, method.type));
 		} catch (error) {
-			this.#reply({ jsonrpc: '2.0', id, error: toErrorObject(request.method, error) });
+			this.#reply(request.method, { jsonrpc: '2.0', id, error: toErrorObject(request.method, error) });
 			return;
 		}
 		if (!(value instanceof Promise)) {
-			this.#reply({ jsonrpc: '2.0', id, result: value ?? null });
+			this.#reply(request.method, { jsonrpc: '2.0', id, result: value ?? null });
 			return;
 		}
 		// Answered later (a wasm macro runs in its worker): nothing else starts meanwhile.
 		this.#busy = true;
 		value.then(
-			(result: unknown) => this.#reply({ jsonrpc: '2.0', id, result: result ?? null }, true),
-			(error: unknown) => this.#reply({ jsonrpc: '2.0', id, error: toErrorObject(request.method, error) }, true),
+			(result: unknown) => this.#reply(request.method, { jsonrpc: '2.0', id, result: result ?? null }, true),
+			(error: unknown) => this.#reply(request.method, { jsonrpc: '2.0', id, error: toErrorObject(request.method, error) }, true),
 		);
 	}
 
-	/** Writes a reply; the lane goes on now when the pipe took it whole, else once it is written. */
-	#reply(response: ResponseMessage, releaseAfter = false): void {
+	/** Writes a reply, then runs afterReply; the lane goes on now when the pipe took it whole, else once it is written. */
+	#reply(method: string, response: ResponseMessage, releaseAfter = false): void {
 		const written = this.writer.write(response);
+		this.afterReply(method);
 		if (isFlushed(this.writer)) {
 			if (releaseAfter) this.#release();
 			return;
