@@ -10,8 +10,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { rustTool } from './build-fixtures.js';
 import type { FlatTree } from './workload.js';
+
+/** The bare Node echo host's script, beside this module in dist/bench/. */
+const NODE_ECHO_HOST = fileURLToPath(new URL('./node-echo-host.js', import.meta.url));
 
 /** The API version whose FlatTree layout workload.ts writes (EXTENDED_LEAF_DATA: literal kind, ident rawness). */
 export const RA_EXTENDED_LEAF_DATA = 5;
@@ -40,8 +44,8 @@ export class RaServer {
 	private stderr = '';
 	private exitError: Error | undefined;
 
-	private constructor(path: string) {
-		this.child = spawn(path, [], { env: RA_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+	private constructor(path: string, args: readonly string[] = []) {
+		this.child = spawn(path, args, { env: RA_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
 		// A server that cannot be spawned (e.g. no `cat`) fails its requests with this instead of hanging them.
 		this.child.on('error', (error) => {
 			this.exitError = new Error(`${path} could not be started: ${error.message}`);
@@ -67,6 +71,15 @@ export class RaServer {
 	 */
 	static spawnEcho(): RaServer {
 		return new RaServer('cat');
+	}
+
+	/**
+	 * The bare Node echo host (bench/node-echo-host.ts) behind the same line protocol: `cat` plus
+	 * what any Node server pays per message (a read, JSON.parse, JSON.stringify, a write). The floor
+	 * our host is measured against in the small-call rows.
+	 */
+	static spawnNodeEcho(): RaServer {
+		return new RaServer(process.execPath, [NODE_ECHO_HOST]);
 	}
 
 	/** Writes one request and resolves with the raw reply line. Requests may overlap: replies come in order. */
@@ -152,4 +165,11 @@ export function parseExpandReply(line: string): FlatTree {
 	const tree = reply.ExpandMacro?.Ok;
 	if (!tree) throw new Error(`rust-analyzer did not expand: ${line.slice(0, 300)}`);
 	return tree;
+}
+
+/** One identity! call through rust-analyzer's server: encode, write, read the line, parse it, check that all `n` tokens came back. */
+export async function expandIdentity(server: RaServer, dylib: string, tree: FlatTree, n: number): Promise<void> {
+	const reply = parseExpandReply(await server.request(expandMacroRequest(dylib, 'identity', tree)));
+	const leaves = reply.ident.length / 3 + reply.punct.length / 3 + reply.literal.length / 4;
+	if (leaves !== n) throw new Error(`rust-analyzer's identity returned ${leaves} tokens, not ${n}`);
 }

@@ -3,7 +3,7 @@
  * Builds its fixtures, runs every row, prints the table on stdout (progress on stderr) and writes
  * the results as JSON.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache] [--markdown]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,small-calls,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache] [--markdown]
  *
  * --quick is the smoke run CI does: small sizes, few repetitions, numbers not meant to be read.
  */
@@ -21,6 +21,7 @@ import { idleGapRows } from './rows/idle-gap.js';
 import { poolRows } from './rows/pool.js';
 import { roundTripRows } from './rows/round-trip.js';
 import { scarbRows } from './rows/scarb.js';
+import { smallCallRows } from './rows/small-calls.js';
 import { throughputRows } from './rows/throughput.js';
 import { wasmRows } from './rows/wasm.js';
 import { wireFormRows } from './rows/wire-form.js';
@@ -29,6 +30,7 @@ import { wireFormRows } from './rows/wire-form.js';
 const GROUPS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
 	cold: coldStartRows,
 	'round-trip': roundTripRows,
+	'small-calls': smallCallRows,
 	'idle-gap': idleGapRows,
 	pipelined: throughputRows,
 	pool: poolRows,

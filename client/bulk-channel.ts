@@ -13,7 +13,7 @@
  * The directory is removed when the host is disposed, and on exit; a client killed outright leaves
  * it behind, and the next client on the machine removes directories whose owner is gone.
  */
-import { accessSync, closeSync, constants, ftruncateSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Message } from 'vscode-jsonrpc';
@@ -30,6 +30,7 @@ import {
 	type BulkRef,
 	type BulkTokenStream,
 } from '../protocol/bulk.js';
+import { BATCH_PROGRESS_BYTES, BATCH_PROGRESS_FILE } from '../protocol/batch.js';
 import type { Diagnostic, ExpandResult } from '../protocol/expand.js';
 import type { MappedFile } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH, type TokenStream } from '../protocol/token-stream.js';
@@ -102,7 +103,10 @@ export class BulkChannel {
 	static create(settings: BulkSettings): BulkChannel | string {
 		removeStaleDirs(settings.root);
 		try {
-			return new BulkChannel(mkdtempSync(join(settings.root, `${DIR_PREFIX}${process.pid}-`)), settings.minBytes);
+			const dir = mkdtempSync(join(settings.root, `${DIR_PREFIX}${process.pid}-`));
+			// Where the host notes the call of a batch it runs (protocol/batch.ts); zero: no batch yet.
+			writeFileSync(join(dir, BATCH_PROGRESS_FILE), Buffer.alloc(BATCH_PROGRESS_BYTES), { mode: 0o600 });
+			return new BulkChannel(dir, settings.minBytes);
 		} catch (error) {
 			return `cannot make a directory in ${settings.root} (${describeError(error)})`;
 		}
@@ -114,6 +118,22 @@ export class BulkChannel {
 		if (typeof module === 'string') return module;
 		this.#mapping = module;
 		return undefined;
+	}
+
+	/**
+	 * The batch and the call in it the host noted last (protocol/batch.ts), read after the host died;
+	 * undefined when the file cannot be read (the channel is gone, or there never was one).
+	 */
+	batchProgress(): { id: number; index: number } | undefined {
+		try {
+			const bytes = readFileSync(join(this.offer.dir, BATCH_PROGRESS_FILE));
+			if (bytes.length < BATCH_PROGRESS_BYTES) return undefined;
+			// The host stored two u32 in the machine's byte order; a copy is aligned for the view.
+			const word = new Uint32Array(Uint8Array.from(bytes.subarray(0, BATCH_PROGRESS_BYTES)).buffer);
+			return { id: word[0], index: word[1] };
+		} catch {
+			return undefined;
+		}
 	}
 
 	/** Turns sending through slots on, once the host said it can read them (capabilities.bulk). */

@@ -45,6 +45,7 @@ export class HostProcess {
 	readonly #bulk: BulkChannel | undefined;
 	// Kills the process group if the client exits while the host runs.
 	readonly #cancelExitCleanup: (() => void) | undefined;
+	#batchProgress: { id: number; index: number } | undefined;
 
 	private constructor(options: NormalizedOptions) {
 		const { file, args, command } = hostCommandLine(options);
@@ -106,6 +107,11 @@ export class HostProcess {
 	 */
 	get threadsLeftBehind(): boolean {
 		return this.#threadsLeftBehind;
+	}
+
+	/** The batch call the host noted last (protocol/batch.ts), read once it has died; undefined without a progress file. */
+	get batchProgress(): { id: number; index: number } | undefined {
+		return this.#batchProgress;
 	}
 
 	/** How the process ended, once `exited` has settled. */
@@ -218,6 +224,8 @@ export class HostProcess {
 		await releasePipes([this.#subprocess.stdout, this.#subprocess.stderr]);
 		const end = await settled;
 		await this.#drain();
+		// Before the supervisor disposes of the host (and its directory): which call of a batch was running.
+		this.#batchProgress = this.#bulk?.batchProgress();
 		this.#exit = createHostExit(end, {
 			pid: this.#subprocess.pid,
 			killedByClient: this.#killedByClient,

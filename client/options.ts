@@ -135,6 +135,15 @@ export interface MacroHostOptions {
 	 * @default false (expand-project turns it on)
 	 */
 	readonly expansionCache?: false | ExpansionCacheOptions;
+	/**
+	 * Batches: small expand calls made in the same tick (a driver expanding a file, a pool with a
+	 * backlog) go to the host in one `expandBatch` request and come back in one response, each call
+	 * answered as it would be alone. A host that dies during a batch costs no call its answer: the
+	 * batch's calls are re-run one by one on the restarted host, so the culprit is answered as a lone
+	 * call would be (after a second crash). `false` sends every call on its own.
+	 * @default true (when the host serves expandBatch)
+	 */
+	readonly batch?: boolean;
 }
 
 /** MacroHostOptions with every default applied. */
@@ -160,6 +169,7 @@ export interface NormalizedOptions {
 	readonly bulk: BulkSettings | undefined;
 	/** The expansion cache; undefined when it is off. */
 	readonly expansionCache: ExpansionCache | undefined;
+	readonly batch: boolean;
 }
 
 /**
@@ -203,6 +213,7 @@ const KNOWN_OPTIONS: readonly (keyof MacroHostOptions)[] = [
 	'warmStandby',
 	'bulk',
 	'expansionCache',
+	'batch',
 ];
 
 /** Applies every default and checks every option; throws a TypeError naming the first bad one. */
@@ -229,6 +240,7 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 		warmStandby = true,
 		bulk = {},
 		expansionCache = false,
+		batch = true,
 	} = given as MacroHostOptions;
 
 	const normalized: NormalizedOptions = {
@@ -254,6 +266,7 @@ export function normalizeOptions(options: MacroHostOptions | undefined = {}): No
 			buildCacheDir: defaultCacheDir(),
 			onWarning: (message) => process.emitWarning(message, 'MacroHostExpansionCacheWarning'),
 		}),
+		batch: validateBoolean('batch', batch),
 	};
 	return Object.freeze(normalized);
 }

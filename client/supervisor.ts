@@ -10,13 +10,20 @@
  * the host, reload every library in load order, re-initialize; re-send every other pending request
  * in its original order. When the policy gives up, expand calls answer bail with a
  * `host-unavailable` diagnostic and other calls reject with HostUnavailableError, now and later.
+ *
+ * Small expand calls of one tick travel as one expandBatch request (batch-outbox.ts). When the host
+ * dies during a batch, the culprit is the call its progress file names (protocol/batch.ts), and the
+ * batch's other calls are innocent; without that file the batch's calls are re-sent alone, in order,
+ * and the crash path above runs for the one that kills the host again.
  */
-import { Emitter, type Event } from 'vscode-jsonrpc/node';
+import { Emitter, ErrorCodes, ResponseError, type Event } from 'vscode-jsonrpc/node';
 import {
+	ExpandBatchRequest,
 	ExitNotification,
 	LoadLibraryRequest,
 	ShutdownRequest,
 	type DiagnosticCode,
+	type ExpandBatchResult,
 	type ExpandResult,
 	type InitializeResult,
 	type LibraryInfo,
@@ -24,6 +31,7 @@ import {
 	type Span,
 } from '../protocol/index.js';
 import { bailResult, unreadableAnswerBail } from './bail.js';
+import { batchCall, BatchOutbox, isBatchable } from './batch-outbox.js';
 import { UnreadableAnswer } from './bulk-channel.js';
 import { HostClosedError, HostCrashError, HostStartError, HostUnavailableError, MacroHostRequestError, RequestSendError } from './errors.js';
 import { isWriteFailure, toRequestError, type AnyRequestType } from './host-connection.js';
@@ -87,6 +95,19 @@ interface Call {
 	/** Set once a crash while it ran was not blamed on it (threads left behind): the next crash is. */
 	rerun: boolean;
 	settled: boolean;
+	/** A small expand call, which may travel in a batch (batch-outbox.ts). */
+	readonly batchable: boolean;
+	/** The batch it was last sent in; undefined when it went alone. */
+	batch: Batch | undefined;
+	/** A batch it was in died with its host: from then on it is only sent alone, so a crash names it. */
+	alone: boolean;
+}
+
+/** Calls sent together in one expandBatch. */
+interface Batch {
+	/** Its number in the progress file (protocol/batch.ts). */
+	readonly id: number;
+	readonly calls: readonly Call[];
 }
 
 type State = 'running' | 'recovering' | 'unavailable' | 'closed';
@@ -124,6 +145,9 @@ export class Supervisor {
 	#standbyBackoff: NodeJS.Timeout | undefined;
 	// Hosts let go of after a client bug; close() still waits for them, so none outlives it.
 	readonly #dying: Promise<unknown>[] = [];
+	// Small expand calls of one tick, sent together (options.batch).
+	readonly #outbox = new BatchOutbox<Call>((calls) => this.#sendBatch(calls));
+	#lastBatchId = 0;
 
 	private constructor(options: NormalizedOptions) {
 		this.#options = options;
@@ -234,6 +258,9 @@ export class Supervisor {
 				sentSeq: 0,
 				rerun: false,
 				settled: false,
+				batchable: macro !== undefined && this.#options.batch && isBatchable(params),
+				batch: undefined,
+				alone: false,
 			};
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
 			if (this.#state === 'unavailable') return this.#answerUnavailable(call);
@@ -250,11 +277,68 @@ export class Supervisor {
 	#send(call: Call): void {
 		const host = this.#host!;
 		call.host = host;
+		if (call.batchable && !call.alone && this.#initializeResult?.capabilities.batch === true) return this.#outbox.add(call);
+		// The calls queued before this one leave first.
+		this.#outbox.flush();
+		this.#sendAlone(call, host);
+	}
+
+	#sendAlone(call: Call, host: HostProcess): void {
+		call.batch = undefined;
 		call.sentSeq = ++this.#sendSeq;
 		host.send(call.type, call.params).then(
 			(value) => this.#onAnswer(call, host, value),
 			(error: unknown) => this.#onFailure(call, host, error),
 		);
+	}
+
+	/** Sends the small calls of one tick: several as one expandBatch, one alone. */
+	#sendBatch(queued: Call[]): void {
+		const host = this.#host;
+		// Answered, or already re-sent to another host, since the tick they were queued in.
+		const calls = queued.filter((call) => !call.settled && call.host === host);
+		if (host === undefined || calls.length === 0) return;
+		if (calls.length === 1) return this.#sendAlone(calls[0], host);
+		// Ids run from 1 to 2^32-1: 0 in the progress file means no batch yet.
+		this.#lastBatchId = (this.#lastBatchId % 0xffff_ffff) + 1;
+		const batch: Batch = { id: this.#lastBatchId, calls };
+		for (const call of calls) {
+			call.batch = batch;
+			call.sentSeq = ++this.#sendSeq;
+		}
+		host.send(ExpandBatchRequest.type, { calls: calls.map((call) => batchCall(call.type.method, call.params)), id: batch.id }).then(
+			(result: ExpandBatchResult) => {
+				calls.forEach((call, i) => {
+					const answer = result?.answers?.[i];
+					if (answer === undefined) {
+						const missing = new ResponseError(ErrorCodes.InternalError, `the host's expandBatch answer has no answer for call ${i}`);
+						return this.#onFailure(call, host, missing);
+					}
+					if (answer.error !== undefined) this.#onFailure(call, host, new ResponseError(answer.error.code, answer.error.message, answer.error.data));
+					else this.#onAnswer(call, host, answer.result);
+				});
+			},
+			(error: unknown) => {
+				if (isWriteFailure(error) && host.isWritable) return this.#resendAlone(calls, host);
+				for (const call of calls) this.#onFailure(call, host, error);
+			},
+		);
+	}
+
+	/**
+	 * A batch that could not be encoded (one call's params cannot be): each call goes again alone, so
+	 * that only that call fails. They move to the back of the queue, where their new sends put them, so
+	 * that "the oldest unanswered call" is still the one the host runs.
+	 */
+	#resendAlone(calls: readonly Call[], host: HostProcess): void {
+		for (const call of calls) {
+			if (call.settled || call.host !== host) continue;
+			this.#pending.delete(call);
+			this.#pending.add(call);
+			call.alone = true;
+			this.#sendAlone(call, host);
+		}
+		this.#armHeadTimer();
 	}
 
 	#onAnswer(call: Call, host: HostProcess, value: unknown): void {
@@ -328,6 +412,19 @@ export class Supervisor {
 	/** The oldest unanswered call. */
 	#head(): Call | undefined {
 		return this.#pending.first();
+	}
+
+	/**
+	 * The call of `batch` that `host` was running when it died, as its progress file says. When the
+	 * file does not say, the batch's calls run again alone, so that a second death names the culprit
+	 * as a lone call's would; undefined then.
+	 */
+	#batchCulprit(batch: Batch, host: HostProcess): Call | undefined {
+		const progress = host.batchProgress;
+		const running = progress?.id === batch.id ? batch.calls[progress.index] : undefined;
+		if (running !== undefined && !running.settled) return running;
+		for (const call of batch.calls) call.alone = true;
+		return undefined;
 	}
 
 	/** The oldest unanswered call sent to `host`: the one it was running when it died. */
@@ -449,15 +546,16 @@ export class Supervisor {
 
 		const timedOut = this.#timedOutCall.get(host);
 		// A timed-out call answered in the nick of time leaves no culprit: everyone pending is re-sent.
-		const culprit = exit.timedOut
+		let culprit = exit.timedOut
 			? timedOut !== undefined && !timedOut.settled
 				? timedOut
 				: undefined
 			: this.#firstSentTo(host);
+		if (culprit?.batch !== undefined) culprit = this.#batchCulprit(culprit.batch, host);
 		// A thread an earlier request left running may have killed the host (not a timeout or the memory limit,
 		// which are the running call's own): the call is run once more on the next host before it is blamed.
 		const rerun = culprit !== undefined && !culprit.rerun && host.threadsLeftBehind && !exit.timedOut && !exit.memoryLimitExceeded;
-		if (rerun) culprit.rerun = true;
+		if (culprit !== undefined && rerun) culprit.rerun = true;
 		const crash = new HostCrashError(exit, culprit && { ...this.#describe(culprit), rerun });
 		this.#crashTimes.push(Date.now());
 		pruneCrashTimes(this.#options.restart, this.#crashTimes);

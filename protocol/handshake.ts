@@ -59,6 +59,8 @@ export interface ServerCapabilities {
 	postProcess: boolean;
 	/** True when the host took the `bulk` offer: large streams may then travel through its slot files. @since protocol version 1 */
 	bulk?: boolean;
+	/** True when the host serves `expandBatch` (protocol/batch.ts). @since expandBatch */
+	batch?: boolean;
 }
 
 /** Result of an {@link InitializeRequest}. */

@@ -7,6 +7,7 @@ export * from './handshake.js';
 export * from './call-mark.js';
 export * from './library.js';
 export * from './expand.js';
+export * from './batch.js';
 export * from './methods.js';
 export * from './msgpack.js';
 export * from './json.js';

@@ -36,19 +36,36 @@ export function encodeJsonText(msg: Message): string {
 
 /**
  * Returns `msg` with every token stream's typed records replaced by a number array. Streams sit in a
- * request's params (`args`, `item`) or a response's `result.tokens`; other messages pass unchanged.
+ * request's params (`args`, `item`) or a response's `result.tokens`, and in a batch's calls and
+ * answers; other messages pass unchanged.
  */
 export function withPlainRecords(msg: Message): Message {
 	const m = msg as { params?: unknown; result?: unknown };
 	if (isObject(m.params)) {
-		const params = plainStreamsIn(m.params);
+		// A batch's streams sit one level down, in each call's params (protocol/batch.ts).
+		const params = Array.isArray(m.params.calls) ? plainStreamsInEach(m.params, 'calls', 'params') : plainStreamsIn(m.params);
 		if (params !== m.params) return { ...msg, params } as Message;
 	}
 	if (isObject(m.result)) {
-		const result = plainStreamsIn(m.result);
+		const result = Array.isArray(m.result.answers) ? plainStreamsInEach(m.result, 'answers', 'result') : plainStreamsIn(m.result);
 		if (result !== m.result) return { ...msg, result } as Message;
 	}
 	return msg;
+}
+
+/** `holder` with the streams of each `holder[list][i][field]` made plain; unchanged when none is typed. */
+function plainStreamsInEach(holder: Record<string, unknown>, list: string, field: string): Record<string, unknown> {
+	const items = holder[list] as unknown[];
+	let copy: unknown[] | undefined;
+	for (let i = 0; i < items.length; i++) {
+		const item = items[i];
+		if (!isObject(item) || !isObject(item[field])) continue;
+		const inner = plainStreamsIn(item[field] as Record<string, unknown>);
+		if (inner === item[field]) continue;
+		copy ??= items.slice();
+		copy[i] = { ...item, [field]: inner };
+	}
+	return copy === undefined ? holder : { ...holder, [list]: copy };
 }
 
 function plainStreamsIn(holder: Record<string, unknown>): Record<string, unknown> {

@@ -4,6 +4,7 @@
  * this one (handshake.ts, library.ts, expand.ts), which the host's inner layers import without loading vscode-jsonrpc.
  */
 import { NotificationType0, ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { ExpandBatchParams, ExpandBatchResult } from './batch.js';
 import type { LibraryLoadErrorData } from './errors.js';
 import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, PostProcessParams, PostProcessResult } from './expand.js';
 import type { InitializeParams, InitializeResult } from './handshake.js';
@@ -68,6 +69,16 @@ export namespace ExpandAttributeRequest {
 export namespace ExpandDeriveRequest {
 	export const method = 'expandDerive' as const;
 	export const type = new RequestType<ExpandDeriveParams, ExpandResult, unknown>(method, ParameterStructures.byName);
+}
+
+/**
+ * Expands many calls in one request (see batch.ts): one answer per call, in order, each what the
+ * call would have got alone. Served when initialize's capabilities say `batch`.
+ * Params: ExpandBatchParams; result: ExpandBatchResult. @since expandBatch
+ */
+export namespace ExpandBatchRequest {
+	export const method = 'expandBatch' as const;
+	export const type = new RequestType<ExpandBatchParams, ExpandBatchResult, unknown>(method, ParameterStructures.byName);
 }
 
 /** Calls a library's mh_post_process once, at the end of a run. Params: PostProcessParams; result: PostProcessResult. */

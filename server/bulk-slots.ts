@@ -13,6 +13,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { BATCH_PROGRESS_BYTES, BATCH_PROGRESS_FILE } from '../protocol/batch.js';
 import { ANSWER_SLOT_BASE, bulkSize, slotFileName, type BulkOffer, type BulkRef, type BulkTokenStream } from '../protocol/bulk.js';
 import { MappedFile, MappedFileError, mappingUnsupported } from '../protocol/node/mapped-file.js';
 import { RECORD_WIDTH } from '../protocol/token-stream.js';
@@ -31,6 +32,8 @@ export class BulkSlots {
 	private readonly slots = new Map<number, MappedFile>();
 	// Answer files made so far; each gets the next number from ANSWER_SLOT_BASE.
 	private answers = 0;
+	// The batch progress word (protocol/batch.ts): undefined until first asked for, null when there is none.
+	private progress: { file: MappedFile; word: Uint32Array } | null | undefined;
 
 	private constructor(
 		readonly dir: string,
@@ -105,7 +108,32 @@ export class BulkSlots {
 	}
 
 	/** Closes every slot (a new initialize replaced the session's directory). */
+	/**
+	 * The progress word of the client's batch progress file (protocol/batch.ts), mapped on first use;
+	 * undefined (and a line in the log, once) when there is no such file.
+	 */
+	batchProgress(): Uint32Array | undefined {
+		if (this.progress === undefined) {
+			let fd: number | undefined;
+			try {
+				fd = openSync(join(this.dir, BATCH_PROGRESS_FILE), 'r+');
+				const file = new MappedFile(fd, BATCH_PROGRESS_FILE);
+				this.progress = { file, word: new Uint32Array(file.forWriting(BATCH_PROGRESS_BYTES), 0, 2) };
+			} catch (error) {
+				if (fd !== undefined) closeSync(fd);
+				this.progress = null;
+				this.log(`no batch progress file in ${this.dir} (${describeError(error)}); a crash during a batch cannot name its call`);
+			}
+		}
+		return this.progress?.word;
+	}
+
 	dispose(): void {
+		if (this.progress) {
+			this.progress.file.unmap();
+			closeSync(this.progress.file.fd);
+			this.progress = null;
+		}
 		for (const slot of this.slots.values()) {
 			slot.unmap();
 			closeSync(slot.fd);

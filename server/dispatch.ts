@@ -1,11 +1,12 @@
 /**
- * The request loop: registers every protocol method on a vscode-jsonrpc connection and maps each
- * to the registry, the loader or a library's backend. The only module that knows both the wire and the
+ * The request loop: maps every protocol method to the registry, the loader or a library's backend;
+ * the expand methods are served in the request lane (request-lane.ts), the others through a
+ * vscode-jsonrpc connection behind it. The only module that knows both the wire and the
  * library model (server/library-model.ts).
  *
  * Params are checked here, at the edge (InvalidParams names the field). Requests are served one at a
  * time in arrival order, and the next one starts only once the previous reply has been written to the
- * pipe (maxParallelism 1): a macro that kills the host can then never take an earlier reply with it,
+ * pipe (the lane; maxParallelism 1 for the connection's own): a macro that kills the host can then never take an earlier reply with it,
  * which is what lets the client know which call was running. Malformed input (bad headers, bad bodies,
  * messages that are not JSON-RPC) is answered with an error and the host goes on serving.
  */
@@ -26,7 +27,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { requestSlot, type BulkOffer } from '../protocol/bulk.js';
 import { MacroHostErrorCodes } from '../protocol/errors.js';
-import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, PostProcessRequest } from '../protocol/methods.js';
+import { ExpandAttributeRequest, ExpandBatchRequest, ExpandDeriveRequest, ExpandInlineRequest, PostProcessRequest } from '../protocol/methods.js';
 import { type Encoding, type InitializeResult } from '../protocol/handshake.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protocol/methods.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
@@ -38,12 +39,15 @@ import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
 import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
+import { serveBatch } from './batch.js';
+import { RequestLane, type LaneHandler, type LaneMethod } from './request-lane.js';
 import { repairStdio } from './stdout-guard.js';
 import { validateClientTimeout, validateWasmLimits } from './wasm/limits.js';
 import { WasmSandbox, type WasmOptions } from './wasm/sandbox.js';
 import {
 	InvalidParamsError,
 	validateExpandAttributeParams,
+	validateExpandBatchParams,
 	validateExpandDeriveParams,
 	validateExpandInlineParams,
 	validateInitializeParams,
@@ -79,7 +83,23 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	reader.onError((error) => sendError(null, ErrorCodes.ParseError, `Parse error: ${error.message}`));
 	reader.onPartialMessage((info: PartialMessageInfo) => log(`waiting ${info.waitingTime} ms for the rest of a message`));
 
-	const connection = createMessageConnection(new ValidatingReader(reader, sendError, log), writer, {
+	const state = new SessionState();
+	const registry = new MacroRegistry();
+	// The expand methods are served in the request lane, without the connection (see request-lane.ts).
+	const methods = expandMethods(state, registry, log, false);
+	// A batch's calls answer inline: their streams are small, and one slot per batch could not carry them all.
+	const batchMethods = expandMethods(state, registry, log, true);
+	methods.set(ExpandBatchRequest.method, {
+		type: ExpandBatchRequest.type as unknown as RequestType<unknown, unknown, unknown>,
+		serve: guard(ExpandBatchRequest.method, log, (raw: unknown) => {
+			state.requireReady(ExpandBatchRequest.method);
+			const { calls, id } = validateExpandBatchParams(raw);
+			const word = id === undefined ? undefined : state.bulk?.batchProgress();
+			return serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
+		}, false),
+	});
+	const lane = new RequestLane(methods, writer, (method) => afterCall(method, log));
+	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
 		info: () => undefined,
@@ -89,8 +109,6 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	connection.onError(([error]) => log(`transport error: ${error.message}`));
 	connection.onUnhandledNotification((n) => log(`ignored unknown notification ${n.method}`));
 
-	const state = new SessionState();
-	const registry = new MacroRegistry();
 	// Wasm calls are asynchronous (the wasm worker); maxParallelism 1 keeps them in arrival order too.
 	const sandbox = new WasmSandbox(options.wasm, log);
 	const loader = new LibraryLoader({ sandbox });
@@ -114,7 +132,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			abiVersion: ABI_VERSION,
 			serverInfo: { name: SERVER_NAME, version: serverVersion() },
 			pid: process.pid,
-			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined },
+			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined, batch: true },
 		};
 		return result;
 	}));
@@ -138,23 +156,6 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		state.requireReady(ListMacrosRequest.method);
 		return { libraries: registry.list() };
 	}));
-	connection.onRequest(answeredOnTheWire(ExpandInlineRequest), guard(ExpandInlineRequest.method, log, (raw: unknown) => {
-		state.requireReady(ExpandInlineRequest.method);
-		const p = validateExpandInlineParams(raw, state.bulk);
-		return state.answer(raw, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}));
-	connection.onRequest(answeredOnTheWire(ExpandAttributeRequest), guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
-		state.requireReady(ExpandAttributeRequest.method);
-		const p = validateExpandAttributeParams(raw, state.bulk);
-		return state.answer(raw, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}));
-	connection.onRequest(answeredOnTheWire(ExpandDeriveRequest), guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
-		state.requireReady(ExpandDeriveRequest.method);
-		const p = validateExpandDeriveParams(raw, state.bulk);
-		// Resolve every name first, so an unknown derive fails the request before any macro runs.
-		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return state.answer(raw, () => expandDerives(targets, p));
-	}));
 	connection.onRequest(PostProcessRequest.type, guard(PostProcessRequest.method, log, (raw) => {
 		state.requireReady(PostProcessRequest.method);
 		const p = validatePostProcessParams(raw);
@@ -166,11 +167,34 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 }
 
 /**
- * An expand method as the host answers it: the same method and parameter structure as the shared
- * constant, with the wire form of the result (tokens may be a slot reference, see {@link WireExpansion}).
+ * The expand methods, by name, as the request lane serves them: params checked, the macro resolved
+ * and called, the answer in its wire form (tokens may be a slot reference, see {@link WireExpansion}).
+ * `inBatch`: as the calls of a batch are served (answers inline, and fds repaired after each call; a lone
+ * call's are repaired by the lane once its reply is written).
  */
-function answeredOnTheWire<P>(request: { method: string; type: RequestType<P, unknown, unknown> }): RequestType<unknown, Expansion | WireExpansion, unknown> {
-	return new RequestType<unknown, Expansion | WireExpansion, unknown>(request.method, request.type.parameterStructures);
+function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void, inBatch: boolean): Map<string, LaneMethod> {
+	const methods = new Map<string, LaneMethod>();
+	const add = <P>(request: { method: string; type: RequestType<P, unknown, unknown> }, serve: LaneHandler): void => {
+		methods.set(request.method, { type: request.type as unknown as RequestType<unknown, unknown, unknown>, serve });
+	};
+	add(ExpandInlineRequest, guard(ExpandInlineRequest.method, log, (raw: unknown) => {
+		state.requireReady(ExpandInlineRequest.method);
+		const p = validateExpandInlineParams(raw, state.bulk);
+		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
+	}, inBatch));
+	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
+		state.requireReady(ExpandAttributeRequest.method);
+		const p = validateExpandAttributeParams(raw, state.bulk);
+		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
+	}, inBatch));
+	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
+		state.requireReady(ExpandDeriveRequest.method);
+		const p = validateExpandDeriveParams(raw, state.bulk);
+		// Resolve every name first, so an unknown derive fails the request before any macro runs.
+		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
+		return state.answer(raw, inBatch, () => expandDerives(targets, p));
+	}, inBatch));
+	return methods;
 }
 
 /** Expands one inline or attribute call in the library that provides it. */
@@ -197,12 +221,12 @@ class SessionState {
 
 	/**
 	 * An expansion for the wire: large tokens go back through the slot the request came in, or through
-	 * an answer file when it came inline. The expand methods are registered by name (dispatch answers
+	 * an answer file when it came inline; `inline` keeps them in the answer (a batch's calls). The expand methods are registered by name (dispatch answers
 	 * the wire form, a {@link WireExpansion}, which the client's transport resolves into an ExpandResult).
 	 */
-	answer(params: unknown, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion | WireExpansion> {
+	answer(params: unknown, inline: boolean, expand: (sink: TokenSink | undefined) => MaybePromise<Expansion>): MaybePromise<Expansion | WireExpansion> {
 		const bulk = this.bulk;
-		if (bulk === undefined) return expand(undefined);
+		if (bulk === undefined || inline) return expand(undefined);
 		const slot = requestSlot(params);
 		const sink = bulk.sink(slot);
 		return mapMaybe(expand(sink), (e) => bulk.answer(e, slot, sink));
@@ -218,8 +242,13 @@ class SessionState {
 	}
 }
 
-/** Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is logged. */
-function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R): (params: unknown) => R {
+/**
+ * Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is
+ * logged. Repairs fds 1 and 2 after the handler unless `repairStdioAfter` is false: the request lane
+ * repairs them itself for the requests it serves, right after writing the reply (each call of a batch
+ * still repairs them, before the next call runs).
+ */
+function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairStdioAfter = true): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
 		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
@@ -244,11 +273,19 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		} catch (error) {
 			throw toResponseError(error);
 		} finally {
-			// A macro (or a library's constructor) may have closed or redirected fd 1 or 2, or the protocol's fds.
-			for (const repair of repairStdio()) log(`${method}: ${repair}`);
-			markThreadsLeftBehind();
+			if (repairStdioAfter) afterCall(method, log);
 		}
 	};
+}
+
+/**
+ * What runs after every request, before the next: a macro (or a library's constructor) may have closed or
+ * redirected fd 1 or 2, or the protocol's fds, so they are repaired (and logged); and the threads mark is
+ * written when the request left threads running (call-marks.ts).
+ */
+function afterCall(method: string, log: (line: string) => void): void {
+	for (const repair of repairStdio()) log(`${method}: ${repair}`);
+	markThreadsLeftBehind();
 }
 
 let version: string | undefined;
@@ -275,12 +312,14 @@ function preview(message: unknown): string {
 }
 
 /**
- * Passes requests, notifications and responses on; answers anything else with InvalidRequest
- * (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
+ * The connection's reader. Passes requests, notifications and responses to the request lane, which
+ * serves the expand methods and hands the rest to the connection; answers anything else with
+ * InvalidRequest (vscode-jsonrpc would only log it, and the client would wait forever for a reply).
  */
 class ValidatingReader implements MessageReader {
 	constructor(
 		private readonly inner: MessageReader,
+		private readonly lane: RequestLane,
 		private readonly sendError: (id: string | number | null, code: number, message: string) => void,
 		private readonly log: (line: string) => void,
 	) {}
@@ -296,6 +335,7 @@ class ValidatingReader implements MessageReader {
 	}
 
 	listen(callback: DataCallback): Disposable {
+		this.lane.forwardTo(callback);
 		return this.inner.listen((message) => {
 			const id = (message as { id?: unknown } | null)?.id;
 			const replyId = typeof id === 'string' || typeof id === 'number' ? id : null;
@@ -307,7 +347,7 @@ class ValidatingReader implements MessageReader {
 				return;
 			}
 			if (Message.isRequest(message) || Message.isNotification(message) || Message.isResponse(message)) {
-				callback(message);
+				this.lane.push(message);
 				return;
 			}
 			this.log(`invalid JSON-RPC message: ${preview(message)}`);

@@ -1,6 +1,6 @@
 /**
- * The few libc calls the host makes about its own process (fd juggling, rlimits, prctl), bound with
- * koffi once and on first use. Only stdout-guard.ts and process-hygiene.ts use them.
+ * The few libc calls the host makes (fd juggling, rlimits, prctl about its own process; memcpy out of
+ * library memory), bound with koffi once and on first use.
  */
 import koffi from 'koffi';
 
@@ -27,6 +27,8 @@ export interface Libc {
 	getppid(): number;
 	/** prctl(option, arg2); undefined where prctl does not exist (not Linux). */
 	prctl?: (option: number, arg2: number) => number;
+	/** memcpy(dst, src, n): copies `n` bytes from the native address `src` into `dst`. */
+	memcpy(dst: Uint8Array, src: bigint, n: number): void;
 	/** The C errno of the last failed call, as a readable string. */
 	lastError(): string;
 }
@@ -47,6 +49,7 @@ export function getLibc(): Libc {
 		setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
 		getppid: lib.func('int getppid(void)') as () => number,
 		prctl: prctl ? (option, arg2) => prctl(option, 'unsigned long', arg2) as number : undefined,
+		memcpy: lib.func('void *memcpy(void *dst, void *src, size_t n)') as Libc['memcpy'],
 		lastError: () => {
 			const errno = koffi.errno();
 			return `${strerror(errno) as string} (errno ${errno})`;

@@ -13,8 +13,10 @@ import type {
 import type { InitializeParams } from '../protocol/handshake.js';
 import type { LoadLibraryParams } from '../protocol/library.js';
 import { checkBulkRef, isBulkTokenStream } from '../protocol/bulk.js';
+import { BatchMethod, type BatchCall } from '../protocol/batch.js';
 import {
 	ExpandAttributeRequest,
+	ExpandBatchRequest,
 	ExpandDeriveRequest,
 	ExpandInlineRequest,
 	InitializeRequest,
@@ -82,6 +84,25 @@ export function validateExpandDeriveParams(params: unknown, bulk?: BulkSlots): E
 		if (typeof d !== 'string' || d === '') throw invalid(m, `derives[${i}]`, 'must be a non-empty string', d);
 	});
 	return { derives: derives as string[], item: tokenStream(m, p, 'item', bulk), ...common(m, p) };
+}
+
+/**
+ * expandBatch: the list and each call's method; each call's params are checked by its own method's
+ * validator when it is served, so a bad call answers its own error and the others still run.
+ */
+export function validateExpandBatchParams(params: unknown): { calls: BatchCall[]; id: number | undefined } {
+	const m = ExpandBatchRequest.method;
+	const p = object(m, params);
+	const calls = p.calls;
+	if (!Array.isArray(calls)) throw invalid(m, 'calls', 'must be an array of calls {method, params}', calls);
+	calls.forEach((call, i) => {
+		if (call === null || typeof call !== 'object' || Array.isArray(call)) throw invalid(m, `calls[${i}]`, 'must be a call {method, params}', call);
+		const method = (call as Fields).method;
+		if (!BatchMethod.is(method)) throw invalid(m, `calls[${i}].method`, `must be one of ${BatchMethod.all.join(', ')}`, method);
+	});
+	const id = p.id;
+	if (id !== undefined && (!isU32(id) || id === 0)) throw invalid(m, 'id', 'must be an integer from 1 to 4294967295', id);
+	return { calls: calls as BatchCall[], id };
 }
 
 export function validatePostProcessParams(params: unknown): PostProcessParams {

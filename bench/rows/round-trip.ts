@@ -18,7 +18,7 @@ import { loadFailure } from '../../server/load-errors.js';
 import { macroHostAbi } from '../../server/native/library.js';
 import { openSharedObject } from '../../server/native/open-library.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
-import { expandMacroRequest, identityRequestLine, parseExpandReply, RaServer } from '../ra-server.js';
+import { expandIdentity, identityRequestLine, RaServer } from '../ra-server.js';
 import type { Row } from '../report.js';
 import { summarize, type Summary } from '../stats.js';
 import { makeWorkload, type Workload } from '../workload.js';
@@ -80,7 +80,7 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 					await time('json-inline/echo', () => expandThroughHost(jsonInline, 'echo', work.stream, n), timed);
 					await time('msgpack-inline/echo', () => expandThroughHost(msgpackInline, 'echo', work.typed, n), timed);
 				}
-				if (raServer && ra) await time('ra', () => expandThroughRa(raServer, ra.dylib, work, n), timed);
+				if (raServer && ra) await time('ra', () => expandIdentity(raServer, ra.dylib, work.flatTree, n), timed);
 				if (echoLine !== undefined) await time('pipe', () => pipe.requestLine(echoLine), timed);
 			}
 			const get = (key: string): Summary | undefined => {
@@ -166,19 +166,13 @@ function makeRow(
 }
 
 /** One expandInline through a MacroHost, checked so that a broken reply cannot pass for a fast one. */
-async function expandThroughHost(host: MacroHost, macro: Macro, args: Workload['stream'] | Workload['typed'], n: number): Promise<void> {
+export async function expandThroughHost(host: MacroHost, macro: Macro, args: Workload['stream'] | Workload['typed'], n: number): Promise<void> {
 	const result = await host.expandInline({ name: macro, args });
 	const expected = macro === 'noop' ? 'leave' : 'replace';
 	if (result.outcome !== expected) throw new Error(`${macro} answered ${result.outcome}: ${JSON.stringify(result.diagnostics)}`);
 	if (macro === 'echo' && result.tokens!.records.length !== n * 6) throw new Error(`echo returned ${result.tokens!.records.length / 6} tokens, not ${n}`);
 }
 
-/** One ExpandMacro through rust-analyzer's server: encode, write, read the line, parse it. */
-async function expandThroughRa(server: RaServer, dylib: string, work: Workload, n: number): Promise<void> {
-	const reply = parseExpandReply(await server.request(expandMacroRequest(dylib, 'identity', work.flatTree)));
-	const leaves = reply.ident.length / 3 + reply.punct.length / 3 + reply.literal.length / 4;
-	if (leaves !== n) throw new Error(`rust-analyzer's identity returned ${leaves} tokens, not ${n}`);
-}
 
 /** The floor: the host's own loader and native backend in this process, fed typed records (the cheapest input). */
 function inProcessFloor(library: string): (macro: Macro, work: Workload) => void {

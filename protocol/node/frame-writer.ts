@@ -102,6 +102,14 @@ export class FrameWriter extends AbstractMessageWriter implements MessageWriter 
 		});
 	}
 
+	/**
+	 * Bytes written but still waiting in the stream's memory; 0 once the pipe took everything. The
+	 * host's request lane reads it right after writing a reply: 0 means the reply is on the pipe.
+	 */
+	get pendingBytes(): number {
+		return this.output.writableLength;
+	}
+
 	end(): void {
 		this.output.end();
 	}

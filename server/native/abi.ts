@@ -100,7 +100,8 @@ export interface RawResult {
 export interface LibraryFunctions {
 	abiVersion: () => number;
 	manifest: () => RawStr;
-	expand: (request: RawRequest) => Address;
+	/** mh_expand on an mh_request written by call-memory.ts. */
+	expand: (request: Uint8Array) => Address;
 	freeResult: (result: Address) => void;
 	/** Absent when the library does not export mh_post_process. */
 	postProcess?: (auxJson: { ptr: Buffer | null; len: number }) => Address;
@@ -112,7 +113,8 @@ export interface LibraryFunctions {
 const DECLARATIONS: Record<(typeof REQUIRED_SYMBOLS)[number] | typeof POST_PROCESS_SYMBOL | typeof FINGERPRINT_SYMBOL, [TypeSpec, TypeSpec[]]> = {
 	mh_abi_version: ['uint32_t', []],
 	mh_manifest: [MhStr, []],
-	mh_expand: ['void *', [koffi.pointer(MhRequest)]],
+	// The request is written as bytes (call-memory.ts), so it goes in as a plain pointer.
+	mh_expand: ['void *', ['void *']],
 	mh_free_result: ['void', ['void *']],
 	mh_post_process: ['void *', [MhStr]],
 	mh_fingerprint: ['uint64_t', []],

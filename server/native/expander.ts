@@ -25,40 +25,42 @@ import {
 } from '../result-checks.js';
 import {
 	MhDiagnostic,
-	MhResult,
 	TOKEN_RECORD_BYTES,
 	toNumber,
 	type Address,
 	type LibraryFunctions,
 	type RawDiagnostic,
-	type RawRequest,
 	type RawResult,
 	type RawSpan,
 	type RawStr,
 	type RawTokenStream,
 } from './abi.js';
+import { RequestMemory, ResultReader, type StreamMemory } from './call-memory.js';
 
 const MH_OUTCOME_REPLACE = 1;
-const EMPTY_STREAM: RawTokenStream<null> = { tokens: null, len: 0, text: null, text_len: 0 };
 const CALL_SITE: RawSpan = { start: SPAN_CALL_SITE, end: SPAN_CALL_SITE };
+/**
+ * Typed records up to this size are copied into the scratch buffer, larger ones are passed where they
+ * lie: a small typed array may live on V8's heap, where the collector could move it before the call.
+ */
+const COPY_RECORDS_BYTES = 64 * 1024;
 
 /** Calls macros. One instance per host: it owns reusable input buffers, so calls must not overlap (they cannot: koffi calls are synchronous). */
 export class Expander {
 	private readonly argsScratch = new StreamScratch();
 	private readonly itemScratch = new StreamScratch();
+	private readonly request = new RequestMemory();
+	private readonly results = new ResultReader();
 
 	/**
 	 * Expands one call of `macro` in the library `functions` belong to; a large output goes to `sink`
 	 * when one is given. `who` names the macro in diagnostics.
 	 */
 	expand(functions: LibraryFunctions, macro: MacroEntry, input: ExpandInput, who: string, sink?: TokenSink): Expansion {
-		const request: RawRequest = {
-			kind: macro.abiKind,
-			name: { ptr: macro.nameBytes, len: macro.nameBytes.length },
-			args: input.args ? this.argsScratch.marshal(input.args) : EMPTY_STREAM,
-			item: input.item ? this.itemScratch.marshal(input.item) : EMPTY_STREAM,
-			call_site: input.callSite ?? CALL_SITE,
-		};
+		const args = input.args ? this.argsScratch.marshal(input.args) : undefined;
+		const item = input.item ? this.itemScratch.marshal(input.item) : undefined;
+		const callSite = input.callSite ?? CALL_SITE;
+		const request = this.request.write(macro.abiKind, macro.nameBytes, args, item, callSite.start, callSite.end);
 		return this.readResult(functions.expand(request), functions, who, sink);
 	}
 
@@ -75,7 +77,7 @@ export class Expander {
 	private readResult(pointer: Address, functions: LibraryFunctions, who: string, sink?: TokenSink): Expansion {
 		if (pointer === null) return bail(`${who} returned no result (NULL)`);
 		try {
-			const raw = koffi.decode(pointer, MhResult) as RawResult;
+			const raw = this.results.header(pointer);
 			const outcome = Outcome.fromAbi[raw.outcome];
 			if (outcome === undefined) return bail(`${who} returned unknown outcome ${raw.outcome}`);
 			const diagnostics = this.readDiagnostics(raw, who);
@@ -88,7 +90,7 @@ export class Expander {
 				else expansion.tokens = tokens;
 			}
 			if (raw.aux_data.ptr !== null) {
-				const aux = readString(raw.aux_data, `${who} aux data`);
+				const aux = this.readString(raw.aux_data, `${who} aux data`);
 				if (aux.error !== undefined) return bail(aux.error);
 				const parsed = parseAuxData(aux.text, who);
 				if (typeof parsed === 'string') return bail(parsed);
@@ -111,8 +113,8 @@ export class Expander {
 			if (written !== undefined) return written;
 		}
 		// One copy of all records out of library memory, which mh_free_result is about to release.
-		const records = len > 0 ? new Uint32Array(koffi.view(raw.tokens, len * TOKEN_RECORD_BYTES).slice(0)) : new Uint32Array(0);
-		const text = readString({ ptr: raw.text, len: textLen }, `${who} output text`);
+		const records = len > 0 ? this.results.records(raw.tokens!, len) : new Uint32Array(0);
+		const text = this.readString({ ptr: raw.text, len: textLen }, `${who} output text`);
 		if (text.error !== undefined) return text.error;
 		return checkOutput(records, textLen, who) ?? { text: text.text, records };
 	}
@@ -142,37 +144,47 @@ export class Expander {
 				start: d.span.start,
 				end: d.span.end,
 				messageLength: toNumber(d.message.len),
-				readMessage: (what) => readString(d.message, what),
+				readMessage: (what) => this.readString(d.message, what),
 			};
 		});
+	}
+
+	/** Copies an mh_str out of library memory as text, or says what is wrong with it. */
+	private readString(raw: RawStr, what: string): TextRead {
+		const len = toNumber(raw.len);
+		if (len === 0) return { text: '' };
+		const problem = checkStringSize(raw.ptr === null, len, what);
+		if (problem !== undefined) return { error: problem };
+		return decodeResultText(this.results.bytes(raw.ptr!, len), what);
 	}
 }
 
 /** Reusable input buffers for one stream slot (args or item): after warm-up a call allocates nothing for its input. */
 class StreamScratch {
-	private records = new Uint32Array(1024);
+	// Off-heap (allocUnsafeSlow), so their addresses stay put.
+	private records = new Uint32Array(Buffer.allocUnsafeSlow(4096).buffer);
 	private text = Buffer.allocUnsafeSlow(4096);
 
-	marshal(stream: TokenStream): RawTokenStream<Uint32Array | Uint8Array | null> {
+	marshal(stream: TokenStream): StreamMemory {
 		const count = stream.records.length;
 		let records: Uint32Array | null = null;
 		if (count > 0) {
-			if (stream.records instanceof Uint32Array) {
+			if (stream.records instanceof Uint32Array && stream.records.byteLength > COPY_RECORDS_BYTES) {
 				records = stream.records;
 			} else {
-				if (count > this.records.length) this.records = new Uint32Array(Math.max(count, this.records.length * 2));
+				if (count > this.records.length) this.records = new Uint32Array(Buffer.allocUnsafeSlow(Math.max(count, this.records.length * 2) * 4).buffer);
 				this.records.set(stream.records);
 				records = this.records;
 			}
 		}
 		const utf8 = (stream as Partial<MappedTokenStream>).utf8;
 		if (utf8 !== undefined) {
-			return { tokens: records, len: count / RECORD_WIDTH, text: utf8.byteLength > 0 ? utf8 : null, text_len: utf8.byteLength };
+			return { tokens: records, len: count / RECORD_WIDTH, text: utf8.byteLength > 0 ? utf8 : null, textLen: utf8.byteLength };
 		}
 		const bytes = Buffer.byteLength(stream.text, 'utf8');
 		if (bytes > this.text.length) this.text = Buffer.allocUnsafeSlow(Math.max(bytes, this.text.length * 2));
 		if (bytes > 0) this.text.write(stream.text, 0, bytes, 'utf8');
-		return { tokens: records, len: count / RECORD_WIDTH, text: bytes > 0 ? this.text : null, text_len: bytes };
+		return { tokens: records, len: count / RECORD_WIDTH, text: bytes > 0 ? this.text : null, textLen: bytes };
 	}
 }
 
@@ -181,11 +193,4 @@ function stringView(raw: RawStr, what: string): Uint8Array | string {
 	const len = toNumber(raw.len);
 	if (len === 0) return new Uint8Array(0);
 	return checkStringSize(raw.ptr === null, len, what) ?? new Uint8Array(koffi.view(raw.ptr, len));
-}
-
-/** Copies an mh_str out of library memory as text, or says what is wrong with it. */
-function readString(raw: RawStr, what: string): TextRead {
-	const bytes = stringView(raw, what);
-	if (typeof bytes === 'string') return { error: bytes };
-	return decodeResultText(bytes, what);
 }

@@ -53,10 +53,15 @@ describe('npm run bench -- --quick', () => {
 			'round-trip/noop/2000',
 			'round-trip/echo/2000',
 			'round-trip/echo-inline/2000',
+			'small-calls/cat/20',
+			'small-calls/node-echo/20',
+			'small-calls/raw-host/20',
+			'small-calls/macro-host/20',
 			'idle-gap/0',
 			'idle-gap/1',
 			'idle-gap/3',
 			'pipelined/one-host',
+			'pipelined/one-host-alone',
 			'pool/noop',
 			'pool/spin',
 			'crash/recovery',
@@ -74,8 +79,8 @@ describe('npm run bench -- --quick', () => {
 			'expansion-cache/remote',
 		]);
 		for (const row of report.rows) {
-			// The pipe floor has no macro-host number: it is `cat`, in the floor column.
-			const main = row.id.startsWith('round-trip/pipe-floor/') ? row.floor : row.json;
+			// The pipe floors have no macro-host number: `cat` and the bare Node echo host are in the floor column.
+			const main = row.id.startsWith('round-trip/pipe-floor/') || row.id.startsWith('small-calls/cat/') || row.id.startsWith('small-calls/node-echo/') ? row.floor : row.json;
 			expect(main, row.id).toBeDefined();
 			expect(main!.n, row.id).toBeGreaterThan(0);
 			expect(main!.min, row.id).toBeLessThanOrEqual(main!.max);
@@ -98,6 +103,6 @@ describe('npm run bench -- --quick', () => {
 		);
 		expect(failure?.code).toBe(1);
 		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
-		expect(failure?.stderr).toContain('[--rows cold,round-trip,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache]');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,small-calls,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache]');
 	});
 });

@@ -22,6 +22,7 @@ describe('normalizeOptions', () => {
 			onStderr: undefined,
 			clientName: 'macro-host-client',
 			warmStandby: true,
+			batch: true,
 		});
 		expect(options.restart.maxRestarts).toBe(10);
 		// Bulk streams: on, from 32 KiB, in /dev/shm when it is a writable directory.
@@ -52,12 +53,13 @@ describe('normalizeOptions', () => {
 		[{ onStderr: 'log' }, "The `onStderr` option must be a function, but received 'log' (string)."],
 		[{ restart: { backoffMaxMs: -5 } }, 'The `restart.backoffMaxMs` option must be an integer 0 or more (milliseconds), but received -5 (number).'],
 		[{ warmStandby: 'yes' }, "The `warmStandby` option must be true or false, but received 'yes' (string)."],
+		[{ batch: 1 }, 'The `batch` option must be true or false, but received 1 (number).'],
 		[{ bulk: 'yes' }, "The `bulk` option must be false or an object {minBytes?, dir?}, but received 'yes' (string)."],
 		[{ bulk: true }, 'The `bulk` option must be false or an object {minBytes?, dir?}, but received true (boolean).'],
 		[{ bulk: { minBytes: -1 } }, 'The `bulk.minBytes` option must be an integer 0 or more (bytes), but received -1 (number).'],
 		[{ bulk: { dir: '' } }, "The `bulk.dir` option must be a non-empty string, but received '' (string)."],
 		[{ bulk: { size: 1 } }, 'Unknown bulk option `size`; known options are: minBytes, dir.'],
-		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby, bulk, expansionCache.'],
+		[{ timeout: 5 }, 'Unknown MacroHost option `timeout`; known options are: encoding, requestTimeoutMs, startTimeoutMs, quarantineAfter, restart, stderrTailBytes, shutdownTimeoutMs, forceKillAfterMs, nodePath, hostScript, hostArgs, cwd, env, onStderr, clientName, memoryLimitMiB, warmStandby, bulk, expansionCache, batch.'],
 	])('refuses %j', (options, message) => {
 		expect(() => normalizeOptions(options as never)).toThrow(new TypeError(message));
 	});

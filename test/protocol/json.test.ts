@@ -19,6 +19,17 @@ describe('JSON body encoding', () => {
 		expect((await decode(msg)).result.tokens.records).toEqual([0, 0, 0, 1, 1, 2]);
 	});
 
+	it("writes typed records inside a batch's calls and answers as number arrays, leaving the caller's objects as they were", async () => {
+		const records = new Uint32Array([0, 1, 0, 1, 5, 6]);
+		const call = { method: 'expandInline', params: { name: 'wrap', args: { text: 'a', records } } };
+		const plain = { method: 'expandInline', params: { name: 'wrap', args: { text: 'b', records: [0, 1, 0, 1, 7, 8] } } };
+		const request = { jsonrpc: '2.0', id: 4, method: 'expandBatch', params: { calls: [plain, call], id: 9 } };
+		expect((await decode(request)).params).toEqual({ calls: [plain, { ...call, params: { ...call.params, args: { text: 'a', records: [0, 1, 0, 1, 5, 6] } } }], id: 9 });
+		expect(call.params.args.records).toBe(records);
+		const response = { jsonrpc: '2.0', id: 4, result: { answers: [{ error: { code: 1, message: 'no' } }, { result: { outcome: 'replace', diagnostics: [], tokens: { text: 'x', records } } }] } };
+		expect((await decode(response)).result.answers).toEqual([{ error: { code: 1, message: 'no' } }, { result: { outcome: 'replace', diagnostics: [], tokens: { text: 'x', records: [0, 1, 0, 1, 5, 6] } } }]);
+	});
+
 	it('passes other messages through untouched', () => {
 		const msg = { jsonrpc: '2.0', id: 3, result: { libraries: [] } } as unknown as Message;
 		expect(withPlainRecords(msg)).toBe(msg);
