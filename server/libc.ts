@@ -27,11 +27,26 @@ export interface Libc {
 	getppid(): number;
 	/** prctl(option, arg2); undefined where prctl does not exist (not Linux). */
 	prctl?: (option: number, arg2: number) => number;
+	/**
+	 * fstat(fd, buf) into `buf` (at least STAT_BUFFER_BYTES): -1 on error. Read st_dev and st_ino with
+	 * {@link statIdentityOffsets}; where those are not known, use node's fstatSync instead.
+	 */
+	fstat(fd: number, buf: Uint8Array): number;
 	/** memcpy(dst, src, n): copies `n` bytes from the native address `src` into `dst`. */
 	memcpy(dst: Uint8Array, src: bigint, n: number): void;
 	/** The C errno of the last failed call, as a readable string. */
 	lastError(): string;
 }
+
+/** Bytes enough for any platform's struct stat. */
+export const STAT_BUFFER_BYTES = 256;
+
+/**
+ * Where st_dev and st_ino (both 64-bit) lie in struct stat, where the host knows it: Linux on x86-64
+ * and on arm64 (the generic layout) put them first. Undefined elsewhere (macOS: st_dev is 32-bit).
+ */
+export const statIdentityOffsets: { dev: number; ino: number } | undefined =
+	process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64') ? { dev: 0, ino: 8 } : undefined;
 
 let libc: Libc | undefined;
 
@@ -50,6 +65,7 @@ export function getLibc(): Libc {
 		getppid: lib.func('int getppid(void)') as () => number,
 		prctl: prctl ? (option, arg2) => prctl(option, 'unsigned long', arg2) as number : undefined,
 		memcpy: lib.func('void *memcpy(void *dst, void *src, size_t n)') as Libc['memcpy'],
+		fstat: lib.func('int fstat(int fd, void *buf)') as Libc['fstat'],
 		lastError: () => {
 			const errno = koffi.errno();
 			return `${strerror(errno) as string} (errno ${errno})`;

@@ -11,7 +11,7 @@ import { closeSync, createReadStream, createWriteStream, fstatSync, openSync } f
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { isatty, ReadStream, WriteStream } from 'node:tty';
-import { getLibc, LibcConstants } from './libc.js';
+import { getLibc, LibcConstants, STAT_BUFFER_BYTES, statIdentityOffsets } from './libc.js';
 
 /** The private protocol streams that replace stdin and stdout. */
 export interface ProtocolStdio {
@@ -106,8 +106,17 @@ export function repairStdio(): string[] {
 	return repaired;
 }
 
+const statBuffer = Buffer.alloc(STAT_BUFFER_BYTES);
+
 /** True when `fd` is open on the file `saved` recorded. */
 function isIntact(fd: number, saved: SavedFd): boolean {
+	// Four of these run after every call: libc's fstat into one buffer costs about 1.6 µs here, node's
+	// fstatSync (a Stats object each time) about 2.4 µs.
+	const at = statIdentityOffsets;
+	if (at !== undefined) {
+		if (getLibc().fstat(fd, statBuffer) < 0) return false;
+		return readU64(statBuffer, at.dev) === saved.dev && readU64(statBuffer, at.ino) === saved.ino;
+	}
 	try {
 		const stat = fstatSync(fd);
 		return stat.dev === saved.dev && stat.ino === saved.ino;
@@ -115,6 +124,11 @@ function isIntact(fd: number, saved: SavedFd): boolean {
 		// EBADF: the macro closed it.
 		return false;
 	}
+}
+
+/** A little-endian 64-bit field as a number (exact below 2^53, as node's own Stats numbers are). */
+function readU64(buf: Buffer, at: number): number {
+	return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 0x1_0000_0000;
 }
 
 /** A close-on-exec copy of `fd` at a high number (see SPARE_FD_STARTS), with its identity; undefined when none can be made. */

@@ -7,7 +7,7 @@
  * and aux data are taken in sorted file order, so one host or eight give the same bytes.
  */
 import { availableParallelism } from 'node:os';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ExpansionCache, ExpansionSession, type ExpansionCacheOptions, type ExpansionCacheStats, type FileExpansions } from '../expansion-cache/index.js';
 import type { MacroHostOptions } from '../options.js';
@@ -154,7 +154,7 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		diagnostics.push(...results.flatMap((r) => r.diagnostics));
 		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
 		const files = results.map((r) => r.file);
-		if (options.write ?? true) diagnostics.push(...(await writeOutputs(files, outDir, options.outDir === undefined, displayRoot)));
+		if (options.write ?? true) diagnostics.push(...(writeOutputs(files, outDir, options.outDir === undefined, displayRoot)));
 		await cache?.flush();
 		diagnostics.push(...cacheWarnings);
 
@@ -202,7 +202,9 @@ async function expandFile(
 	const base = { path: source.path, relativePath: source.relativePath, displayPath: shown, outputPath: join(context.outDir, source.relativePath) };
 	let text: string;
 	try {
-		text = await readFile(source.path, 'utf8');
+		// Sync: a source is small, and fs/promises' open/fstat/read/close, each a thread-pool round trip,
+		// cost about 0.4 ms a file on a busy machine, as much as expanding 4 of its calls.
+		text = readFileSync(source.path, 'utf8');
 	} catch (error) {
 		const diagnostic: DriverDiagnostic = { severity: 'error', code: 'io', file: shown, message: `cannot read ${shown}: ${(error as Error).message}` };
 		return { file: { ...base, isReadable: false, source: '', text: '', expansions: 0 }, diagnostics: [diagnostic], aux: [] };
@@ -243,14 +245,20 @@ async function postProcessAll(pool: Pick<ExpansionSession, 'libraries' | 'postPr
 }
 
 /** Writes every file that was read; the default output directory is emptied first so no stale file stays. */
-async function writeOutputs(files: readonly ExpandedFile[], outDir: string, isDefaultOut: boolean, displayRoot: string): Promise<DriverDiagnostic[]> {
+function writeOutputs(files: readonly ExpandedFile[], outDir: string, isDefaultOut: boolean, displayRoot: string): DriverDiagnostic[] {
 	const diagnostics: DriverDiagnostic[] = [];
-	if (isDefaultOut) await rm(outDir, { recursive: true, force: true });
+	if (isDefaultOut) rmSync(outDir, { recursive: true, force: true });
+	// Sync, as sources are read (see expandFile); each directory is made once.
+	const made = new Set<string>();
 	for (const file of files) {
 		if (!file.isReadable) continue;
 		try {
-			await mkdir(dirname(file.outputPath), { recursive: true });
-			await writeFile(file.outputPath, file.text);
+			const dir = dirname(file.outputPath);
+			if (!made.has(dir)) {
+				mkdirSync(dir, { recursive: true });
+				made.add(dir);
+			}
+			writeFileSync(file.outputPath, file.text);
 		} catch (error) {
 			const shown = displayPath(file.outputPath, displayRoot);
 			diagnostics.push({ severity: 'error', code: 'io', file: file.displayPath, message: `cannot write ${shown}: ${(error as Error).message}` });
