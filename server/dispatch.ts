@@ -41,7 +41,7 @@ import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
 import { serveBatch } from './batch.js';
 import { RequestLane, type LaneHandler, type LaneMethod } from './request-lane.js';
-import { repairStdio } from './stdout-guard.js';
+import { repairStdio, type StdioParts } from './stdout-guard.js';
 import { validateClientTimeout, validateWasmLimits } from './wasm/limits.js';
 import { WasmSandbox, type WasmOptions } from './wasm/sandbox.js';
 import {
@@ -95,8 +95,13 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			state.requireReady(ExpandBatchRequest.method);
 			const { calls, id } = validateExpandBatchParams(raw);
 			const word = id === undefined ? undefined : state.bulk?.batchProgress();
-			return serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
-		}, false),
+			const result = serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
+			// Each call repaired fds 1 and 2; the protocol's fds matter only for the reply, so they are checked once, before it.
+			const beforeReply = (): void => afterCall(ExpandBatchRequest.method, log, 'protocol');
+			if (result instanceof Promise) return result.then((value) => (beforeReply(), value));
+			beforeReply();
+			return result;
+		}, 'none'),
 	});
 	const lane = new RequestLane(methods, writer, (method) => afterCall(method, log));
 	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
@@ -181,19 +186,19 @@ function expandMethods(state: SessionState, registry: MacroRegistry, log: (line:
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}, inBatch));
+	}, inBatch ? 'stdio' : 'none'));
 	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}, inBatch));
+	}, inBatch ? 'stdio' : 'none'));
 	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
 		return state.answer(raw, inBatch, () => expandDerives(targets, p));
-	}, inBatch));
+	}, inBatch ? 'stdio' : 'none'));
 	return methods;
 }
 
@@ -244,11 +249,12 @@ class SessionState {
 
 /**
  * Turns the host's own error types into JSON-RPC errors; anything else becomes InternalError and is
- * logged. Repairs fds 1 and 2 after the handler unless `repairStdioAfter` is false: the request lane
- * repairs them itself for the requests it serves, right after writing the reply (each call of a batch
- * still repairs them, before the next call runs).
+ * logged. Runs {@link afterCall} on the fds `repairAfter` names once the handler returns: all of them
+ * for the requests of the connection; none for the lone expand requests, which the request lane repairs
+ * itself right after writing the reply; fds 1 and 2 for each call of a batch, before the next call runs
+ * (the batch checks the protocol's fds once, before its reply).
  */
-function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairStdioAfter = true): (params: unknown) => R {
+function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairAfter: StdioParts | 'none' = 'all'): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
 		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
@@ -273,7 +279,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		} catch (error) {
 			throw toResponseError(error);
 		} finally {
-			if (repairStdioAfter) afterCall(method, log);
+			if (repairAfter !== 'none') afterCall(method, log, repairAfter);
 		}
 	};
 }
@@ -283,8 +289,8 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
  * redirected fd 1 or 2, or the protocol's fds, so they are repaired (and logged); and the threads mark is
  * written when the request left threads running (call-marks.ts).
  */
-function afterCall(method: string, log: (line: string) => void): void {
-	for (const repair of repairStdio()) log(`${method}: ${repair}`);
+function afterCall(method: string, log: (line: string) => void, parts: StdioParts = 'all'): void {
+	for (const repair of repairStdio(parts)) log(`${method}: ${repair}`);
 	markThreadsLeftBehind();
 }
 

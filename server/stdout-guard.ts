@@ -77,23 +77,26 @@ export function guardStdio(): ProtocolStdio {
 	return guarded;
 }
 
+/** Which fds {@link repairStdio} checks: fds 1 and 2, the private protocol fds, or both. */
+export type StdioParts = 'stdio' | 'protocol' | 'all';
+
 /**
  * Puts fds 1 and 2 back on the original stderr when a macro closed them or pointed them elsewhere
  * (`close(2)`, `dup2(devnull, 1)`), and the private protocol fds back on the client's pipes. Without it
  * the host's own log, and every later macro's output, would be lost, or would land in whatever file next
  * took the closed fd's number; and a replaced protocol fd would send the reply nowhere, which the client
- * would only notice at its request timeout. Called after every request, before its reply is written;
- * four fstat calls when nothing changed. Returns one sentence per fd it repaired, for the host's log.
+ * would only notice at its request timeout. Called after every request (see guard() in dispatch.ts for
+ * when); an fstat per fd checked when nothing changed. Returns one sentence per fd it repaired, for the host's log.
  */
-export function repairStdio(): string[] {
+export function repairStdio(parts: StdioParts = 'all'): string[] {
 	const repaired: string[] = [];
 	const saved = savedStderr;
-	if (saved !== undefined) {
+	if (saved !== undefined && parts !== 'protocol') {
 		for (const fd of [1, 2]) {
 			if (!isIntact(fd, saved) && getLibc().dup2(saved.fd, fd) >= 0) repaired.push(`fd ${fd} was closed or redirected by a macro; pointed it back at stderr`);
 		}
 	}
-	for (const { fd, what, spare } of savedProtocol) {
+	for (const { fd, what, spare } of parts === 'stdio' ? [] : savedProtocol) {
 		if (isIntact(fd, spare)) continue;
 		// The spare itself may be gone too (a macro that closed every fd): then the protocol is lost, and the log says so.
 		const restored = isIntact(spare.fd, spare) && getLibc().dup2(spare.fd, fd) >= 0;

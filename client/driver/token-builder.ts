@@ -7,10 +7,12 @@
  * generated one still maps to its call site.
  */
 import { RECORD_WIDTH, RecordField, type TokenStream } from '../../protocol/token-stream.js';
+import { allocRecords, copyRecords } from '../../tokens/record-pool.js';
 
 /** Concatenates token ranges into a new compact stream. */
 export class TokenStreamBuilder {
-	private records = new Uint32Array(64 * RECORD_WIDTH);
+	// Pooled (tokens/record-pool.ts): a driver makes a few builders per macro call.
+	private records: Uint32Array = EMPTY;
 	private count = 0;
 	private readonly chunks: Buffer[] = [];
 	private textBytes = 0;
@@ -64,17 +66,21 @@ export class TokenStreamBuilder {
 
 	/** The stream built so far. */
 	build(): TokenStream {
-		return { text: Buffer.concat(this.chunks, this.textBytes).toString('utf8'), records: this.records.slice(0, this.count * RECORD_WIDTH) };
+		const chunks = this.chunks;
+		const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.textBytes).toString('utf8');
+		return { text, records: copyRecords(this.records, 0, this.count * RECORD_WIDTH) };
 	}
 
 	private reserve(tokens: number): void {
 		const need = (this.count + tokens) * RECORD_WIDTH;
 		if (need <= this.records.length) return;
-		const grown = new Uint32Array(Math.max(need, this.records.length * 2));
+		const grown = allocRecords(Math.max(need, this.records.length * 2, 16 * RECORD_WIDTH));
 		grown.set(this.records.subarray(0, this.count * RECORD_WIDTH));
 		this.records = grown;
 	}
 }
+
+const EMPTY = new Uint32Array(0);
 
 // One UTF-8 encoding per stream, shared by every range taken from it (a source file is sliced many times).
 const encoded = new WeakMap<TokenStream, Buffer>();
