@@ -3,7 +3,7 @@
  * Builds its fixtures, runs every row, prints the table on stdout (progress on stderr) and writes
  * the results as JSON.
  *
- *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,small-calls,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache] [--markdown]
+ *   node dist/bench/run.js [--quick] [--out FILE] [--rows cold,round-trip,small-calls,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache,expand-project] [--markdown]
  *
  * --quick is the smoke run CI does: small sizes, few repetitions, numbers not meant to be read.
  */
@@ -17,6 +17,7 @@ import { formatMarkdown, formatTable, writeReport, type BenchReport, type Row } 
 import { coldStartRows } from './rows/cold-start.js';
 import { crashRows } from './rows/crash.js';
 import { expansionCacheRows } from './rows/expansion-cache.js';
+import { expandProjectRows } from './rows/expand-project.js';
 import { idleGapRows } from './rows/idle-gap.js';
 import { poolRows } from './rows/pool.js';
 import { roundTripRows } from './rows/round-trip.js';
@@ -39,6 +40,7 @@ const GROUPS: Record<string, (ctx: BenchContext) => Promise<Row[]>> = {
 	wasm: wasmRows,
 	scarb: scarbRows,
 	'expansion-cache': expansionCacheRows,
+	'expand-project': expandProjectRows,
 };
 
 const USAGE = `Usage: node dist/bench/run.js [--quick] [--out FILE] [--rows ${Object.keys(GROUPS).join(',')}] [--markdown]`;

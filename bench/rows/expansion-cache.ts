@@ -108,7 +108,7 @@ export async function expansionCacheRows(ctx: BenchContext): Promise<Row[]> {
 }
 
 /** Writes the project: `cacheFiles` files of `cacheCallsPerFile` distinct `add!` calls each. */
-function writeProject(dir: string, ctx: BenchContext): { files: { path: string; text: string }[]; cacheFiles: number; calls: number } {
+export function writeProject(dir: string, ctx: BenchContext): { files: { path: string; text: string }[]; cacheFiles: number; calls: number } {
 	const { cacheFiles, cacheCallsPerFile } = ctx.sizes;
 	writeFileSync(join(dir, 'Scarb.toml'), `[package]\nname = "bench_app"\nversion = "0.1.0"\n\n[dependencies]\nadd_macro = { path = "${relative(dir, ADD_MACRO)}" }\n`);
 	mkdirSync(join(dir, 'src'), { recursive: true });

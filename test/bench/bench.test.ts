@@ -77,6 +77,7 @@ describe('npm run bench -- --quick', () => {
 			'expansion-cache/unchanged',
 			'expansion-cache/one-file',
 			'expansion-cache/remote',
+			'expand-project/cold',
 		]);
 		for (const row of report.rows) {
 			// The pipe floors have no macro-host number: `cat` and the bare Node echo host are in the floor column.
@@ -103,6 +104,6 @@ describe('npm run bench -- --quick', () => {
 		);
 		expect(failure?.code).toBe(1);
 		expect(failure?.stderr).toContain('--rows: unknown row group "warp"');
-		expect(failure?.stderr).toContain('[--rows cold,round-trip,small-calls,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache]');
+		expect(failure?.stderr).toContain('[--rows cold,round-trip,small-calls,idle-gap,pipelined,pool,crash,wire,wasm,scarb,expansion-cache,expand-project]');
 	});
 });
