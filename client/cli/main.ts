@@ -69,20 +69,20 @@ function help(): number {
 	return ExitCode.ok;
 }
 
-let code: number | undefined;
-try {
-	code = await main(process.argv.slice(2));
-} catch (error) {
+// Not a top-level await: the same code runs as the CommonJS bundle the `macro-host` command starts
+// (scripts/bundle-cli.js), where there is none.
+main(process.argv.slice(2)).then(finish, (error: unknown) => {
 	if (error instanceof UsageError) {
 		io.err(formatUsageError(error));
-		code = ExitCode.usage;
-	} else {
-		// A bug in macro-host itself, not in the macro or the command line: say so plainly.
-		io.err(`error: macro-host failed unexpectedly: ${(error as Error)?.stack ?? String(error)}\n`);
-		code = ExitCode.failure;
+		return finish(ExitCode.usage);
 	}
-}
-if (code !== undefined) {
+	// A bug in macro-host itself, not in the macro or the command line: say so plainly.
+	io.err(`error: macro-host failed unexpectedly: ${(error as Error)?.stack ?? String(error)}\n`);
+	return finish(ExitCode.failure);
+});
+
+function finish(code: number | undefined): void {
+	if (code === undefined) return;
 	// Exit once stdout has drained, so no host process, timer or socket can keep the command alive.
 	process.stdout.write('', () => process.exit(code));
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The compiled CLI entry, as package.json "bin" names it. */
-export const CLI = fileURLToPath(new URL('../../dist/client/cli/main.js', import.meta.url));
+/** The `macro-host` command as package.json "bin" names it: the bundled CLI (scripts/bundle-cli.js). */
+export const CLI = fileURLToPath(new URL('../../dist/client/cli/macro-host.cjs', import.meta.url));
 /** The C fixture library (built by the global setup). */
 export const LIBC_BASIC = fileURLToPath(new URL('../fixtures/build/libc_basic.so', import.meta.url));
 /** Fixture libraries that must fail to load. */
@@ -21,7 +21,7 @@ export interface CliRun {
 	stderr: string;
 }
 
-/** Runs `node dist/client/cli/main.js ...args` in the repository root, never rejecting. */
+/** Runs `node dist/client/cli/macro-host.cjs ...args` in the repository root, never rejecting. */
 export async function runCli(args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
 	const result = await execa(process.execPath, [CLI, ...args], {
 		cwd: options.cwd ?? ROOT,

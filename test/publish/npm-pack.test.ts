@@ -42,7 +42,7 @@ afterAll(() => {
 
 describe('the npm package', () => {
 	it('ships the compiled library, the host bundle, the SDK, the docs and the license; no tests, bench, sources or source maps', () => {
-		for (const path of ['package.json', 'README.md', 'LICENSE', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/cli/main.js', 'dist/server/host.cjs', 'dist/server/host-bundle.cjs', 'sdk/c/macro_host.h', 'sdk/rust/Cargo.toml', 'sdk/rust/src/lib.rs', 'docs/protocol.md']) {
+		for (const path of ['package.json', 'README.md', 'LICENSE', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/client/cli/main.js', 'dist/client/cli/macro-host.cjs', 'dist/server/host.cjs', 'dist/server/host-bundle.cjs', 'sdk/c/macro_host.h', 'sdk/rust/Cargo.toml', 'sdk/rust/src/lib.rs', 'docs/protocol.md']) {
 			expect(files).toContain(path);
 		}
 		const unwanted = files.filter((f) => /^(test|bench|dist\/test|dist\/bench|client|server|protocol|tokens|scripts|\.ci)\//.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
