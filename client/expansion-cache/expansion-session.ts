@@ -109,6 +109,15 @@ export class ExpansionSession {
 		return new FileExpansions(cache, packages, this.#cacheable, options);
 	}
 
+	/**
+	 * Starts the pool now, for a build that will need it whatever happens (the cache is off): its hosts
+	 * then boot while the project is resolved and built, instead of after. A failure to start surfaces
+	 * at the first use, as it would have.
+	 */
+	prestart(): void {
+		this.#started().catch(() => undefined);
+	}
+
 	/** Runs a library's post-process step (starting the pool if needed). */
 	async postProcess(params: PostProcessParams): Promise<PostProcessResult> {
 		return (await this.#started()).postProcess(params);
