@@ -109,6 +109,11 @@ export class HostProcess {
 		return this.#threadsLeftBehind;
 	}
 
+	/** The batch call the host is running now, as its progress file says (protocol/batch.ts); undefined without one. */
+	readBatchProgress(): { id: number; index: number } | undefined {
+		return this.#bulk?.batchProgress();
+	}
+
 	/** The batch call the host noted last (protocol/batch.ts), read once it has died; undefined without a progress file. */
 	get batchProgress(): { id: number; index: number } | undefined {
 		return this.#batchProgress;

@@ -31,6 +31,14 @@ export class RequestClock<C, H> {
 		else this.#timer.ref();
 	}
 
+	/** The timed call's clock starts over, from now (a batch moved on to its next call, see the supervisor). */
+	restart(): void {
+		const timed = this.#timed;
+		if (timed === undefined) return;
+		this.#timed = { ...timed, since: performance.now() };
+		if (this.#timer === undefined) this.#start(this.timeoutMs);
+	}
+
 	/** Nothing runs: times nothing. The timer may still fire and find nothing, but it no longer keeps the process alive. */
 	stop(): void {
 		this.#timed = undefined;

@@ -108,6 +108,8 @@ interface Batch {
 	/** Its number in the progress file (protocol/batch.ts). */
 	readonly id: number;
 	readonly calls: readonly Call[];
+	/** The call the progress file named when the request clock last started over for this batch. */
+	timedIndex: number;
 }
 
 type State = 'running' | 'recovering' | 'unavailable' | 'closed';
@@ -301,7 +303,7 @@ export class Supervisor {
 		if (calls.length === 1) return this.#sendAlone(calls[0], host);
 		// Ids run from 1 to 2^32-1: 0 in the progress file means no batch yet.
 		this.#lastBatchId = (this.#lastBatchId % 0xffff_ffff) + 1;
-		const batch: Batch = { id: this.#lastBatchId, calls };
+		const batch: Batch = { id: this.#lastBatchId, calls, timedIndex: 0 };
 		for (const call of calls) {
 			call.batch = batch;
 			call.sentSeq = ++this.#sendSeq;
@@ -405,6 +407,17 @@ export class Supervisor {
 	/** The clock ran out for `call`: the host is killed, unless the call was answered or the host changed meanwhile. */
 	#onTimeout(call: Call, host: HostProcess, timeoutMs: number): void {
 		if (call.settled || this.#head() !== call || call.host !== host) return;
+		// A batch answers all at once, so its first call stays the head while the host runs the others: the
+		// clock ran for the batch. When the host has moved on to another call since the clock started, that
+		// call gets the timeout from now (so a call of a batch is killed after one to two timeouts).
+		const batch = call.batch;
+		if (batch !== undefined) {
+			const progress = host.readBatchProgress();
+			if (progress !== undefined && progress.id === batch.id && progress.index !== batch.timedIndex) {
+				batch.timedIndex = progress.index;
+				return this.#clock.restart();
+			}
+		}
 		this.#timedOutCall.set(host, call);
 		host.kill({ kind: 'timeout', timeoutMs });
 	}

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExpandResult } from '../../dist/client/index.js';
+import { LIBC_FAULTS } from '../hardening/support.js';
 import { expectBatch, ident, LIBC_BASIC, LIBC_BASIC_ID, startHost, whenRestarted, wrapBatch } from './support.js';
 
 const CRASH = `Inline macro \`bang_segv\` from library ${LIBC_BASIC_ID} (call site bytes 0..20) crashed the macro host: the host was killed by SIGSEGV (Segmentation fault).`;
@@ -73,5 +74,34 @@ describe('batches', () => {
 		await expectBatch(good, 'x');
 		await expectBatch(more, 'y');
 		expect(host.restarts).toBe(0);
+	});
+});
+
+describe('the request timeout inside a batch', () => {
+	it('times each call of the batch, not the batch: slow calls that each fit in the timeout all answer', async () => {
+		// Four calls of 600 ms in one batch: 2.4 s in all, against a 1.5 s timeout per call.
+		const { host, crashes } = await startHost({ requestTimeoutMs: 1500, warmStandby: false });
+		await host.loadLibrary(LIBC_FAULTS);
+		const slow = Array.from({ length: 4 }, (_, i) => host.expandInline({ name: 'fault_sleeps', args: ident(`s${i}`, 1) }));
+		for (const result of await Promise.all(slow)) expect(result).toEqual({ outcome: 'leave', diagnostics: [] });
+		expect(crashes).toEqual([]);
+		expect(host.restarts).toBe(0);
+	});
+
+	it('still stops a call of the batch that hangs, and names it', async () => {
+		const { host, crashes } = await startHost({ requestTimeoutMs: 1000, warmStandby: false });
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const slow = host.expandInline({ name: 'fault_sleeps', args: ident('s', 1) });
+		const hung = host.expandInline({ name: 'bang_hang', args: ident('h', 1), callSite: { start: 0, end: 9 } });
+		const after = wrapBatch(host, 'b', 5);
+		expect(await slow).toEqual({ outcome: 'leave', diagnostics: [] });
+		const result = await hung;
+		expect(result.outcome).toBe('bail');
+		expect(result.diagnostics[0]).toMatchObject({ code: 'timeout' });
+		expect(result.diagnostics[0].message).toContain('`bang_hang`');
+		await expectBatch(after, 'b');
+		expect(crashes).toHaveLength(1);
+		expect(crashes[0]).toMatchObject({ macroName: 'bang_hang', timedOut: true });
 	});
 });

@@ -24,6 +24,21 @@ describe('RequestClock', () => {
 		expect(expired).toEqual([['a', 'h1', 100]]);
 	});
 
+	it('restart() gives the timed call the whole timeout again, from now, even from inside the expiry', () => {
+		clock = new RequestClock<string, string>(100, (call, host, timeoutMs) => {
+			expired.push([call, host, timeoutMs]);
+			// As the supervisor does when a batch moved on to its next call: the first expiry restarts.
+			if (expired.length === 1) clock.restart();
+		});
+		clock.time('a', 'h1');
+		vi.advanceTimersByTime(100);
+		expect(expired).toEqual([['a', 'h1', 100]]);
+		vi.advanceTimersByTime(99);
+		expect(expired).toHaveLength(1);
+		vi.advanceTimersByTime(1);
+		expect(expired).toEqual([['a', 'h1', 100], ['a', 'h1', 100]]);
+	});
+
 	it('times a new head from when it became the head, with the same timer', () => {
 		clock.time('a', 'h1');
 		vi.advanceTimersByTime(60);
