@@ -31,6 +31,7 @@
  * stream, and goes on after each one, so one pass reports everything wrong with an input.
  */
 import { RECORD_WIDTH, TokenFlags, TokenKind, type TokenStream } from '../protocol/token-stream.js';
+import { copyRecords } from './record-pool.js';
 
 /** A TokenStream whose records are a Uint32Array (what the tokenizer always produces). */
 export interface FlatTokenStream extends TokenStream {
@@ -104,6 +105,14 @@ const BACKSLASH = 0x5c;
 const DOT = 0x2e;
 const UNDERSCORE = 0x5f;
 
+/**
+ * The records of a small source are written here first, then copied out at their exact size: tokenize runs
+ * synchronously, so one buffer serves every call, and a driver tokenizing each macro's output (to check it)
+ * allocates one small array per call instead of two. Sources up to 4,096 characters use it.
+ */
+const SCRATCH_WORDS = 1024 * RECORD_WIDTH;
+let scratch: Uint32Array | undefined;
+
 /** Scans one source; the UTF-16 index `i` and the UTF-8 byte offset `byte` always advance together. */
 class Scanner {
 	private i = 0;
@@ -119,7 +128,8 @@ class Scanner {
 		private readonly base: number,
 	) {
 		// About one token per four characters of source code; doubling covers the rest.
-		this.records = new Uint32Array(Math.max(16, src.length >> 2) * RECORD_WIDTH);
+		const words = Math.max(16, src.length >> 2) * RECORD_WIDTH;
+		this.records = words <= SCRATCH_WORDS ? (scratch ??= new Uint32Array(SCRATCH_WORDS)) : new Uint32Array(words);
 	}
 
 	run(): TokenizeResult {
@@ -149,9 +159,14 @@ class Scanner {
 			}
 		}
 		const used = this.count * RECORD_WIDTH;
-		// A view when little is wasted; otherwise one copy so a small stream does not pin a large buffer.
+		// Out of the scratch, into pooled memory when small; else a view when little is wasted, or one copy
+		// so a small stream does not pin a large buffer.
 		const records =
-			used * 4 >= this.records.length * 3 ? this.records.subarray(0, used) : this.records.slice(0, used);
+			this.records === scratch
+				? copyRecords(scratch, 0, used)
+				: used * 4 >= this.records.length * 3
+					? this.records.subarray(0, used)
+					: this.records.slice(0, used);
 		return { stream: { text: src, records }, errors: this.errors };
 	}
 
