@@ -78,6 +78,7 @@ describe('npm run bench -- --quick', () => {
 			'expansion-cache/one-file',
 			'expansion-cache/remote',
 			'expand-project/cold',
+			'expand-project/one-call',
 		]);
 		for (const row of report.rows) {
 			// The pipe floors have no macro-host number: `cat` and the bare Node echo host are in the floor column.
