@@ -15,7 +15,7 @@ import type { ExpandInput, Expansion, MacroEntry, TokenSink } from '../library-m
 import { bail, badResult, checkResultSize, MAX_RESULT_DIAGNOSTICS, MAX_RESULT_TEXT_BYTES } from '../result-checks.js';
 import { collectAuxData, toAuxData } from './aux-data.js';
 import { frameOf, ScarbInputBuilder } from './input-streams.js';
-import { copyV1Output, copyV2Output, toFlatTokens, type CopiedOutput } from './output-streams.js';
+import { copyV1Output, copyV2Output, toRecords, type CopiedOutput } from './output-streams.js';
 import type { SpanFrame } from './span-frame.js';
 import {
 	StableSeverity,
@@ -160,11 +160,12 @@ export class ScarbExpander {
 			return expansion;
 		}
 		// The item builder still holds the input the macro was given (v1 has no frame: nothing to match).
-		const tokens = toFlatTokens(copied, frame, who, frame ? this.item : undefined);
-		if (typeof tokens === 'string') return bail(tokens);
-		const written = sink && tokens.records.byteLength + copied.bytes.length >= sink.minBytes ? sink.write(tokens.records, copied.bytes) : undefined;
+		const records = toRecords(copied, frame, who, frame ? this.item : undefined);
+		if (typeof records === 'string') return bail(records);
+		const written = sink && records.byteLength + copied.bytes.length >= sink.minBytes ? sink.write(records, copied.bytes) : undefined;
+		// The text as a string only when the output is copied out (toRecords checked it is UTF-8).
 		if (written !== undefined) expansion.written = written;
-		else expansion.tokens = tokens;
+		else expansion.tokens = { text: copied.bytes.toString('utf8'), records };
 		return expansion;
 	}
 }

@@ -9,10 +9,10 @@
  *    input unchanged in width (its span maps into the input and is as wide as its text), and the call
  *    site otherwise. v1 output has no spans: every piece is at the call site.
  */
+import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags } from '../../protocol/token-stream.js';
-import type { FlatTokenStream } from '../library-model.js';
 import { checkOutput, checkResultSize, MAX_RESULT_TEXT_BYTES, MAX_RESULT_TOKENS } from '../result-checks.js';
 import { MATCHED_TRIVIA } from './input-streams.js';
 import type { SpanFrame } from './span-frame.js';
@@ -29,6 +29,8 @@ export interface CopiedOutput {
 }
 
 const TWO_32 = 0x1_0000_0000;
+/** u32 words per StableTokenTree: tag, padding, span start and end, address low and high, length low and high. */
+const WORDS = TOKEN_TREE_BYTES / 4;
 
 /** Copies the v2 output tokens (a StableSlice of StableTokenTree) out of library memory, or says what is wrong with them. */
 export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | string {
@@ -39,63 +41,75 @@ export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | stri
 	if (tokens.ptr === 0) return `${who} returned ${count} output tokens at a NULL pointer`;
 	// Read in place: everything needed is taken out below, before free_result_v2 runs.
 	const words = new Uint32Array(koffi.view(tokens.ptr, count * TOKEN_TREE_BYTES));
-	const stride = TOKEN_TREE_BYTES / 4;
+	const stride = WORDS;
+	const two32 = TWO_32;
+	const maxBytes = MAX_RESULT_TEXT_BYTES;
 	const ends = new Uint32Array(count);
 	const spans = new Uint32Array(2 * count);
+	// Runs of tokens back to back in memory, as (first token, low address, high address, direction) quads.
+	const runs: number[] = [];
+	let runFirst = 0;
+	let low = 0;
+	let high = 0;
+	let direction = 0;
 	let total = 0;
 	for (let k = 0, w = 0; k < count; k++, w += stride) {
-		const length = words[w + 6] + words[w + 7] * TWO_32;
+		const length = words[w + 6] + words[w + 7] * two32;
+		const address = words[w + 4] + words[w + 5] * two32;
 		if (words[w] !== 0) return `${who} returned output token ${k} with tag ${words[w]}; a StableTokenTree has only Ident (0)`;
-		if (length > 0 && words[w + 4] === 0 && words[w + 5] === 0) return `${who} returned output token ${k} with ${length} bytes at a NULL pointer`;
+		if (length > 0 && address === 0) return `${who} returned output token ${k} with ${length} bytes at a NULL pointer`;
 		total += length;
-		if (total > MAX_RESULT_TEXT_BYTES) return checkResultSize(`${who} output text`, total, 'bytes', MAX_RESULT_TEXT_BYTES)!;
+		if (total > maxBytes) return checkResultSize(`${who} output text`, total, 'bytes', maxBytes)!;
 		ends[k] = total;
 		spans[2 * k] = words[w + 2];
 		spans[2 * k + 1] = words[w + 3];
+		if (k === 0) {
+			low = address;
+			high = address + length;
+			continue;
+		}
+		if (length === 0) continue;
+		if (direction >= 0 && address === high) {
+			direction = 1;
+			high += length;
+		} else if (direction <= 0 && address + length === low) {
+			direction = -1;
+			low = address;
+		} else {
+			runs.push(runFirst, low, high, direction);
+			runFirst = k;
+			low = address;
+			high = address + length;
+			direction = 0;
+		}
 	}
+	runs.push(runFirst, low, high, direction);
 	const bytes = Buffer.allocUnsafe(total);
-	let k = 0;
-	while (k < count) k = copyRun(words, k, count, ends, bytes);
+	for (let r = 0; r < runs.length; r += 4) {
+		const last = r + 4 < runs.length ? runs[r + 4] : count;
+		copyRun(words, runs[r], last, runs[r + 1], runs[r + 2], runs[r + 3], ends, bytes);
+	}
 	return { bytes, ends, spans };
 }
 
 /**
- * Copies the run of tokens from `first` that lie back to back in memory (forwards or backwards)
- * through one view; returns the index after the run.
+ * Copies tokens [first, last), which lie back to back in library memory at [low, high) (forwards,
+ * or backwards when `direction` is -1), through one view.
  */
-function copyRun(words: Uint32Array, first: number, count: number, ends: Uint32Array, out: Buffer): number {
-	const stride = TOKEN_TREE_BYTES / 4;
-	let low = words[first * stride + 4] + words[first * stride + 5] * TWO_32;
-	let high = low + ends[first] - (first === 0 ? 0 : ends[first - 1]);
-	let direction = 0;
-	let last = first + 1;
-	for (let w = last * stride; last < count; last++, w += stride) {
-		const n = ends[last] - ends[last - 1];
-		if (n === 0) continue;
-		const a = words[w + 4] + words[w + 5] * TWO_32;
-		if (direction >= 0 && a === high) {
-			direction = 1;
-			high += n;
-		} else if (direction <= 0 && a + n === low) {
-			direction = -1;
-			low = a;
-		} else break;
+function copyRun(words: Uint32Array, first: number, last: number, low: number, high: number, direction: number, ends: Uint32Array, out: Buffer): void {
+	if (high <= low) return;
+	const view = Buffer.from(koffi.view(low, high - low));
+	// A forward run is the output text in order already: one copy.
+	if (direction >= 0) {
+		view.copy(out, first === 0 ? 0 : ends[first - 1]);
+		return;
 	}
-	if (high > low) {
-		const view = Buffer.from(koffi.view(low, high - low));
-		// A forward run is the output text in order already: one copy.
-		if (direction >= 0) {
-			view.copy(out, first === 0 ? 0 : ends[first - 1]);
-			return last;
-		}
-		for (let k = first; k < last; k++) {
-			const start = k === 0 ? 0 : ends[k - 1];
-			const n = ends[k] - start;
-			const at = words[k * stride + 4] + words[k * stride + 5] * TWO_32 - low;
-			if (n > 0) view.copy(out, start, at, at + n);
-		}
+	for (let k = first; k < last; k++) {
+		const start = k === 0 ? 0 : ends[k - 1];
+		const n = ends[k] - start;
+		const at = words[k * WORDS + 4] + words[k * WORDS + 5] * TWO_32 - low;
+		if (n > 0) view.copy(out, start, at, at + n);
 	}
-	return last;
 }
 
 /** Copies a v1 output (one C string) out of library memory. */
@@ -105,36 +119,40 @@ export function copyV1Output(value: number): CopiedOutput {
 	return { bytes, ends: Uint32Array.of(bytes.length), spans: Uint32Array.of(SPAN_CALL_SITE, SPAN_CALL_SITE) };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** What an output token may be matched against: the input the macro was given (see ScarbInputBuilder.match). */
+/** What an output token may be matched against: the input the macro was given (see ScarbInputBuilder). */
 export interface InputMatcher {
-	match(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number;
+	find(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number;
+	follow(piece: number, first: number, ends: Uint32Array, spans: Uint32Array, output: Buffer): number;
+	kindOf(piece: number): number;
 }
 
 /**
- * Splits copied output into our tokens, checked as every library's output is. `frame` maps the
- * spans back; without one (v1) every token is at the call site. With `input`, a Scarb token that is
- * an input token returned as it was (same span, same bytes, at a place where the tokenizer would
- * split anyway) keeps that token's kind without going through the tokenizer, and returned input
- * trivia is dropped: an identity-like output costs a comparison per token, not a new tokenizing.
+ * Splits copied output into our tokens' records (over `output.bytes` as the text), checked as every
+ * library's output is. `frame` maps the spans back; without one (v1) every token is at the call
+ * site. With `input`, a Scarb token that is an input token returned as it was (same span, same
+ * bytes, at a place where the tokenizer would split anyway) keeps that token's kind without going
+ * through the tokenizer, and returned input trivia is dropped: such tokens are found in runs (the
+ * next output token against the next input piece, integers first, bytes a run at a time), so an
+ * identity-like output costs a few integer compares per token, not a new tokenizing.
  */
-export function toFlatTokens(output: CopiedOutput, frame: SpanFrame | undefined, who: string, input?: InputMatcher): FlatTokenStream | string {
-	let text: string;
-	try {
-		text = utf8.decode(output.bytes);
-	} catch {
-		return `${who} output text is not valid UTF-8`;
-	}
+export function toRecords(output: CopiedOutput, frame: SpanFrame | undefined, who: string, input?: InputMatcher): Uint32Array | string {
 	const { bytes, ends, spans } = output;
-	const out = new RecordBuilder(Math.min(ends.length + 16, bytes.length + 1));
+	if (!isUtf8(bytes)) return `${who} output text is not valid UTF-8`;
+	const count = ends.length;
+	const out = new RecordBuilder(Math.min(count + 16, bytes.length + 1));
+	const matching = input !== undefined && frame !== undefined;
+	const trivia = MATCHED_TRIVIA;
 	let pending = -1; // index of the first Scarb token of the run still to tokenize
-	for (let j = 0; j < ends.length; j++) {
-		const from = j === 0 ? 0 : ends[j - 1];
-		const to = ends[j];
-		const kind = input !== undefined && frame !== undefined ? matchToken(input, frame, output, j, from, to) : -1;
-		if (kind < 0) {
+	for (let j = 0; j < count; ) {
+		let run = 0;
+		let piece = -1;
+		if (matching && returnable(frame, output, j)) {
+			piece = input.find(spans[2 * j], spans[2 * j + 1], bytes, j === 0 ? 0 : ends[j - 1], ends[j]);
+			if (piece >= 0) run = input.follow(piece, j, ends, spans, bytes);
+		}
+		if (run === 0) {
 			if (pending < 0) pending = j;
+			j++;
 			continue;
 		}
 		if (pending >= 0) {
@@ -142,26 +160,43 @@ export function toFlatTokens(output: CopiedOutput, frame: SpanFrame | undefined,
 			if (problem !== undefined) return problem;
 			pending = -1;
 		}
-		if (kind !== MATCHED_TRIVIA) {
-			const source = frame!.tokenSourceStart(spans[2 * j], spans[2 * j + 1]);
-			out.push(kind, from, to - from, source, source + (to - from));
+		// Token j passed returnable; each later one must too (its start is where the one before it
+		// ended, already checked), and the run ends where one does not.
+		const base = frame!.base;
+		const width = frame!.width;
+		const last = j + run;
+		let from = j === 0 ? 0 : ends[j - 1];
+		let t = j;
+		for (; t < last; t++, piece++) {
+			const to = ends[t];
+			const spanStart = spans[2 * t];
+			const spanEnd = spans[2 * t + 1];
+			if (t > j && !(spanEnd - spanStart === to - from && to !== from && spanEnd <= width && splitsThere(bytes, to))) break;
+			const kind = input!.kindOf(piece);
+			if (kind !== trivia) out.push(kind, from, to - from, spanStart + base, spanEnd + base);
+			from = to;
 		}
+		j = t;
 	}
 	if (pending >= 0) {
-		const problem = tokenizeRun(output, frame, pending, ends.length, out, who);
+		const problem = tokenizeRun(output, frame, pending, count, out, who);
 		if (problem !== undefined) return problem;
 	}
 	const records = out.finish();
-	return checkOutput(records, bytes.length, who) ?? { text, records };
+	return checkOutput(records, bytes.length, who) ?? records;
 }
 
-/** The kind of Scarb output token j when it is a returned input token at a safe split, else -1. */
-function matchToken(input: InputMatcher, frame: SpanFrame, output: CopiedOutput, j: number, from: number, to: number): number {
-	const spanStart = output.spans[2 * j];
-	const spanEnd = output.spans[2 * j + 1];
-	if (spanEnd - spanStart !== to - from || to === from || frame.tokenSourceStart(spanStart, spanEnd) < 0) return -1;
-	if (!splitsThere(output.bytes, from) || !splitsThere(output.bytes, to)) return -1;
-	return input.match(spanStart, spanEnd, output.bytes, from, to);
+/**
+ * Whether Scarb output token j may be taken for an input token: its span maps into the input and
+ * is as wide as its (non-empty) text, and the tokenizer would split at both its ends.
+ */
+function returnable(frame: SpanFrame, output: CopiedOutput, j: number): boolean {
+	const { bytes, ends, spans } = output;
+	const from = j === 0 ? 0 : ends[j - 1];
+	const to = ends[j];
+	const spanStart = spans[2 * j];
+	const spanEnd = spans[2 * j + 1];
+	return spanEnd - spanStart === to - from && to !== from && frame.tokenSourceStart(spanStart, spanEnd) >= 0 && splitsThere(bytes, from) && splitsThere(bytes, to);
 }
 
 /**
@@ -173,14 +208,12 @@ function splitsThere(bytes: Buffer, at: number): boolean {
 }
 
 function isBreak(byte: number): boolean {
-	switch (byte) {
-		case 0x20: case 0x09: case 0x0a: case 0x0d: // whitespace
-		case 0x28: case 0x29: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x2c: case 0x3b: // ( ) [ ] { } , ;
-			return true;
-		default:
-			return false;
-	}
+	return BREAKS[byte] === 1;
 }
+
+/** 1 for whitespace and the delimiters that are always a token of their own: ` \t \n \r ( ) [ ] { } , ;`. */
+const BREAKS = new Uint8Array(256);
+for (const c of ' \t\n\r()[]{},;') BREAKS[c.charCodeAt(0)] = 1;
 
 /**
  * Tokenizes the text of Scarb tokens [first, last) and appends the pieces: a piece inside one Scarb
@@ -212,7 +245,16 @@ function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: 
 	return undefined;
 }
 
-/** Output records, grown as needed; JOINT is set at the end from adjacency, as the tokenizer sets it. */
+// Record fields as module constants: a namespace member is a property load on every use in a hot loop.
+const KIND_AT = RecordField.kind;
+const FLAGS_AT = RecordField.flags;
+const OFFSET_AT = RecordField.textOffset;
+const LENGTH_AT = RecordField.textLength;
+const START_AT = RecordField.spanStart;
+const END_AT = RecordField.spanEnd;
+const JOINT = TokenFlags.joint;
+
+/** Output records, grown as needed; JOINT is set from adjacency, as the tokenizer sets it. */
 class RecordBuilder {
 	private records: Uint32Array;
 	private count = 0;
@@ -230,24 +272,20 @@ class RecordBuilder {
 		}
 		const i = this.count++ * RECORD_WIDTH;
 		const r = this.records;
-		r[i + RecordField.kind] = kind;
-		r[i + RecordField.flags] = 0;
-		r[i + RecordField.textOffset] = offset;
-		r[i + RecordField.textLength] = length;
-		r[i + RecordField.spanStart] = spanStart < 0 ? SPAN_CALL_SITE : spanStart;
-		r[i + RecordField.spanEnd] = spanStart < 0 ? SPAN_CALL_SITE : spanEnd;
+		// A token is JOINT when the next one starts right where it ends (nothing between them).
+		if (i > 0 && r[i - RECORD_WIDTH + OFFSET_AT] + r[i - RECORD_WIDTH + LENGTH_AT] === offset) r[i - RECORD_WIDTH + FLAGS_AT] = JOINT;
+		r[i + KIND_AT] = kind;
+		r[i + FLAGS_AT] = 0;
+		r[i + OFFSET_AT] = offset;
+		r[i + LENGTH_AT] = length;
+		r[i + START_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanStart;
+		r[i + END_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanEnd;
 	}
 
-	/** The records; a token is JOINT when the next one starts right where it ends (nothing between them). */
+	/** The records. */
 	finish(): Uint32Array {
 		// A copy when the buffer has room to spare: encoders may read a view's whole backing buffer.
 		const used = this.count * RECORD_WIDTH;
-		const r = used === this.records.length ? this.records : this.records.slice(0, used);
-		for (let i = 0; i + RECORD_WIDTH < r.length; i += RECORD_WIDTH) {
-			if (r[i + RecordField.textOffset] + r[i + RecordField.textLength] === r[i + RECORD_WIDTH + RecordField.textOffset]) {
-				r[i + RecordField.flags] = TokenFlags.joint;
-			}
-		}
-		return r;
+		return used === this.records.length ? this.records : this.records.slice(0, used);
 	}
 }
