@@ -15,7 +15,7 @@ import type { ExpandInput, Expansion, MacroEntry, TokenSink } from '../library-m
 import { bail, badResult, checkResultSize, MAX_RESULT_DIAGNOSTICS, MAX_RESULT_TEXT_BYTES } from '../result-checks.js';
 import { collectAuxData, toAuxData } from './aux-data.js';
 import { frameOf, ScarbInputBuilder } from './input-streams.js';
-import { copyV1Output, copyV2Output, toRecords, type CopiedOutput } from './output-streams.js';
+import { copyV1Output, copyV2Output, OutputRecords, toRecords, type CopiedOutput } from './output-streams.js';
 import type { SpanFrame } from './span-frame.js';
 import {
 	StableSeverity,
@@ -47,6 +47,7 @@ const DANGLING_ADDRESS = Number(koffi.address(DANGLING));
 export class ScarbExpander {
 	private readonly attr = new ScarbInputBuilder();
 	private readonly item = new ScarbInputBuilder();
+	private readonly output = new OutputRecords();
 
 	/** One call of a v2 macro. */
 	expandV2(fns: StableFunctionsV2, macro: ScarbMacroEntry, input: ExpandInput, who: string, sink?: TokenSink): Expansion {
@@ -160,12 +161,13 @@ export class ScarbExpander {
 			return expansion;
 		}
 		// The item builder still holds the input the macro was given (v1 has no frame: nothing to match).
-		const records = toRecords(copied, frame, who, frame ? this.item : undefined);
+		const records = toRecords(copied, frame, who, this.output, frame ? this.item : undefined);
 		if (typeof records === 'string') return bail(records);
 		const written = sink && records.byteLength + copied.bytes.length >= sink.minBytes ? sink.write(records, copied.bytes) : undefined;
-		// The text as a string only when the output is copied out (toRecords checked it is UTF-8).
+		// Copied out of the reused buffer, and the text made a string, only when no sink took them
+		// (toRecords checked the text is UTF-8).
 		if (written !== undefined) expansion.written = written;
-		else expansion.tokens = { text: copied.bytes.toString('utf8'), records };
+		else expansion.tokens = { text: copied.bytes.toString('utf8'), records: records.slice() };
 		return expansion;
 	}
 }

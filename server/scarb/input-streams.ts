@@ -80,12 +80,8 @@ export class ScarbInputBuilder {
 	 * StableTokenTree of eight u32 (tag 0, padding, span start and end, the text's address as two
 	 * halves, its length as a u64). Matching output reads the pieces' spans and lengths back from it.
 	 */
-	private trees = Buffer.allocUnsafeSlow(TOKEN_TREE_BYTES * 1024);
+	private trees = Buffer.alloc(TOKEN_TREE_BYTES * 1024);
 	private words = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
-	/** Per piece: its byte offset in the text, or in CONSTANT when `constant` is IN_CONSTANT. */
-	private offsets = new Uint32Array(1024);
-	/** Per piece: IN_TEXT or IN_CONSTANT. */
-	private constant = new Uint8Array(1024);
 	/** Per piece: the token kind of an input token or of an added `(` `)`, or MATCHED_TRIVIA. */
 	private kinds = new Uint8Array(1024);
 	/** Records of a stream that came as a plain array, copied so the hot loop reads one array type. */
@@ -185,7 +181,8 @@ export class ScarbInputBuilder {
 		}
 		// Token `first` was compared by find: check the bytes of the rest, and cut the run where they differ.
 		if (j > first + 1 && !this.sameBytes(piece + 1, k, output, ends[first])) {
-			for (j = first + 1, k = piece + 1; this.sameBytes(k, k + 1, output, ends[j - 1]); j++, k++);
+			const end = j;
+			for (j = first + 1, k = piece + 1; j < end && this.sameBytes(k, k + 1, output, ends[j - 1]); j++, k++);
 		}
 		this.lastMatch = piece + (j - first) - 1;
 		return j - first;
@@ -196,20 +193,34 @@ export class ScarbInputBuilder {
 		return this.kinds[k];
 	}
 
-	// The pieces' spans are adapted into the frame as they are laid out; the frame's fields are read once.
+	// The hot loop of build: one piece per token, and the trivia between two tokens. The common
+	// pieces are written inline, with every field and constant in a local (a field or a namespace
+	// member read in the loop is a load per token); trivia that splits at a newline goes through
+	// trivia(). Words 0, 1 and 7 of a tree are zero from allocation on and never written.
 	private tokens(r: Uint32Array, n: number, frame: SpanFrame): void {
 		const width = RECORD_WIDTH;
+		const kindAt = RecordField.kind;
+		const flagsAt = RecordField.flags;
 		const offsetAt = RecordField.textOffset;
 		const lengthAt = RecordField.textLength;
 		const startAt = RecordField.spanStart;
 		const endAt = RecordField.spanEnd;
 		const callSite = SPAN_CALL_SITE;
-		const kindAt = RecordField.kind;
-		const flagsAt = RecordField.flags;
 		const joint = TokenFlags.joint;
+		const stride = WORDS;
+		const newline = NEWLINE;
+		const two32 = TWO_32;
+		const trivia = MATCHED_TRIVIA;
 		const base = frame.base;
 		const siteStart = frame.adaptedCallSite.start;
 		const siteEnd = frame.adaptedCallSite.end;
+		const textLow = this.textLow;
+		const textHigh = this.textHigh;
+		const text = this.text;
+		const words = this.words;
+		const kinds = this.kinds;
+		let k = this.count;
+		let bytes = this.bytes;
 		let prevEnd = 0;
 		let prevSpanEnd = callSite;
 		let prevJoint = true;
@@ -218,14 +229,64 @@ export class ScarbInputBuilder {
 			const length = r[i + lengthAt];
 			const start = r[i + startAt];
 			const end = r[i + endAt];
-			if (i > 0 && (offset > prevEnd || !prevJoint)) this.trivia(prevEnd, offset, prevJoint, prevSpanEnd, start, frame);
+			if (i > 0 && (offset > prevEnd || !prevJoint)) {
+				let simple = true;
+				for (let b = prevEnd; b < offset - 1; b++) {
+					if (text[b] === newline) {
+						simple = false;
+						break;
+					}
+				}
+				if (simple) {
+					// One piece: the trivia text (a newline only at its end), or a space.
+					const real = prevSpanEnd !== callSite && start !== callSite && prevSpanEnd <= start;
+					const spanStart = real ? (prevSpanEnd > base ? prevSpanEnd - base : 0) : siteStart;
+					const spanEnd = real ? (start > base ? start - base : 0) : siteEnd;
+					const inText = offset > prevEnd;
+					let low = (inText ? textLow + prevEnd : CONSTANT_LOW + SPACE);
+					let high = inText ? textHigh : CONSTANT_HIGH;
+					if (low >= two32) {
+						low -= two32;
+						high++;
+					}
+					const at = k * stride;
+					words[at + SPAN_START] = spanStart;
+					words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
+					words[at + ADDRESS_LOW] = low;
+					words[at + ADDRESS_HIGH] = high;
+					words[at + LENGTH] = inText ? offset - prevEnd : 1;
+					kinds[k++] = trivia;
+					bytes += inText ? offset - prevEnd : 1;
+				} else {
+					this.count = k;
+					this.bytes = bytes;
+					this.trivia(prevEnd, offset, prevJoint, prevSpanEnd, start, frame);
+					k = this.count;
+					bytes = this.bytes;
+				}
+			}
 			const spanStart = start === callSite ? siteStart : start > base ? start - base : 0;
 			const spanEnd = end === callSite ? siteEnd : end > base ? end - base : 0;
-			this.push(IN_TEXT, offset, length, spanStart, spanEnd, r[i + kindAt]);
+			let low = textLow + offset;
+			let high = textHigh;
+			if (low >= two32) {
+				low -= two32;
+				high++;
+			}
+			const at = k * stride;
+			words[at + SPAN_START] = spanStart;
+			words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
+			words[at + ADDRESS_LOW] = low;
+			words[at + ADDRESS_HIGH] = high;
+			words[at + LENGTH] = length;
+			kinds[k++] = r[i + kindAt];
+			bytes += length;
 			prevEnd = offset + length;
 			prevSpanEnd = end;
 			prevJoint = (r[i + flagsAt] & joint) !== 0;
 		}
+		this.count = k;
+		this.bytes = bytes;
 	}
 
 	// The text the stream holds between two tokens, or one space where JOINT is clear.
@@ -250,12 +311,10 @@ export class ScarbInputBuilder {
 		}
 	}
 
-	/** Appends a piece: its text at `offset` in the stream's text or in CONSTANT, as `constant` says. */
+	/** Appends a piece (outside the hot loop of tokens()): its text at `offset` in the stream's text or in CONSTANT, as `constant` says. */
 	private push(constant: number, offset: number, length: number, spanStart: number, spanEnd: number, kind: number): void {
 		const k = this.count++;
 		this.kinds[k] = kind;
-		this.offsets[k] = offset;
-		this.constant[k] = constant;
 		// The address as two u32 halves: the low half plus an offset carries into the high half at most once.
 		let low = (constant === IN_TEXT ? this.textLow : CONSTANT_LOW) + offset;
 		let high = constant === IN_TEXT ? this.textHigh : CONSTANT_HIGH;
@@ -265,31 +324,40 @@ export class ScarbInputBuilder {
 		}
 		const w = this.words;
 		const at = k * WORDS;
-		w[at] = 0; // StableTokenTree::Ident
-		w[at + 1] = 0;
 		w[at + SPAN_START] = spanStart;
 		w[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
 		w[at + ADDRESS_LOW] = low;
 		w[at + ADDRESS_HIGH] = high;
 		w[at + LENGTH] = length;
-		w[at + LENGTH + 1] = 0;
 		this.bytes += length;
 	}
 
 	/** Whether the bytes of pieces [from, to) are `output` from `at` on (`output` holds that many bytes). */
 	private sameBytes(from: number, to: number, output: Buffer, at: number): boolean {
 		const words = this.words;
-		const text = this.text;
-		// Pieces that lie back to back in the text are compared as one range.
+		// Pieces that lie back to back in memory are compared as one range.
 		for (let k = from; k < to; ) {
-			const source = this.constant[k] === IN_TEXT ? text : CONSTANT;
-			const start = this.offsets[k];
+			const start = this.pieceAddress(k);
 			let end = start + words[k * WORDS + LENGTH];
-			for (k++; k < to && this.constant[k] === IN_TEXT && source === text && this.offsets[k] === end; k++) end += words[k * WORDS + LENGTH];
-			if (!sameRange(source, start, end, output, at)) return false;
+			for (k++; k < to && this.pieceAddress(k) === end; k++) end += words[k * WORDS + LENGTH];
+			if (!this.sameMemory(start, end, output, at)) return false;
 			at += end - start;
 		}
 		return true;
+	}
+
+	/** Whether the host memory [start, end) (in the text or in CONSTANT) equals `output` from `at` on. */
+	private sameMemory(start: number, end: number, output: Buffer, at: number): boolean {
+		const offset = start - this.textAddress;
+		if (offset >= 0 && end - this.textAddress <= this.text.length) return sameRange(this.text, offset, offset + (end - start), output, at);
+		if (start >= CONSTANT_ADDRESS && end <= CONSTANT_ADDRESS + CONSTANT.length) return sameRange(CONSTANT, start - CONSTANT_ADDRESS, end - CONSTANT_ADDRESS, output, at);
+		// A range across both buffers (adjacent in memory): not compared whole; follow() then compares piece by piece.
+		return false;
+	}
+
+	/** The address of piece k's text, as the token array holds it. */
+	private pieceAddress(k: number): number {
+		return this.words[k * WORDS + ADDRESS_LOW] + this.words[k * WORDS + ADDRESS_HIGH] * TWO_32;
 	}
 
 	private typed(records: number[] | Uint32Array): Uint32Array {
@@ -315,22 +383,20 @@ export class ScarbInputBuilder {
 		if (this.bytes + 1 > this.flat.length) this.flat = Buffer.allocUnsafeSlow(Math.max(this.bytes + 1, this.flat.length * 2));
 		let at = 0;
 		for (let k = 0; k < this.count; k++) {
-			const source = this.constant[k] === IN_TEXT ? this.text : CONSTANT;
-			const offset = this.offsets[k];
-			at += source.copy(this.flat, at, offset, offset + this.words[k * WORDS + LENGTH]);
+			const start = this.pieceAddress(k);
+			const length = this.words[k * WORDS + LENGTH];
+			const offset = start - this.textAddress;
+			if (offset >= 0 && offset + length <= this.text.length) at += this.text.copy(this.flat, at, offset, offset + length);
+			else at += CONSTANT.copy(this.flat, at, start - CONSTANT_ADDRESS, start - CONSTANT_ADDRESS + length);
 		}
 		return at;
 	}
 
 	private reserve(pieces: number): void {
-		if (pieces > this.kinds.length) {
-			const size = Math.max(pieces, this.kinds.length * 2);
-			this.offsets = new Uint32Array(size);
-			this.constant = new Uint8Array(size);
-			this.kinds = new Uint8Array(size);
-		}
+		if (pieces > this.kinds.length) this.kinds = new Uint8Array(Math.max(pieces, this.kinds.length * 2));
 		if (pieces * TOKEN_TREE_BYTES > this.trees.length) {
-			this.trees = Buffer.allocUnsafeSlow(Math.max(pieces * TOKEN_TREE_BYTES, this.trees.length * 2));
+			// Zero-filled: a tree's tag, padding and length's high half stay 0 and are never written.
+			this.trees = Buffer.alloc(Math.max(pieces * TOKEN_TREE_BYTES, this.trees.length * 2));
 			this.words = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
 		}
 	}

@@ -128,20 +128,20 @@ export interface InputMatcher {
 
 /**
  * Splits copied output into our tokens' records (over `output.bytes` as the text), checked as every
- * library's output is. `frame` maps the spans back; without one (v1) every token is at the call
- * site. With `input`, a Scarb token that is an input token returned as it was (same span, same
+ * library's output is, written into `out` (reset first): the answer is a view of its buffer, good
+ * until `out` is used again. `frame` maps the spans back; without one (v1) every token is at the
+ * call site. With `input`, a Scarb token that is an input token returned as it was (same span, same
  * bytes, at a place where the tokenizer would split anyway) keeps that token's kind without going
  * through the tokenizer, and returned input trivia is dropped: such tokens are found in runs (the
  * next output token against the next input piece, integers first, bytes a run at a time), so an
  * identity-like output costs a few integer compares per token, not a new tokenizing.
  */
-export function toRecords(output: CopiedOutput, frame: SpanFrame | undefined, who: string, input?: InputMatcher): Uint32Array | string {
+export function toRecords(output: CopiedOutput, frame: SpanFrame | undefined, who: string, out: OutputRecords, input?: InputMatcher): Uint32Array | string {
 	const { bytes, ends, spans } = output;
 	if (!isUtf8(bytes)) return `${who} output text is not valid UTF-8`;
 	const count = ends.length;
-	const out = new RecordBuilder(Math.min(count + 16, bytes.length + 1));
+	out.reset();
 	const matching = input !== undefined && frame !== undefined;
-	const trivia = MATCHED_TRIVIA;
 	let pending = -1; // index of the first Scarb token of the run still to tokenize
 	for (let j = 0; j < count; ) {
 		let run = 0;
@@ -160,30 +160,61 @@ export function toRecords(output: CopiedOutput, frame: SpanFrame | undefined, wh
 			if (problem !== undefined) return problem;
 			pending = -1;
 		}
-		// Token j passed returnable; each later one must too (its start is where the one before it
-		// ended, already checked), and the run ends where one does not.
-		const base = frame!.base;
-		const width = frame!.width;
-		const last = j + run;
-		let from = j === 0 ? 0 : ends[j - 1];
-		let t = j;
-		for (; t < last; t++, piece++) {
-			const to = ends[t];
-			const spanStart = spans[2 * t];
-			const spanEnd = spans[2 * t + 1];
-			if (t > j && !(spanEnd - spanStart === to - from && to !== from && spanEnd <= width && splitsThere(bytes, to))) break;
-			const kind = input!.kindOf(piece);
-			if (kind !== trivia) out.push(kind, from, to - from, spanStart + base, spanEnd + base);
-			from = to;
-		}
-		j = t;
+		j = emitRun(output, frame!, input!, j, piece, run, out);
 	}
 	if (pending >= 0) {
 		const problem = tokenizeRun(output, frame, pending, count, out, who);
 		if (problem !== undefined) return problem;
 	}
-	const records = out.finish();
+	const records = out.view();
 	return checkOutput(records, bytes.length, who) ?? records;
+}
+
+/**
+ * Appends the records of a run of returned input tokens, from token `first` (piece `piece`), at most
+ * `run` of them; returns the index of the token after the last one taken. Token `first` passed
+ * returnable; each later one must too (its start is where the one before ended, already checked),
+ * and the run ends where one does not. Trivia pieces add no record. Written inline, with every
+ * constant in a local: this loop runs once per token of an identity-like output.
+ */
+function emitRun(output: CopiedOutput, frame: SpanFrame, input: InputMatcher, first: number, piece: number, run: number, out: OutputRecords): number {
+	const { bytes, ends, spans } = output;
+	const width = RECORD_WIDTH;
+	const flagsAt = RecordField.flags;
+	const offsetAt = RecordField.textOffset;
+	const lengthAt = RecordField.textLength;
+	const joint = TokenFlags.joint;
+	const trivia = MATCHED_TRIVIA;
+	const base = frame.base;
+	const frameWidth = frame.width;
+	const r = out.reserve(run);
+	let i = out.count * width;
+	// Where the last record's text ends: a record that starts there makes it JOINT.
+	let prevEnd = i > 0 ? r[i - width + offsetAt] + r[i - width + lengthAt] : -1;
+	let from = first === 0 ? 0 : ends[first - 1];
+	const last = first + run;
+	let t = first;
+	for (; t < last; t++, piece++) {
+		const to = ends[t];
+		const spanStart = spans[2 * t];
+		const spanEnd = spans[2 * t + 1];
+		if (t > first && !(spanEnd - spanStart === to - from && to !== from && spanEnd <= frameWidth && splitsThere(bytes, to))) break;
+		const kind = input.kindOf(piece);
+		if (kind !== trivia) {
+			if (prevEnd === from) r[i - width + flagsAt] = joint;
+			r[i] = kind;
+			r[i + 1] = 0;
+			r[i + 2] = from;
+			r[i + 3] = to - from;
+			r[i + 4] = spanStart + base;
+			r[i + 5] = spanEnd + base;
+			i += width;
+			prevEnd = to;
+		}
+		from = to;
+	}
+	out.count = i / width;
+	return t;
 }
 
 /**
@@ -220,7 +251,7 @@ for (const c of ' \t\n\r()[]{},;') BREAKS[c.charCodeAt(0)] = 1;
  * token whose span maps into the input and is as wide as its text keeps a span inside it, any other
  * piece is at the call site.
  */
-function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: number, last: number, out: RecordBuilder, who: string): string | undefined {
+function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: number, last: number, out: OutputRecords, who: string): string | undefined {
 	const { bytes, ends, spans } = output;
 	const base = first === 0 ? 0 : ends[first - 1];
 	const { stream, errors } = tokenize(bytes.toString('utf8', base, ends[last - 1]));
@@ -254,24 +285,35 @@ const START_AT = RecordField.spanStart;
 const END_AT = RecordField.spanEnd;
 const JOINT = TokenFlags.joint;
 
-/** Output records, grown as needed; JOINT is set from adjacency, as the tokenizer sets it. */
-class RecordBuilder {
-	private records: Uint32Array;
-	private count = 0;
+/**
+ * Output records, grown as needed and reused from call to call (one per expander); JOINT is set
+ * from adjacency, as the tokenizer sets it.
+ */
+export class OutputRecords {
+	private records = new Uint32Array(1024 * RECORD_WIDTH);
+	/** Records written so far. */
+	count = 0;
 
-	constructor(capacity: number) {
-		this.records = new Uint32Array(Math.max(1, capacity) * RECORD_WIDTH);
+	/** Starts a new output. */
+	reset(): void {
+		this.count = 0;
+	}
+
+	/** The buffer, with room for `more` records after the first `count`. */
+	reserve(more: number): Uint32Array {
+		const needed = (this.count + more) * RECORD_WIDTH;
+		if (needed > this.records.length) {
+			const grown = new Uint32Array(Math.max(needed, this.records.length * 2));
+			grown.set(this.records.subarray(0, this.count * RECORD_WIDTH));
+			this.records = grown;
+		}
+		return this.records;
 	}
 
 	/** One token; `spanStart` -1 puts it at the call site. */
 	push(kind: number, offset: number, length: number, spanStart: number, spanEnd: number): void {
-		if ((this.count + 1) * RECORD_WIDTH > this.records.length) {
-			const grown = new Uint32Array(this.records.length * 2);
-			grown.set(this.records);
-			this.records = grown;
-		}
+		const r = this.reserve(1);
 		const i = this.count++ * RECORD_WIDTH;
-		const r = this.records;
 		// A token is JOINT when the next one starts right where it ends (nothing between them).
 		if (i > 0 && r[i - RECORD_WIDTH + OFFSET_AT] + r[i - RECORD_WIDTH + LENGTH_AT] === offset) r[i - RECORD_WIDTH + FLAGS_AT] = JOINT;
 		r[i + KIND_AT] = kind;
@@ -282,10 +324,8 @@ class RecordBuilder {
 		r[i + END_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanEnd;
 	}
 
-	/** The records. */
-	finish(): Uint32Array {
-		// A copy when the buffer has room to spare: encoders may read a view's whole backing buffer.
-		const used = this.count * RECORD_WIDTH;
-		return used === this.records.length ? this.records : this.records.slice(0, used);
+	/** The records written, as a view of the buffer: good until the next reset. */
+	view(): Uint32Array {
+		return this.records.subarray(0, this.count * RECORD_WIDTH);
 	}
 }
