@@ -32,8 +32,36 @@ const TWO_32 = 0x1_0000_0000;
 /** u32 words per StableTokenTree: tag, padding, span start and end, address low and high, length low and high. */
 const WORDS = TOKEN_TREE_BYTES / 4;
 
-/** Copies the v2 output tokens (a StableSlice of StableTokenTree) out of library memory, or says what is wrong with them. */
-export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | string {
+/**
+ * The buffers {@link copyV2Output} copies into, reused from call to call (one per expander): an
+ * output copied into them is good until the next copy. Spares a large output three allocations.
+ */
+export class OutputBuffers {
+	private ends = new Uint32Array(1024);
+	private spans = new Uint32Array(2 * 1024);
+	private bytes = Buffer.allocUnsafeSlow(4096);
+
+	/** Room for the ends and spans of `count` tokens (the buffers may be longer). */
+	tokens(count: number): { ends: Uint32Array; spans: Uint32Array } {
+		if (count > this.ends.length) {
+			this.ends = new Uint32Array(Math.max(count, this.ends.length * 2));
+			this.spans = new Uint32Array(2 * this.ends.length);
+		}
+		return { ends: this.ends, spans: this.spans };
+	}
+
+	/** A buffer of exactly `length` bytes. */
+	text(length: number): Buffer {
+		if (length > this.bytes.length) this.bytes = Buffer.allocUnsafeSlow(Math.max(length, this.bytes.length * 2));
+		return this.bytes.subarray(0, length);
+	}
+}
+
+/**
+ * Copies the v2 output tokens (a StableSlice of StableTokenTree) out of library memory into
+ * `into`, or says what is wrong with them.
+ */
+export function copyV2Output(tokens: RawSlice, who: string, into: OutputBuffers): CopiedOutput | string {
 	const count = tokens.len;
 	const tooMany = checkResultSize(`${who} output`, count, 'tokens', MAX_RESULT_TOKENS);
 	if (tooMany !== undefined) return tooMany;
@@ -44,8 +72,7 @@ export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | stri
 	const stride = WORDS;
 	const two32 = TWO_32;
 	const maxBytes = MAX_RESULT_TEXT_BYTES;
-	const ends = new Uint32Array(count);
-	const spans = new Uint32Array(2 * count);
+	const { ends, spans } = into.tokens(count);
 	// Runs of tokens back to back in memory, as (first token, low address, high address, direction) quads.
 	const runs: number[] = [];
 	let runFirst = 0;
@@ -84,12 +111,12 @@ export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | stri
 		}
 	}
 	runs.push(runFirst, low, high, direction);
-	const bytes = Buffer.allocUnsafe(total);
+	const bytes = into.text(total);
 	for (let r = 0; r < runs.length; r += 4) {
 		const last = r + 4 < runs.length ? runs[r + 4] : count;
 		copyRun(words, runs[r], last, runs[r + 1], runs[r + 2], runs[r + 3], ends, bytes);
 	}
-	return { bytes, ends, spans };
+	return { bytes, ends: ends.subarray(0, count), spans: spans.subarray(0, 2 * count) };
 }
 
 /**
