@@ -174,10 +174,18 @@ export class ScarbInputBuilder {
 		const words = this.words;
 		const count = this.count;
 		const tokens = ends.length;
+		// Constants in locals: a module constant is a load on every iteration.
+		const stride = WORDS;
+		const startAt = SPAN_START;
+		const endAt = SPAN_END;
+		const lengthAt = LENGTH;
 		let j = first + 1;
 		let k = piece + 1;
-		for (let w = k * WORDS; j < tokens && k < count; j++, k++, w += WORDS) {
-			if (spans[2 * j] !== words[w + SPAN_START] || spans[2 * j + 1] !== words[w + SPAN_END] || ends[j] - ends[j - 1] !== words[w + LENGTH]) break;
+		let prevEnd = ends[first];
+		for (let w = k * stride; j < tokens && k < count; j++, k++, w += stride) {
+			const end = ends[j];
+			if (spans[2 * j] !== words[w + startAt] || spans[2 * j + 1] !== words[w + endAt] || end - prevEnd !== words[w + lengthAt]) break;
+			prevEnd = end;
 		}
 		// Token `first` was compared by find: check the bytes of the rest, and cut the run where they differ.
 		if (j > first + 1 && !this.sameBytes(piece + 1, k, output, ends[first])) {
