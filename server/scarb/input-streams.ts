@@ -9,9 +9,10 @@
  *   `(` `)`, since Scarb passes the parenthesised argument list node;
  * - spans are moved into the call's {@link SpanFrame}; a generated token gets the adapted call site.
  *
- * One pass over the records, into reusable flat buffers: a token's text is never copied, the v2
- * token array points into the stream's UTF-8 text (or at a constant ` ()`), and the v1 string is one
- * buffer. The host keeps every buffer alive until the library returns; the copies Scarb's ABI hands
+ * One pass over the records writes the v2 token array itself, into reusable buffers: a token's text
+ * is never copied, the array points into the stream's UTF-8 text (or at a constant ` ()`), and the
+ * v1 string is one buffer. The same array is what output is matched against (its spans and lengths,
+ * then the bytes it points at). The host keeps every buffer alive until the library returns; the copies Scarb's ABI hands
  * back to the host inside the result wrapper (`input`, `input_attr`) are these buffers, which the
  * next call reuses: there is nothing else to free.
  */
@@ -215,9 +216,7 @@ export class ScarbInputBuilder {
 		const endAt = RecordField.spanEnd;
 		const callSite = SPAN_CALL_SITE;
 		const joint = TokenFlags.joint;
-		const stride = WORDS;
 		const newline = NEWLINE;
-		const two32 = TWO_32;
 		const trivia = MATCHED_TRIVIA;
 		const base = frame.base;
 		const siteStart = frame.adaptedCallSite.start;
@@ -251,18 +250,8 @@ export class ScarbInputBuilder {
 					const spanStart = real ? (prevSpanEnd > base ? prevSpanEnd - base : 0) : siteStart;
 					const spanEnd = real ? (start > base ? start - base : 0) : siteEnd;
 					const inText = offset > prevEnd;
-					let low = (inText ? textLow + prevEnd : CONSTANT_LOW + SPACE);
-					let high = inText ? textHigh : CONSTANT_HIGH;
-					if (low >= two32) {
-						low -= two32;
-						high++;
-					}
-					const at = k * stride;
-					words[at + SPAN_START] = spanStart;
-					words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
-					words[at + ADDRESS_LOW] = low;
-					words[at + ADDRESS_HIGH] = high;
-					words[at + LENGTH] = inText ? offset - prevEnd : 1;
+					if (inText) writeTree(words, k, spanStart, spanEnd, textLow + prevEnd, textHigh, offset - prevEnd);
+					else writeTree(words, k, spanStart, spanEnd, CONSTANT_LOW + SPACE, CONSTANT_HIGH, 1);
 					kinds[k++] = trivia;
 					bytes += inText ? offset - prevEnd : 1;
 				} else {
@@ -275,18 +264,7 @@ export class ScarbInputBuilder {
 			}
 			const spanStart = start === callSite ? siteStart : start > base ? start - base : 0;
 			const spanEnd = end === callSite ? siteEnd : end > base ? end - base : 0;
-			let low = textLow + offset;
-			let high = textHigh;
-			if (low >= two32) {
-				low -= two32;
-				high++;
-			}
-			const at = k * stride;
-			words[at + SPAN_START] = spanStart;
-			words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
-			words[at + ADDRESS_LOW] = low;
-			words[at + ADDRESS_HIGH] = high;
-			words[at + LENGTH] = length;
+			writeTree(words, k, spanStart, spanEnd, textLow + offset, textHigh, length);
 			kinds[k++] = r[i + kindAt];
 			bytes += length;
 			prevEnd = offset + length;
@@ -323,20 +301,8 @@ export class ScarbInputBuilder {
 	private push(constant: number, offset: number, length: number, spanStart: number, spanEnd: number, kind: number): void {
 		const k = this.count++;
 		this.kinds[k] = kind;
-		// The address as two u32 halves: the low half plus an offset carries into the high half at most once.
-		let low = (constant === IN_TEXT ? this.textLow : CONSTANT_LOW) + offset;
-		let high = constant === IN_TEXT ? this.textHigh : CONSTANT_HIGH;
-		if (low >= TWO_32) {
-			low -= TWO_32;
-			high++;
-		}
-		const w = this.words;
-		const at = k * WORDS;
-		w[at + SPAN_START] = spanStart;
-		w[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
-		w[at + ADDRESS_LOW] = low;
-		w[at + ADDRESS_HIGH] = high;
-		w[at + LENGTH] = length;
+		if (constant === IN_TEXT) writeTree(this.words, k, spanStart, spanEnd, this.textLow + offset, this.textHigh, length);
+		else writeTree(this.words, k, spanStart, spanEnd, CONSTANT_LOW + offset, CONSTANT_HIGH, length);
 		this.bytes += length;
 	}
 
@@ -413,6 +379,20 @@ export class ScarbInputBuilder {
 const CONSTANT_ADDRESS = addressOf(CONSTANT);
 const CONSTANT_LOW = CONSTANT_ADDRESS % TWO_32;
 const CONSTANT_HIGH = (CONSTANT_ADDRESS - CONSTANT_LOW) / TWO_32;
+
+/**
+ * Writes tree k of the v2 token array (all but the words that stay zero). The address comes as two
+ * u32 halves, the low one plus an offset: it carries into the high half at most once.
+ */
+function writeTree(words: Uint32Array, k: number, spanStart: number, spanEnd: number, low: number, high: number, length: number): void {
+	const at = k * WORDS;
+	const carry = low >= TWO_32 ? 1 : 0;
+	words[at + SPAN_START] = spanStart;
+	words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
+	words[at + ADDRESS_LOW] = carry === 1 ? low - TWO_32 : low;
+	words[at + ADDRESS_HIGH] = high + carry;
+	words[at + LENGTH] = length;
+}
 
 /** Whether `a[start, end)` equals `b` from `at`; short ranges compare in a loop (cheaper than a native call). */
 function sameRange(a: Buffer, start: number, end: number, b: Buffer, at: number): boolean {

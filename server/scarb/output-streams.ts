@@ -4,10 +4,14 @@
  * 1. copies every token's text out of the library at once (v2 token text lives in the macro's
  *    per-thread arena and is gone at the next expand_v2 on that thread): tokens that lie back to back
  *    in memory, forwards or backwards (a bump arena allocates downwards), are read through one view;
- * 2. splits the whole text into our tokens with the shared tokenizer (one pass);
- * 3. gives each piece a span inside its source token's span when that Scarb token came from the
- *    input unchanged in width (its span maps into the input and is as wide as its text), and the call
- *    site otherwise. v1 output has no spans: every piece is at the call site.
+ * 2. takes runs of Scarb tokens that are input tokens returned as they were straight from the input
+ *    (their kinds, their spans), and splits the rest of the text into our tokens with the shared
+ *    tokenizer;
+ * 3. gives each piece the tokenizer made a span inside its source token's span when that Scarb token
+ *    came from the input unchanged in width (its span maps into the input and is as wide as its
+ *    text), and the call site otherwise. v1 output has no spans: every piece is at the call site.
+ * The buffers it copies and builds into are reused from call to call (one set per expander), so a
+ * large output allocates nothing on the JS heap per token, nor per call beyond what it hands out.
  */
 import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
