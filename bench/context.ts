@@ -89,3 +89,12 @@ export function raSkipNote(ctx: BenchContext): string {
 	if (!ctx.fixtures.raLibrary) return `skipped: ${ctx.fixtures.raSkipReason ?? 'the proc-macro crate was not built'}`;
 	return '';
 }
+
+/** Bounds of the untimed warm-up rounds of one size (see BenchSizes.warmupTokens). */
+const MIN_WARMUP_ROUNDS = 3;
+const MAX_WARMUP_ROUNDS = 2000;
+
+/** Untimed warm-up rounds for calls of `tokens` tokens: enough to carry `sizes.warmupTokens`, within the bounds. */
+export function warmupRounds(sizes: BenchSizes, tokens: number): number {
+	return Math.min(MAX_WARMUP_ROUNDS, Math.max(MIN_WARMUP_ROUNDS, Math.ceil(sizes.warmupTokens / tokens)));
+}

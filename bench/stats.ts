@@ -30,3 +30,25 @@ export async function measure(runs: number, warmup: number, once: () => Promise<
 	}
 	return summarize(samples);
 }
+
+/**
+ * Times several contenders in turn, round after round (`warmup` untimed rounds, then `runs` timed):
+ * a slow phase of the machine then lands on every contender alike, not on whichever ran during it.
+ * Returns each contender's summary in ms, by name.
+ */
+export async function measureInterleaved<K extends string>(
+	runs: number,
+	warmup: number,
+	contenders: Record<K, () => Promise<unknown> | unknown>,
+): Promise<Record<K, Summary>> {
+	const names = Object.keys(contenders) as K[];
+	const samples = new Map<K, number[]>(names.map((name) => [name, []]));
+	for (let round = -warmup; round < runs; round++) {
+		for (const name of names) {
+			const started = performance.now();
+			await contenders[name]();
+			if (round >= 0) samples.get(name)!.push(performance.now() - started);
+		}
+	}
+	return Object.fromEntries(names.map((name) => [name, summarize(samples.get(name)!)])) as Record<K, Summary>;
+}

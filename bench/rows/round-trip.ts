@@ -17,7 +17,7 @@ import { macroKey, type Expansion, type LibraryBackend, type MacroEntry } from '
 import { loadFailure } from '../../server/load-errors.js';
 import { macroHostAbi } from '../../server/native/library.js';
 import { openSharedObject } from '../../server/native/open-library.js';
-import { raSkipNote, raTarget, type BenchContext } from '../context.js';
+import { raSkipNote, raTarget, warmupRounds, type BenchContext } from '../context.js';
 import { expandIdentity, identityRequestLine, RaServer } from '../ra-server.js';
 import type { Row } from '../report.js';
 import { summarize, type Summary } from '../stats.js';
@@ -27,9 +27,6 @@ import { makeWorkload, type Workload } from '../workload.js';
 const TARGETS: Record<number, number> = { 20: 0.6, 20_000: 0.3, 200_000: 0.2 };
 /** At 200,000 tokens we must also stay within this multiple of the in-process floor. */
 const FLOOR_TARGET = 2;
-/** Bounds of the untimed warm-up rounds of one size (see BenchSizes.warmupTokens). */
-const MIN_WARMUP_ROUNDS = 3;
-const MAX_WARMUP_ROUNDS = 2000;
 
 type Macro = 'noop' | 'echo';
 
@@ -55,7 +52,7 @@ export async function roundTripRows(ctx: BenchContext): Promise<Row[]> {
 		for (const n of ctx.sizes.tokenCounts) {
 			const work = makeWorkload(n);
 			const runs = ctx.sizes.roundTripRuns;
-			const warmup = Math.min(MAX_WARMUP_ROUNDS, Math.max(MIN_WARMUP_ROUNDS, Math.ceil(ctx.sizes.warmupTokens / n)));
+			const warmup = warmupRounds(ctx.sizes, n);
 			ctx.progress(`round trip: ${n.toLocaleString('en-US')} tokens, ${warmup} warm-up rounds, ${runs} runs`);
 			// The bytes rust-analyzer gets for this call, echoed by `cat` (smallest size only).
 			const echoLine = n === smallest ? identityRequestLine(ra?.dylib, work.flatTree) : undefined;

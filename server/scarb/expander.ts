@@ -15,7 +15,7 @@ import type { ExpandInput, Expansion, MacroEntry, TokenSink } from '../library-m
 import { bail, badResult, checkResultSize, MAX_RESULT_DIAGNOSTICS, MAX_RESULT_TEXT_BYTES } from '../result-checks.js';
 import { collectAuxData, toAuxData } from './aux-data.js';
 import { frameOf, ScarbInputBuilder } from './input-streams.js';
-import { copyV1Output, copyV2Output, toFlatTokens, type CopiedOutput } from './output-streams.js';
+import { copyV1Output, copyV2Output, OutputBuffers, OutputRecords, toRecords, type CopiedOutput } from './output-streams.js';
 import type { SpanFrame } from './span-frame.js';
 import {
 	StableSeverity,
@@ -47,6 +47,8 @@ const DANGLING_ADDRESS = Number(koffi.address(DANGLING));
 export class ScarbExpander {
 	private readonly attr = new ScarbInputBuilder();
 	private readonly item = new ScarbInputBuilder();
+	private readonly copies = new OutputBuffers();
+	private readonly output = new OutputRecords();
 
 	/** One call of a v2 macro. */
 	expandV2(fns: StableFunctionsV2, macro: ScarbMacroEntry, input: ExpandInput, who: string, sink?: TokenSink): Expansion {
@@ -57,7 +59,7 @@ export class ScarbExpander {
 		const attr = this.attr.build(args, frameOf(args, undefined, true), args !== undefined).v2();
 		const wrapper = fns.expand(macro.nameBytes, frame.adaptedCallSite, attr, item);
 		// The output text lives in the macro's arena until its next expand_v2: copy it before anything else.
-		const copied = copyV2Output(wrapper.output.token_stream.tokens, who);
+		const copied = copyV2Output(wrapper.output.token_stream.tokens, who, this.copies);
 		// wrapper.input and wrapper.input_attr are the host's own buffers, reused by the next call.
 		const rest = this.readRestAndFree(fns, wrapper.output, StableTypes.v2.StableDiagnostic, who);
 		if (typeof copied === 'string') return bail(copied);
@@ -160,11 +162,13 @@ export class ScarbExpander {
 			return expansion;
 		}
 		// The item builder still holds the input the macro was given (v1 has no frame: nothing to match).
-		const tokens = toFlatTokens(copied, frame, who, frame ? this.item : undefined);
-		if (typeof tokens === 'string') return bail(tokens);
-		const written = sink && tokens.records.byteLength + copied.bytes.length >= sink.minBytes ? sink.write(tokens.records, copied.bytes) : undefined;
+		const records = toRecords(copied, frame, who, this.output, frame ? this.item : undefined);
+		if (typeof records === 'string') return bail(records);
+		const written = sink && records.byteLength + copied.bytes.length >= sink.minBytes ? sink.write(records, copied.bytes) : undefined;
+		// Copied out of the reused buffer, and the text made a string, only when no sink took them
+		// (toRecords checked the text is UTF-8).
 		if (written !== undefined) expansion.written = written;
-		else expansion.tokens = tokens;
+		else expansion.tokens = { text: copied.bytes.toString('utf8'), records: records.slice() };
 		return expansion;
 	}
 }

@@ -9,9 +9,10 @@
  *   `(` `)`, since Scarb passes the parenthesised argument list node;
  * - spans are moved into the call's {@link SpanFrame}; a generated token gets the adapted call site.
  *
- * One pass over the records, into reusable flat buffers: a token's text is never copied, the v2
- * token array points into the stream's UTF-8 text (or at a constant ` ()`), and the v1 string is one
- * buffer. The host keeps every buffer alive until the library returns; the copies Scarb's ABI hands
+ * One pass over the records writes the v2 token array itself, into reusable buffers: a token's text
+ * is never copied, the array points into the stream's UTF-8 text (or at a constant ` ()`), and the
+ * v1 string is one buffer. The same array is what output is matched against (its spans and lengths,
+ * then the bytes it points at). The host keeps every buffer alive until the library returns; the copies Scarb's ABI hands
  * back to the host inside the result wrapper (`input`, `input_attr`) are these buffers, which the
  * next call reuses: there is nothing else to free.
  */
@@ -22,9 +23,9 @@ import type { MappedTokenStream } from '../library-model.js';
 import { SpanFrame } from './span-frame.js';
 import { TOKEN_TREE_BYTES, type RawTokenStreamV1, type RawTokenStreamV2 } from './stable-abi.js';
 
-/** Which buffer a piece of input text lies in. */
-const FROM_TEXT = 0;
-const FROM_CONSTANT = 1;
+/** Which buffer a piece of input text lies in: the stream's text, or CONSTANT. */
+const IN_TEXT = 0;
+const IN_CONSTANT = 1;
 // The text of synthesized tokens: a space, `(` and `)`, at offsets 0, 1 and 2.
 const CONSTANT = Buffer.allocUnsafeSlow(3).fill(' ()', 0, 3, 'latin1');
 const SPACE = 0;
@@ -32,6 +33,13 @@ const OPEN = 1;
 const CLOSE = 2;
 const NEWLINE = 0x0a;
 const TWO_32 = 0x1_0000_0000;
+// A StableTokenTree as u32 words: tag, padding, span start and end, address low and high halves, length (a u64).
+const WORDS = TOKEN_TREE_BYTES / 4;
+const SPAN_START = 2;
+const SPAN_END = 3;
+const ADDRESS_LOW = 4;
+const ADDRESS_HIGH = 5;
+const LENGTH = 6;
 /** {@link ScarbInputBuilder.match}: the output token is trivia of the input. */
 export const MATCHED_TRIVIA = 3;
 const NO_METADATA = { original_file_path: 0, file_id: 0, edition: 0 };
@@ -68,45 +76,38 @@ export function frameOf(stream: TokenStream | undefined, callSite: Span | undefi
 export class ScarbInputBuilder {
 	private text = Buffer.allocUnsafeSlow(4096);
 	private textAddress = addressOf(this.text);
-	/** Three u32 per piece: which buffer, byte offset, byte length. */
-	private pieces = new Uint32Array(3 * 1024);
-	/** Two u32 per piece: adapted span start and end. */
-	private spans = new Uint32Array(2 * 1024);
+	/**
+	 * The v2 token array, written as the pieces are laid out (no second pass): per piece one
+	 * StableTokenTree of eight u32 (tag 0, padding, span start and end, the text's address as two
+	 * halves, its length as a u64). Matching output reads the pieces' spans and lengths back from it.
+	 */
+	private trees = Buffer.alloc(TOKEN_TREE_BYTES * 1024);
+	private words = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
 	/** Per piece: the token kind of an input token or of an added `(` `)`, or MATCHED_TRIVIA. */
 	private kinds = new Uint8Array(1024);
+	/** Records of a stream that came as a plain array, copied so the hot loop reads one array type. */
+	private scratch = new Uint32Array(6 * 1024);
 	private count = 0;
 	private bytes = 0;
 	private lastMatch = -1;
-	private trees = Buffer.allocUnsafeSlow(TOKEN_TREE_BYTES * 1024);
-	private treeWords = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
 	private flat = Buffer.allocUnsafeSlow(4096);
+	// The text's address as u32 halves, for the token array.
+	private textLow = 0;
+	private textHigh = 0;
 
 	/** Lays out `stream` (absent: empty) in `frame`; `delimited` wraps it in `(` `)`. Call before the views below. */
 	build(stream: TokenStream | undefined, frame: SpanFrame, delimited: boolean): this {
 		this.count = 0;
 		this.bytes = 0;
 		this.lastMatch = -1;
-		const r = stream?.records ?? [];
-		const n = r.length / RECORD_WIDTH;
+		const n = stream === undefined ? 0 : stream.records.length / RECORD_WIDTH;
 		if (n > 0 || delimited) this.reserve(3 * n + 2);
 		if (stream) this.encodeText(stream);
-		if (delimited) this.push(FROM_CONSTANT, OPEN, 1, 0, Math.min(1, frame.width), TokenKind.punct);
-		let prevEnd = 0;
-		let prevSpanEnd = SPAN_CALL_SITE;
-		let prevJoint = true;
-		for (let t = 0; t < n; t++) {
-			const i = t * RECORD_WIDTH;
-			const offset = r[i + RecordField.textOffset];
-			const length = r[i + RecordField.textLength];
-			const start = r[i + RecordField.spanStart];
-			const end = r[i + RecordField.spanEnd];
-			if (t > 0) this.trivia(prevEnd, offset, prevJoint, prevSpanEnd, start, frame);
-			this.push(FROM_TEXT, offset, length, frame.adaptStart(start), frame.adaptEnd(end), r[i + RecordField.kind]);
-			prevEnd = offset + length;
-			prevSpanEnd = end;
-			prevJoint = (r[i + RecordField.flags] & TokenFlags.joint) !== 0;
-		}
-		if (delimited) this.push(FROM_CONSTANT, CLOSE, 1, Math.max(0, frame.width - 1), frame.width, TokenKind.punct);
+		this.textLow = this.textAddress % TWO_32;
+		this.textHigh = (this.textAddress - this.textLow) / TWO_32;
+		if (delimited) this.push(IN_CONSTANT, OPEN, 1, 0, Math.min(1, frame.width), TokenKind.punct);
+		if (n > 0) this.tokens(this.typed(stream!.records), n, frame);
+		if (delimited) this.push(IN_CONSTANT, CLOSE, 1, Math.max(0, frame.width - 1), frame.width, TokenKind.punct);
 		return this;
 	}
 
@@ -114,33 +115,6 @@ export class ScarbInputBuilder {
 	v2(): RawTokenStreamV2 {
 		// An empty slice still points somewhere valid and aligned, as a Rust Vec's does: the macro makes a
 		// Rust slice of it, and a NULL one is undefined behaviour there.
-		if (this.count === 0) return { tokens: { ptr: addressOf(this.trees), len: 0 }, metadata: NO_METADATA, size_hint: 0 };
-		const words = this.treeWords;
-		const pieces = this.pieces;
-		const spans = this.spans;
-		// Addresses as two u32 halves: the low half plus an offset carries into the high half at most once.
-		const textLow = this.textAddress % TWO_32;
-		const textHigh = (this.textAddress - textLow) / TWO_32;
-		const constantLow = CONSTANT_ADDRESS % TWO_32;
-		const constantHigh = (CONSTANT_ADDRESS - constantLow) / TWO_32;
-		const stride = TOKEN_TREE_BYTES / 4;
-		for (let k = 0, w = 0, p = 0; k < this.count; k++, w += stride, p += 3) {
-			const fromText = pieces[p] === FROM_TEXT;
-			let low = (fromText ? textLow : constantLow) + pieces[p + 1];
-			let high = fromText ? textHigh : constantHigh;
-			if (low >= TWO_32) {
-				low -= TWO_32;
-				high++;
-			}
-			words[w] = 0; // StableTokenTree::Ident
-			words[w + 1] = 0;
-			words[w + 2] = spans[2 * k];
-			words[w + 3] = spans[2 * k + 1];
-			words[w + 4] = low;
-			words[w + 5] = high;
-			words[w + 6] = pieces[p + 2];
-			words[w + 7] = 0;
-		}
 		return { tokens: { ptr: addressOf(this.trees), len: this.count }, metadata: NO_METADATA, size_hint: this.bytes };
 	}
 
@@ -161,6 +135,146 @@ export class ScarbInputBuilder {
 		return this.bytes;
 	}
 
+	/**
+	 * The piece an output token of the last built stream is when the macro returned an input token
+	 * as it was (same adapted span, same bytes), or -1. Pieces are in span order.
+	 */
+	find(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number {
+		const words = this.words;
+		const count = this.count;
+		// Output usually returns the input in order: try the piece after the last match first.
+		let k = this.lastMatch + 1;
+		if (k >= count || words[k * WORDS + SPAN_START] !== spanStart) {
+			let low = 0;
+			let high = count;
+			while (low < high) {
+				const mid = (low + high) >>> 1;
+				if (words[mid * WORDS + SPAN_START] < spanStart) low = mid + 1;
+				else high = mid;
+			}
+			k = low;
+		}
+		// Pieces of zero width share a start with the next one: look at the few that start here.
+		for (; k < count && words[k * WORDS + SPAN_START] === spanStart; k++) {
+			if (words[k * WORDS + SPAN_END] !== spanEnd || words[k * WORDS + LENGTH] !== to - from) continue;
+			if (this.sameBytes(k, k + 1, output, from)) {
+				this.lastMatch = k;
+				return k;
+			}
+		}
+		return -1;
+	}
+
+	/**
+	 * How many output tokens from `first` on, which is piece `piece` (found by {@link find}), go on
+	 * returning the input's pieces in order, the first one included: each has the next piece's span
+	 * and bytes. Spans and lengths are compared token by token, the bytes of a whole run at once.
+	 * `ends` and `spans` are the output's, as in CopiedOutput.
+	 */
+	follow(piece: number, first: number, ends: Uint32Array, spans: Uint32Array, output: Buffer): number {
+		const words = this.words;
+		const count = this.count;
+		const tokens = ends.length;
+		// Constants in locals: a module constant is a load on every iteration.
+		const stride = WORDS;
+		const startAt = SPAN_START;
+		const endAt = SPAN_END;
+		const lengthAt = LENGTH;
+		let j = first + 1;
+		let k = piece + 1;
+		let prevEnd = ends[first];
+		for (let w = k * stride; j < tokens && k < count; j++, k++, w += stride) {
+			const end = ends[j];
+			if (spans[2 * j] !== words[w + startAt] || spans[2 * j + 1] !== words[w + endAt] || end - prevEnd !== words[w + lengthAt]) break;
+			prevEnd = end;
+		}
+		// Token `first` was compared by find: check the bytes of the rest, and cut the run where they differ.
+		if (j > first + 1 && !this.sameBytes(piece + 1, k, output, ends[first])) {
+			const end = j;
+			for (j = first + 1, k = piece + 1; j < end && this.sameBytes(k, k + 1, output, ends[j - 1]); j++, k++);
+		}
+		this.lastMatch = piece + (j - first) - 1;
+		return j - first;
+	}
+
+	/** The kind of piece `k` (an input token's kind, or MATCHED_TRIVIA). */
+	kindOf(k: number): number {
+		return this.kinds[k];
+	}
+
+	// The hot loop of build: one piece per token, and the trivia between two tokens. The common
+	// pieces are written inline, with every field and constant in a local (a field or a namespace
+	// member read in the loop is a load per token); trivia that splits at a newline goes through
+	// trivia(). Words 0, 1 and 7 of a tree are zero from allocation on and never written.
+	private tokens(r: Uint32Array, n: number, frame: SpanFrame): void {
+		const width = RECORD_WIDTH;
+		const kindAt = RecordField.kind;
+		const flagsAt = RecordField.flags;
+		const offsetAt = RecordField.textOffset;
+		const lengthAt = RecordField.textLength;
+		const startAt = RecordField.spanStart;
+		const endAt = RecordField.spanEnd;
+		const callSite = SPAN_CALL_SITE;
+		const joint = TokenFlags.joint;
+		const newline = NEWLINE;
+		const trivia = MATCHED_TRIVIA;
+		const base = frame.base;
+		const siteStart = frame.adaptedCallSite.start;
+		const siteEnd = frame.adaptedCallSite.end;
+		const textLow = this.textLow;
+		const textHigh = this.textHigh;
+		const text = this.text;
+		const words = this.words;
+		const kinds = this.kinds;
+		let k = this.count;
+		let bytes = this.bytes;
+		let prevEnd = 0;
+		let prevSpanEnd = callSite;
+		let prevJoint = true;
+		for (let i = 0; i < n * width; i += width) {
+			const offset = r[i + offsetAt];
+			const length = r[i + lengthAt];
+			const start = r[i + startAt];
+			const end = r[i + endAt];
+			if (i > 0 && (offset > prevEnd || !prevJoint)) {
+				let simple = true;
+				for (let b = prevEnd; b < offset - 1; b++) {
+					if (text[b] === newline) {
+						simple = false;
+						break;
+					}
+				}
+				if (simple) {
+					// One piece: the trivia text (a newline only at its end), or a space.
+					const real = prevSpanEnd !== callSite && start !== callSite && prevSpanEnd <= start;
+					const spanStart = real ? (prevSpanEnd > base ? prevSpanEnd - base : 0) : siteStart;
+					const spanEnd = real ? (start > base ? start - base : 0) : siteEnd;
+					const inText = offset > prevEnd;
+					if (inText) writeTree(words, k, spanStart, spanEnd, textLow + prevEnd, textHigh, offset - prevEnd);
+					else writeTree(words, k, spanStart, spanEnd, CONSTANT_LOW + SPACE, CONSTANT_HIGH, 1);
+					kinds[k++] = trivia;
+					bytes += inText ? offset - prevEnd : 1;
+				} else {
+					this.count = k;
+					this.bytes = bytes;
+					this.trivia(prevEnd, offset, prevJoint, prevSpanEnd, start, frame);
+					k = this.count;
+					bytes = this.bytes;
+				}
+			}
+			const spanStart = start === callSite ? siteStart : start > base ? start - base : 0;
+			const spanEnd = end === callSite ? siteEnd : end > base ? end - base : 0;
+			writeTree(words, k, spanStart, spanEnd, textLow + offset, textHigh, length);
+			kinds[k++] = r[i + kindAt];
+			bytes += length;
+			prevEnd = offset + length;
+			prevSpanEnd = end;
+			prevJoint = (r[i + flagsAt] & joint) !== 0;
+		}
+		this.count = k;
+		this.bytes = bytes;
+	}
+
 	// The text the stream holds between two tokens, or one space where JOINT is clear.
 	private trivia(prevEnd: number, offset: number, prevJoint: boolean, prevSpanEnd: number, start: number, frame: SpanFrame): void {
 		const real = prevSpanEnd !== SPAN_CALL_SITE && start !== SPAN_CALL_SITE && prevSpanEnd <= start;
@@ -176,52 +290,55 @@ export class ScarbInputBuilder {
 				}
 			}
 			const middle = Math.min(spanEnd, spanStart + (split - prevEnd));
-			this.push(FROM_TEXT, prevEnd, split - prevEnd, spanStart, split === offset ? spanEnd : middle, MATCHED_TRIVIA);
-			if (split < offset) this.push(FROM_TEXT, split, offset - split, middle, spanEnd, MATCHED_TRIVIA);
+			this.push(IN_TEXT, prevEnd, split - prevEnd, spanStart, split === offset ? spanEnd : middle, MATCHED_TRIVIA);
+			if (split < offset) this.push(IN_TEXT, split, offset - split, middle, spanEnd, MATCHED_TRIVIA);
 		} else if (!prevJoint) {
-			this.push(FROM_CONSTANT, SPACE, 1, spanStart, spanEnd, MATCHED_TRIVIA);
+			this.push(IN_CONSTANT, SPACE, 1, spanStart, spanEnd, MATCHED_TRIVIA);
 		}
 	}
 
-	/**
-	 * What an output token of the last built stream is when the macro returned an input token as it
-	 * was (same adapted span, same bytes): that token's kind, or MATCHED_TRIVIA; -1 when it is not one.
-	 * Lets the output skip the tokenizer for text it already knows. Pieces are in span order.
-	 */
-	match(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number {
-		const spans = this.spans;
-		// Output usually returns the input in order: try the piece after the last match first.
-		let k = this.lastMatch + 1;
-		if (k >= this.count || spans[2 * k] !== spanStart) {
-			let low = 0;
-			let high = this.count;
-			while (low < high) {
-				const mid = (low + high) >>> 1;
-				if (spans[2 * mid] < spanStart) low = mid + 1;
-				else high = mid;
-			}
-			k = low;
-		}
-		// Pieces of zero width share a start with the next one: look at the few that start here.
-		for (; k < this.count && spans[2 * k] === spanStart; k++) {
-			if (spans[2 * k + 1] !== spanEnd || this.pieces[3 * k + 2] !== to - from) continue;
-			if (sameBytes(this.pieces[3 * k] === FROM_TEXT ? this.text : CONSTANT, this.pieces[3 * k + 1], output, from, to)) {
-				this.lastMatch = k;
-				return this.kinds[k];
-			}
-		}
-		return -1;
-	}
-
-	private push(from: number, offset: number, length: number, spanStart: number, spanEnd: number, kind: number): void {
+	/** Appends a piece (outside the hot loop of tokens()): its text at `offset` in the stream's text or in CONSTANT, as `constant` says. */
+	private push(constant: number, offset: number, length: number, spanStart: number, spanEnd: number, kind: number): void {
 		const k = this.count++;
 		this.kinds[k] = kind;
-		this.pieces[3 * k] = from;
-		this.pieces[3 * k + 1] = offset;
-		this.pieces[3 * k + 2] = length;
-		this.spans[2 * k] = spanStart;
-		this.spans[2 * k + 1] = Math.max(spanStart, spanEnd);
+		if (constant === IN_TEXT) writeTree(this.words, k, spanStart, spanEnd, this.textLow + offset, this.textHigh, length);
+		else writeTree(this.words, k, spanStart, spanEnd, CONSTANT_LOW + offset, CONSTANT_HIGH, length);
 		this.bytes += length;
+	}
+
+	/** Whether the bytes of pieces [from, to) are `output` from `at` on (`output` holds that many bytes). */
+	private sameBytes(from: number, to: number, output: Buffer, at: number): boolean {
+		const words = this.words;
+		// Pieces that lie back to back in memory are compared as one range.
+		for (let k = from; k < to; ) {
+			const start = this.pieceAddress(k);
+			let end = start + words[k * WORDS + LENGTH];
+			for (k++; k < to && this.pieceAddress(k) === end; k++) end += words[k * WORDS + LENGTH];
+			if (!this.sameMemory(start, end, output, at)) return false;
+			at += end - start;
+		}
+		return true;
+	}
+
+	/** Whether the host memory [start, end) (in the text or in CONSTANT) equals `output` from `at` on. */
+	private sameMemory(start: number, end: number, output: Buffer, at: number): boolean {
+		const offset = start - this.textAddress;
+		if (offset >= 0 && end - this.textAddress <= this.text.length) return sameRange(this.text, offset, offset + (end - start), output, at);
+		if (start >= CONSTANT_ADDRESS && end <= CONSTANT_ADDRESS + CONSTANT.length) return sameRange(CONSTANT, start - CONSTANT_ADDRESS, end - CONSTANT_ADDRESS, output, at);
+		// A range across both buffers (adjacent in memory): not compared whole; follow() then compares piece by piece.
+		return false;
+	}
+
+	/** The address of piece k's text, as the token array holds it. */
+	private pieceAddress(k: number): number {
+		return this.words[k * WORDS + ADDRESS_LOW] + this.words[k * WORDS + ADDRESS_HIGH] * TWO_32;
+	}
+
+	private typed(records: number[] | Uint32Array): Uint32Array {
+		if (records instanceof Uint32Array) return records;
+		if (records.length > this.scratch.length) this.scratch = new Uint32Array(Math.max(records.length, this.scratch.length * 2));
+		this.scratch.set(records);
+		return this.scratch;
 	}
 
 	private encodeText(stream: TokenStream): void {
@@ -240,32 +357,47 @@ export class ScarbInputBuilder {
 		if (this.bytes + 1 > this.flat.length) this.flat = Buffer.allocUnsafeSlow(Math.max(this.bytes + 1, this.flat.length * 2));
 		let at = 0;
 		for (let k = 0; k < this.count; k++) {
-			const source = this.pieces[3 * k] === FROM_TEXT ? this.text : CONSTANT;
-			const offset = this.pieces[3 * k + 1];
-			at += source.copy(this.flat, at, offset, offset + this.pieces[3 * k + 2]);
+			const start = this.pieceAddress(k);
+			const length = this.words[k * WORDS + LENGTH];
+			const offset = start - this.textAddress;
+			if (offset >= 0 && offset + length <= this.text.length) at += this.text.copy(this.flat, at, offset, offset + length);
+			else at += CONSTANT.copy(this.flat, at, start - CONSTANT_ADDRESS, start - CONSTANT_ADDRESS + length);
 		}
 		return at;
 	}
 
 	private reserve(pieces: number): void {
-		if (3 * pieces > this.pieces.length) {
-			this.pieces = new Uint32Array(Math.max(3 * pieces, this.pieces.length * 2));
-			this.spans = new Uint32Array(Math.max(2 * pieces, this.spans.length * 2));
-			this.kinds = new Uint8Array(Math.max(pieces, this.kinds.length * 2));
-		}
+		if (pieces > this.kinds.length) this.kinds = new Uint8Array(Math.max(pieces, this.kinds.length * 2));
 		if (pieces * TOKEN_TREE_BYTES > this.trees.length) {
-			this.trees = Buffer.allocUnsafeSlow(Math.max(pieces * TOKEN_TREE_BYTES, this.trees.length * 2));
-			this.treeWords = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
+			// Zero-filled: a tree's tag, padding and length's high half stay 0 and are never written.
+			this.trees = Buffer.alloc(Math.max(pieces * TOKEN_TREE_BYTES, this.trees.length * 2));
+			this.words = new Uint32Array(this.trees.buffer, this.trees.byteOffset, this.trees.length / 4);
 		}
 	}
 }
 
 const CONSTANT_ADDRESS = addressOf(CONSTANT);
+const CONSTANT_LOW = CONSTANT_ADDRESS % TWO_32;
+const CONSTANT_HIGH = (CONSTANT_ADDRESS - CONSTANT_LOW) / TWO_32;
 
-/** Whether `b[from, to)` equals `a` from `offset`; short runs compare in a loop (cheaper than a native call). */
-function sameBytes(a: Buffer, offset: number, b: Buffer, from: number, to: number): boolean {
-	if (to - from > 32) return b.compare(a, offset, offset + (to - from), from, to) === 0;
-	for (let i = from, j = offset; i < to; i++, j++) if (a[j] !== b[i]) return false;
+/**
+ * Writes tree k of the v2 token array (all but the words that stay zero). The address comes as two
+ * u32 halves, the low one plus an offset: it carries into the high half at most once.
+ */
+function writeTree(words: Uint32Array, k: number, spanStart: number, spanEnd: number, low: number, high: number, length: number): void {
+	const at = k * WORDS;
+	const carry = low >= TWO_32 ? 1 : 0;
+	words[at + SPAN_START] = spanStart;
+	words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
+	words[at + ADDRESS_LOW] = carry === 1 ? low - TWO_32 : low;
+	words[at + ADDRESS_HIGH] = high + carry;
+	words[at + LENGTH] = length;
+}
+
+/** Whether `a[start, end)` equals `b` from `at`; short ranges compare in a loop (cheaper than a native call). */
+function sameRange(a: Buffer, start: number, end: number, b: Buffer, at: number): boolean {
+	if (end - start > 32) return a.compare(b, at, at + (end - start), start, end) === 0;
+	for (let i = start, j = at; i < end; i++, j++) if (a[i] !== b[j]) return false;
 	return true;
 }
 

@@ -4,16 +4,20 @@
  * 1. copies every token's text out of the library at once (v2 token text lives in the macro's
  *    per-thread arena and is gone at the next expand_v2 on that thread): tokens that lie back to back
  *    in memory, forwards or backwards (a bump arena allocates downwards), are read through one view;
- * 2. splits the whole text into our tokens with the shared tokenizer (one pass);
- * 3. gives each piece a span inside its source token's span when that Scarb token came from the
- *    input unchanged in width (its span maps into the input and is as wide as its text), and the call
- *    site otherwise. v1 output has no spans: every piece is at the call site.
+ * 2. takes runs of Scarb tokens that are input tokens returned as they were straight from the input
+ *    (their kinds, their spans), and splits the rest of the text into our tokens with the shared
+ *    tokenizer;
+ * 3. gives each piece the tokenizer made a span inside its source token's span when that Scarb token
+ *    came from the input unchanged in width (its span maps into the input and is as wide as its
+ *    text), and the call site otherwise. v1 output has no spans: every piece is at the call site.
+ * The buffers it copies and builds into are reused from call to call (one set per expander), so a
+ * large output allocates nothing on the JS heap per token, nor per call beyond what it hands out.
  */
+import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags } from '../../protocol/token-stream.js';
-import type { FlatTokenStream } from '../library-model.js';
-import { checkOutput, checkResultSize, MAX_RESULT_TEXT_BYTES, MAX_RESULT_TOKENS } from '../result-checks.js';
+import { checkResultSize, MAX_RESULT_TEXT_BYTES, MAX_RESULT_TOKENS } from '../result-checks.js';
 import { MATCHED_TRIVIA } from './input-streams.js';
 import type { SpanFrame } from './span-frame.js';
 import { TOKEN_TREE_BYTES, type RawSlice } from './stable-abi.js';
@@ -29,9 +33,39 @@ export interface CopiedOutput {
 }
 
 const TWO_32 = 0x1_0000_0000;
+/** u32 words per StableTokenTree: tag, padding, span start and end, address low and high, length low and high. */
+const WORDS = TOKEN_TREE_BYTES / 4;
 
-/** Copies the v2 output tokens (a StableSlice of StableTokenTree) out of library memory, or says what is wrong with them. */
-export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | string {
+/**
+ * The buffers {@link copyV2Output} copies into, reused from call to call (one per expander): an
+ * output copied into them is good until the next copy. Spares a large output three allocations.
+ */
+export class OutputBuffers {
+	private ends = new Uint32Array(1024);
+	private spans = new Uint32Array(2 * 1024);
+	private bytes = Buffer.allocUnsafeSlow(4096);
+
+	/** Room for the ends and spans of `count` tokens (the buffers may be longer). */
+	tokens(count: number): { ends: Uint32Array; spans: Uint32Array } {
+		if (count > this.ends.length) {
+			this.ends = new Uint32Array(Math.max(count, this.ends.length * 2));
+			this.spans = new Uint32Array(2 * this.ends.length);
+		}
+		return { ends: this.ends, spans: this.spans };
+	}
+
+	/** A buffer of exactly `length` bytes. */
+	text(length: number): Buffer {
+		if (length > this.bytes.length) this.bytes = Buffer.allocUnsafeSlow(Math.max(length, this.bytes.length * 2));
+		return this.bytes.subarray(0, length);
+	}
+}
+
+/**
+ * Copies the v2 output tokens (a StableSlice of StableTokenTree) out of library memory into
+ * `into`, or says what is wrong with them.
+ */
+export function copyV2Output(tokens: RawSlice, who: string, into: OutputBuffers): CopiedOutput | string {
 	const count = tokens.len;
 	const tooMany = checkResultSize(`${who} output`, count, 'tokens', MAX_RESULT_TOKENS);
 	if (tooMany !== undefined) return tooMany;
@@ -39,63 +73,74 @@ export function copyV2Output(tokens: RawSlice, who: string): CopiedOutput | stri
 	if (tokens.ptr === 0) return `${who} returned ${count} output tokens at a NULL pointer`;
 	// Read in place: everything needed is taken out below, before free_result_v2 runs.
 	const words = new Uint32Array(koffi.view(tokens.ptr, count * TOKEN_TREE_BYTES));
-	const stride = TOKEN_TREE_BYTES / 4;
-	const ends = new Uint32Array(count);
-	const spans = new Uint32Array(2 * count);
+	const stride = WORDS;
+	const two32 = TWO_32;
+	const maxBytes = MAX_RESULT_TEXT_BYTES;
+	const { ends, spans } = into.tokens(count);
+	// Runs of tokens back to back in memory, as (first token, low address, high address, direction) quads.
+	const runs: number[] = [];
+	let runFirst = 0;
+	let low = 0;
+	let high = 0;
+	let direction = 0;
 	let total = 0;
 	for (let k = 0, w = 0; k < count; k++, w += stride) {
-		const length = words[w + 6] + words[w + 7] * TWO_32;
+		const length = words[w + 6] + words[w + 7] * two32;
+		const address = words[w + 4] + words[w + 5] * two32;
 		if (words[w] !== 0) return `${who} returned output token ${k} with tag ${words[w]}; a StableTokenTree has only Ident (0)`;
-		if (length > 0 && words[w + 4] === 0 && words[w + 5] === 0) return `${who} returned output token ${k} with ${length} bytes at a NULL pointer`;
+		if (length > 0 && address === 0) return `${who} returned output token ${k} with ${length} bytes at a NULL pointer`;
 		total += length;
-		if (total > MAX_RESULT_TEXT_BYTES) return checkResultSize(`${who} output text`, total, 'bytes', MAX_RESULT_TEXT_BYTES)!;
+		if (total > maxBytes) return checkResultSize(`${who} output text`, total, 'bytes', maxBytes)!;
 		ends[k] = total;
 		spans[2 * k] = words[w + 2];
 		spans[2 * k + 1] = words[w + 3];
+		if (k === 0) {
+			low = address;
+			high = address + length;
+			continue;
+		}
+		if (length === 0) continue;
+		if (direction >= 0 && address === high) {
+			direction = 1;
+			high += length;
+		} else if (direction <= 0 && address + length === low) {
+			direction = -1;
+			low = address;
+		} else {
+			runs.push(runFirst, low, high, direction);
+			runFirst = k;
+			low = address;
+			high = address + length;
+			direction = 0;
+		}
 	}
-	const bytes = Buffer.allocUnsafe(total);
-	let k = 0;
-	while (k < count) k = copyRun(words, k, count, ends, bytes);
-	return { bytes, ends, spans };
+	runs.push(runFirst, low, high, direction);
+	const bytes = into.text(total);
+	for (let r = 0; r < runs.length; r += 4) {
+		const last = r + 4 < runs.length ? runs[r + 4] : count;
+		copyRun(words, runs[r], last, runs[r + 1], runs[r + 2], runs[r + 3], ends, bytes);
+	}
+	return { bytes, ends: ends.subarray(0, count), spans: spans.subarray(0, 2 * count) };
 }
 
 /**
- * Copies the run of tokens from `first` that lie back to back in memory (forwards or backwards)
- * through one view; returns the index after the run.
+ * Copies tokens [first, last), which lie back to back in library memory at [low, high) (forwards,
+ * or backwards when `direction` is -1), through one view.
  */
-function copyRun(words: Uint32Array, first: number, count: number, ends: Uint32Array, out: Buffer): number {
-	const stride = TOKEN_TREE_BYTES / 4;
-	let low = words[first * stride + 4] + words[first * stride + 5] * TWO_32;
-	let high = low + ends[first] - (first === 0 ? 0 : ends[first - 1]);
-	let direction = 0;
-	let last = first + 1;
-	for (let w = last * stride; last < count; last++, w += stride) {
-		const n = ends[last] - ends[last - 1];
-		if (n === 0) continue;
-		const a = words[w + 4] + words[w + 5] * TWO_32;
-		if (direction >= 0 && a === high) {
-			direction = 1;
-			high += n;
-		} else if (direction <= 0 && a + n === low) {
-			direction = -1;
-			low = a;
-		} else break;
+function copyRun(words: Uint32Array, first: number, last: number, low: number, high: number, direction: number, ends: Uint32Array, out: Buffer): void {
+	if (high <= low) return;
+	const view = Buffer.from(koffi.view(low, high - low));
+	// A forward run is the output text in order already: one copy.
+	if (direction >= 0) {
+		view.copy(out, first === 0 ? 0 : ends[first - 1]);
+		return;
 	}
-	if (high > low) {
-		const view = Buffer.from(koffi.view(low, high - low));
-		// A forward run is the output text in order already: one copy.
-		if (direction >= 0) {
-			view.copy(out, first === 0 ? 0 : ends[first - 1]);
-			return last;
-		}
-		for (let k = first; k < last; k++) {
-			const start = k === 0 ? 0 : ends[k - 1];
-			const n = ends[k] - start;
-			const at = words[k * stride + 4] + words[k * stride + 5] * TWO_32 - low;
-			if (n > 0) view.copy(out, start, at, at + n);
-		}
+	for (let k = first; k < last; k++) {
+		const start = k === 0 ? 0 : ends[k - 1];
+		const n = ends[k] - start;
+		const at = words[k * WORDS + 4] + words[k * WORDS + 5] * TWO_32 - low;
+		if (n > 0) view.copy(out, start, at, at + n);
 	}
-	return last;
 }
 
 /** Copies a v1 output (one C string) out of library memory. */
@@ -105,36 +150,39 @@ export function copyV1Output(value: number): CopiedOutput {
 	return { bytes, ends: Uint32Array.of(bytes.length), spans: Uint32Array.of(SPAN_CALL_SITE, SPAN_CALL_SITE) };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** What an output token may be matched against: the input the macro was given (see ScarbInputBuilder.match). */
+/** What an output token may be matched against: the input the macro was given (see ScarbInputBuilder). */
 export interface InputMatcher {
-	match(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number;
+	find(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number;
+	follow(piece: number, first: number, ends: Uint32Array, spans: Uint32Array, output: Buffer): number;
+	kindOf(piece: number): number;
 }
 
 /**
- * Splits copied output into our tokens, checked as every library's output is. `frame` maps the
- * spans back; without one (v1) every token is at the call site. With `input`, a Scarb token that is
- * an input token returned as it was (same span, same bytes, at a place where the tokenizer would
- * split anyway) keeps that token's kind without going through the tokenizer, and returned input
- * trivia is dropped: an identity-like output costs a comparison per token, not a new tokenizing.
+ * Splits copied output into our tokens' records (over `output.bytes` as the text), written into `out` (reset first): the answer is a view of its buffer, good
+ * until `out` is used again. `frame` maps the spans back; without one (v1) every token is at the
+ * call site. With `input`, a Scarb token that is an input token returned as it was (same span, same
+ * bytes, at a place where the tokenizer would split anyway) keeps that token's kind without going
+ * through the tokenizer, and returned input trivia is dropped: such tokens are found in runs (the
+ * next output token against the next input piece, integers first, bytes a run at a time), so an
+ * identity-like output costs a few integer compares per token, not a new tokenizing.
  */
-export function toFlatTokens(output: CopiedOutput, frame: SpanFrame | undefined, who: string, input?: InputMatcher): FlatTokenStream | string {
-	let text: string;
-	try {
-		text = utf8.decode(output.bytes);
-	} catch {
-		return `${who} output text is not valid UTF-8`;
-	}
+export function toRecords(output: CopiedOutput, frame: SpanFrame | undefined, who: string, out: OutputRecords, input?: InputMatcher): Uint32Array | string {
 	const { bytes, ends, spans } = output;
-	const out = new RecordBuilder(Math.min(ends.length + 16, bytes.length + 1));
+	if (!isUtf8(bytes)) return `${who} output text is not valid UTF-8`;
+	const count = ends.length;
+	out.reset();
+	const matching = input !== undefined && frame !== undefined;
 	let pending = -1; // index of the first Scarb token of the run still to tokenize
-	for (let j = 0; j < ends.length; j++) {
-		const from = j === 0 ? 0 : ends[j - 1];
-		const to = ends[j];
-		const kind = input !== undefined && frame !== undefined ? matchToken(input, frame, output, j, from, to) : -1;
-		if (kind < 0) {
+	for (let j = 0; j < count; ) {
+		let run = 0;
+		let piece = -1;
+		if (matching && returnable(frame, output, j)) {
+			piece = input.find(spans[2 * j], spans[2 * j + 1], bytes, j === 0 ? 0 : ends[j - 1], ends[j]);
+			if (piece >= 0) run = input.follow(piece, j, ends, spans, bytes);
+		}
+		if (run === 0) {
 			if (pending < 0) pending = j;
+			j++;
 			continue;
 		}
 		if (pending >= 0) {
@@ -142,26 +190,76 @@ export function toFlatTokens(output: CopiedOutput, frame: SpanFrame | undefined,
 			if (problem !== undefined) return problem;
 			pending = -1;
 		}
-		if (kind !== MATCHED_TRIVIA) {
-			const source = frame!.tokenSourceStart(spans[2 * j], spans[2 * j + 1]);
-			out.push(kind, from, to - from, source, source + (to - from));
-		}
+		j = emitRun(output, frame!, input!, j, piece, run, out);
 	}
 	if (pending >= 0) {
-		const problem = tokenizeRun(output, frame, pending, ends.length, out, who);
+		const problem = tokenizeRun(output, frame, pending, count, out, who);
 		if (problem !== undefined) return problem;
 	}
-	const records = out.finish();
-	return checkOutput(records, bytes.length, who) ?? { text, records };
+	// No checkOutput pass: every record is sound by construction. Kinds come from the checked input or
+	// the tokenizer, text ranges lie inside `bytes`, and a span is the call site or a non-empty range
+	// inside the input's frame (as wide as the text: returnable, tokenizeRun).
+	return out.view();
 }
 
-/** The kind of Scarb output token j when it is a returned input token at a safe split, else -1. */
-function matchToken(input: InputMatcher, frame: SpanFrame, output: CopiedOutput, j: number, from: number, to: number): number {
-	const spanStart = output.spans[2 * j];
-	const spanEnd = output.spans[2 * j + 1];
-	if (spanEnd - spanStart !== to - from || to === from || frame.tokenSourceStart(spanStart, spanEnd) < 0) return -1;
-	if (!splitsThere(output.bytes, from) || !splitsThere(output.bytes, to)) return -1;
-	return input.match(spanStart, spanEnd, output.bytes, from, to);
+/**
+ * Appends the records of a run of returned input tokens, from token `first` (piece `piece`), at most
+ * `run` of them; returns the index of the token after the last one taken. Token `first` passed
+ * returnable; each later one must too (its start is where the one before ended, already checked),
+ * and the run ends where one does not. Trivia pieces add no record. Written inline, with every
+ * constant in a local: this loop runs once per token of an identity-like output.
+ */
+function emitRun(output: CopiedOutput, frame: SpanFrame, input: InputMatcher, first: number, piece: number, run: number, out: OutputRecords): number {
+	const { bytes, ends, spans } = output;
+	const width = RECORD_WIDTH;
+	const flagsAt = RecordField.flags;
+	const offsetAt = RecordField.textOffset;
+	const lengthAt = RecordField.textLength;
+	const joint = TokenFlags.joint;
+	const trivia = MATCHED_TRIVIA;
+	const base = frame.base;
+	const frameWidth = frame.width;
+	const r = out.reserve(run);
+	let i = out.count * width;
+	// Where the last record's text ends: a record that starts there makes it JOINT.
+	let prevEnd = i > 0 ? r[i - width + offsetAt] + r[i - width + lengthAt] : -1;
+	let from = first === 0 ? 0 : ends[first - 1];
+	const last = first + run;
+	let t = first;
+	for (; t < last; t++, piece++) {
+		const to = ends[t];
+		const spanStart = spans[2 * t];
+		const spanEnd = spans[2 * t + 1];
+		if (t > first && !(spanEnd - spanStart === to - from && to !== from && spanEnd <= frameWidth && splitsThere(bytes, to))) break;
+		const kind = input.kindOf(piece);
+		if (kind !== trivia) {
+			if (prevEnd === from) r[i - width + flagsAt] = joint;
+			r[i] = kind;
+			r[i + 1] = 0;
+			r[i + 2] = from;
+			r[i + 3] = to - from;
+			r[i + 4] = spanStart + base;
+			r[i + 5] = spanEnd + base;
+			i += width;
+			prevEnd = to;
+		}
+		from = to;
+	}
+	out.count = i / width;
+	return t;
+}
+
+/**
+ * Whether Scarb output token j may be taken for an input token: its span maps into the input and
+ * is as wide as its (non-empty) text, and the tokenizer would split at both its ends.
+ */
+function returnable(frame: SpanFrame, output: CopiedOutput, j: number): boolean {
+	const { bytes, ends, spans } = output;
+	const from = j === 0 ? 0 : ends[j - 1];
+	const to = ends[j];
+	const spanStart = spans[2 * j];
+	const spanEnd = spans[2 * j + 1];
+	return spanEnd - spanStart === to - from && to !== from && frame.tokenSourceStart(spanStart, spanEnd) >= 0 && splitsThere(bytes, from) && splitsThere(bytes, to);
 }
 
 /**
@@ -173,21 +271,19 @@ function splitsThere(bytes: Buffer, at: number): boolean {
 }
 
 function isBreak(byte: number): boolean {
-	switch (byte) {
-		case 0x20: case 0x09: case 0x0a: case 0x0d: // whitespace
-		case 0x28: case 0x29: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x2c: case 0x3b: // ( ) [ ] { } , ;
-			return true;
-		default:
-			return false;
-	}
+	return BREAKS[byte] === 1;
 }
+
+/** 1 for whitespace and the delimiters that are always a token of their own: ` \t \n \r ( ) [ ] { } , ;`. */
+const BREAKS = new Uint8Array(256);
+for (const c of ' \t\n\r()[]{},;') BREAKS[c.charCodeAt(0)] = 1;
 
 /**
  * Tokenizes the text of Scarb tokens [first, last) and appends the pieces: a piece inside one Scarb
  * token whose span maps into the input and is as wide as its text keeps a span inside it, any other
  * piece is at the call site.
  */
-function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: number, last: number, out: RecordBuilder, who: string): string | undefined {
+function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: number, last: number, out: OutputRecords, who: string): string | undefined {
 	const { bytes, ends, spans } = output;
 	const base = first === 0 ? 0 : ends[first - 1];
 	const { stream, errors } = tokenize(bytes.toString('utf8', base, ends[last - 1]));
@@ -212,42 +308,56 @@ function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: 
 	return undefined;
 }
 
-/** Output records, grown as needed; JOINT is set at the end from adjacency, as the tokenizer sets it. */
-class RecordBuilder {
-	private records: Uint32Array;
-	private count = 0;
+// Record fields as module constants: a namespace member is a property load on every use in a hot loop.
+const KIND_AT = RecordField.kind;
+const FLAGS_AT = RecordField.flags;
+const OFFSET_AT = RecordField.textOffset;
+const LENGTH_AT = RecordField.textLength;
+const START_AT = RecordField.spanStart;
+const END_AT = RecordField.spanEnd;
+const JOINT = TokenFlags.joint;
 
-	constructor(capacity: number) {
-		this.records = new Uint32Array(Math.max(1, capacity) * RECORD_WIDTH);
+/**
+ * Output records, grown as needed and reused from call to call (one per expander); JOINT is set
+ * from adjacency, as the tokenizer sets it.
+ */
+export class OutputRecords {
+	private records = new Uint32Array(1024 * RECORD_WIDTH);
+	/** Records written so far. */
+	count = 0;
+
+	/** Starts a new output. */
+	reset(): void {
+		this.count = 0;
+	}
+
+	/** The buffer, with room for `more` records after the first `count`. */
+	reserve(more: number): Uint32Array {
+		const needed = (this.count + more) * RECORD_WIDTH;
+		if (needed > this.records.length) {
+			const grown = new Uint32Array(Math.max(needed, this.records.length * 2));
+			grown.set(this.records.subarray(0, this.count * RECORD_WIDTH));
+			this.records = grown;
+		}
+		return this.records;
 	}
 
 	/** One token; `spanStart` -1 puts it at the call site. */
 	push(kind: number, offset: number, length: number, spanStart: number, spanEnd: number): void {
-		if ((this.count + 1) * RECORD_WIDTH > this.records.length) {
-			const grown = new Uint32Array(this.records.length * 2);
-			grown.set(this.records);
-			this.records = grown;
-		}
+		const r = this.reserve(1);
 		const i = this.count++ * RECORD_WIDTH;
-		const r = this.records;
-		r[i + RecordField.kind] = kind;
-		r[i + RecordField.flags] = 0;
-		r[i + RecordField.textOffset] = offset;
-		r[i + RecordField.textLength] = length;
-		r[i + RecordField.spanStart] = spanStart < 0 ? SPAN_CALL_SITE : spanStart;
-		r[i + RecordField.spanEnd] = spanStart < 0 ? SPAN_CALL_SITE : spanEnd;
+		// A token is JOINT when the next one starts right where it ends (nothing between them).
+		if (i > 0 && r[i - RECORD_WIDTH + OFFSET_AT] + r[i - RECORD_WIDTH + LENGTH_AT] === offset) r[i - RECORD_WIDTH + FLAGS_AT] = JOINT;
+		r[i + KIND_AT] = kind;
+		r[i + FLAGS_AT] = 0;
+		r[i + OFFSET_AT] = offset;
+		r[i + LENGTH_AT] = length;
+		r[i + START_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanStart;
+		r[i + END_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanEnd;
 	}
 
-	/** The records; a token is JOINT when the next one starts right where it ends (nothing between them). */
-	finish(): Uint32Array {
-		// A copy when the buffer has room to spare: encoders may read a view's whole backing buffer.
-		const used = this.count * RECORD_WIDTH;
-		const r = used === this.records.length ? this.records : this.records.slice(0, used);
-		for (let i = 0; i + RECORD_WIDTH < r.length; i += RECORD_WIDTH) {
-			if (r[i + RecordField.textOffset] + r[i + RecordField.textLength] === r[i + RECORD_WIDTH + RecordField.textOffset]) {
-				r[i + RecordField.flags] = TokenFlags.joint;
-			}
-		}
-		return r;
+	/** The records written, as a view of the buffer: good until the next reset. */
+	view(): Uint32Array {
+		return this.records.subarray(0, this.count * RECORD_WIDTH);
 	}
 }
