@@ -14,6 +14,9 @@ export const LibcConstants = {
 	RLIMIT_DATA: 2,
 	/** prctl option: the signal this process gets when its parent dies (Linux only). */
 	PR_SET_PDEATHSIG: 1,
+	/** glibc mallopt parameters: the free memory at the heap's top kept before trimming, and the size from which malloc maps. */
+	M_TRIM_THRESHOLD: -1,
+	M_MMAP_THRESHOLD: -3,
 	SIGKILL: 9,
 } as const;
 
@@ -25,6 +28,8 @@ export interface Libc {
 	/** setrlimit with both limits set to the same value. */
 	setrlimit(resource: number, limit: { rlim_cur: number; rlim_max: number }): number;
 	getppid(): number;
+	/** mallopt(param, value): 1 on success; undefined where the C library has none (not glibc). */
+	mallopt?: (param: number, value: number) => number;
 	/** prctl(option, arg2); undefined where prctl does not exist (not Linux). */
 	prctl?: (option: number, arg2: number) => number;
 	/**
@@ -58,12 +63,19 @@ export function getLibc(): Libc {
 	const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
 	const strerror = lib.func('const char *strerror(int errnum)');
 	const prctl = process.platform === 'linux' ? lib.func('int prctl(int option, ...)') : undefined;
+	let mallopt: ((param: number, value: number) => number) | undefined;
+	try {
+		mallopt = process.platform === 'linux' ? (lib.func('int mallopt(int param, int value)') as (param: number, value: number) => number) : undefined;
+	} catch {
+		// Not glibc: nothing to tune.
+	}
 	libc = {
 		fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
 		dup2: lib.func('int dup2(int oldfd, int newfd)') as (a: number, b: number) => number,
 		setrlimit: lib.func('setrlimit', 'int', ['int', koffi.pointer(rlimit)]) as Libc['setrlimit'],
 		getppid: lib.func('int getppid(void)') as () => number,
 		prctl: prctl ? (option, arg2) => prctl(option, 'unsigned long', arg2) as number : undefined,
+		mallopt,
 		memcpy: lib.func('void *memcpy(void *dst, void *src, size_t n)') as Libc['memcpy'],
 		fstat: lib.func('int fstat(int fd, void *buf)') as Libc['fstat'],
 		lastError: () => {

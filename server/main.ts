@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Encoding } from '../protocol/handshake.js';
 import { serve } from './dispatch.js';
-import { applyProcessHygiene, configureMacroStack, onEndOfInput } from './process-hygiene.js';
+import { applyProcessHygiene, configureMacroStack, keepFreedMemory, onEndOfInput } from './process-hygiene.js';
 import { guardStdio } from './stdout-guard.js';
 import { applyMemoryLimit, DEFAULT_MEMORY_LIMIT_MIB, MIN_MEMORY_LIMIT_MIB } from './memory-limit.js';
 import { createFramedTransport, loadCodec } from './framing.js';
@@ -51,6 +51,7 @@ export async function runServer(argv: readonly string[]): Promise<void> {
 	// Before anything else can write to stdout or load a macro library.
 	const stdio = guardStdio();
 	applyProcessHygiene({ onParentGone: () => process.exit(1) });
+	keepFreedMemory();
 
 	const flags = parseServeFlags(argv);
 	if ('error' in flags) {
