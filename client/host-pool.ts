@@ -110,13 +110,26 @@ export class HostPool {
 	}
 
 	/** Runs `work` with a lease, released afterwards whatever happens. */
-	async withLease<T>(work: (lease: HostLease) => Promise<T>): Promise<T> {
+	withLease<T>(work: (lease: HostLease) => Promise<T>): Promise<T> {
 		const lease = this.lease();
+		let running: Promise<T>;
 		try {
-			return await work(lease);
-		} finally {
+			running = work(lease);
+		} catch (error) {
 			lease.release();
+			return Promise.reject(error);
 		}
+		// One promise per call on a path every expansion of a pool takes (no async function around it).
+		return running.then(
+			(value) => {
+				lease.release();
+				return value;
+			},
+			(error: unknown) => {
+				lease.release();
+				throw error;
+			},
+		);
 	}
 
 	/** Runs a library's post-process step on a live host. */

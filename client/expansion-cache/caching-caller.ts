@@ -54,9 +54,15 @@ export class CachingCaller implements MacroCaller {
 		return this.#run(params?.library, { kind: 'derive', names: params?.derives, item: params?.item, callSite: params?.callSite! }, (c) => c.expandDerive(params));
 	}
 
-	async #run(libraryId: string | undefined, call: KeyedCall, send: (caller: MacroCaller) => Promise<ExpandResult>): Promise<ExpandResult> {
+	#run(libraryId: string | undefined, call: KeyedCall, send: (caller: MacroCaller) => Promise<ExpandResult>): Promise<ExpandResult> {
 		const { cache, sender, checkDeterminism = false } = this.options;
-		const key = this.#key(libraryId, call);
+		// No cache and no check (`--no-expansion-cache`): straight to a host, with no layer of our own.
+		if (cache === undefined && !checkDeterminism) return sender.once(send);
+		return this.#runCached(this.#key(libraryId, call), call, send);
+	}
+
+	async #runCached(key: string | undefined, call: KeyedCall, send: (caller: MacroCaller) => Promise<ExpandResult>): Promise<ExpandResult> {
+		const { cache, sender, checkDeterminism = false } = this.options;
 		const base = key === undefined ? 0 : call.callSite.start;
 		if (key !== undefined && !checkDeterminism) {
 			const hit = await cache!.lookup(key, base);

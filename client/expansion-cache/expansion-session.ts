@@ -37,6 +37,8 @@ export class ExpansionSession {
 	readonly #paths: Array<{ path: string; options: LoadLibraryOptions | undefined }> = [];
 	readonly #cacheable = new Map<string, CacheableLibrary>();
 	#pool: Promise<HostPool> | undefined;
+	/** The pool once it has started and loaded the session's libraries. */
+	#running: HostPool | undefined;
 	/** Every library loaded, by id. */
 	readonly libraries = new Map<string, LibraryInfo>();
 
@@ -131,7 +133,8 @@ export class ExpansionSession {
 	}
 
 	readonly #sender: CallSender = {
-		once: async (send) => (await this.#started()).withLease((lease) => send(lease)),
+		// Once the pool runs, a call goes to it at once (no promise of ours in between).
+		once: (send) => (this.#running !== undefined ? this.#running.withLease(send) : this.#started().then((pool) => pool.withLease(send))),
 		twice: async (send) => {
 			const pool = await this.#started();
 			const lease = pool.lease();
@@ -155,6 +158,7 @@ export class ExpansionSession {
 				await pool.close();
 				throw error;
 			}
+			this.#running = pool;
 			return pool;
 		})();
 		return this.#pool;
