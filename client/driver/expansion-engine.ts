@@ -325,6 +325,8 @@ class Engine {
 		this.record(log, result, provider, origin, callSite);
 		if (result.outcome !== 'replace' || result.tokens === undefined) return { outcome: result.outcome, tokens: undefined };
 		if (this.checkOutput && !this.isSoundOutput(log, result.tokens, origin, callSite)) return { outcome: 'bail', tokens: undefined };
+		// Most output calls no macro: without a `!` or a `#` in its text there is nothing to scan for.
+		if (!mayCallMacros(result.tokens)) return { outcome: result.outcome, tokens: result.tokens };
 		const out = await this.expandOutput(result.tokens, { depth: level.depth + 1, callSite });
 		log.absorb(out.log);
 		return { outcome: result.outcome, tokens: out.stream };
@@ -434,6 +436,11 @@ function parenthesize(stream: TokenStream): TokenStream {
 	return new TokenStreamBuilder().appendRange(PARENS, 0, 1).appendStream(stream).setLastJoint(true).appendRange(PARENS, 1, 2).build();
 }
 
+
+/** False when `stream` cannot hold a macro call: an inline call needs a `!`, an attribute or derive a `#`. */
+function mayCallMacros(stream: TokenStream): boolean {
+	return stream.text.includes('!') || stream.text.includes('#');
+}
 
 /** `#[derive(…)]` with only the `kept` entries, each with its own tokens (and spans) from the source. */
 function rewriteDerive(cursor: TokenCursor, attribute: Extract<Attribute, { kind: 'derive' }>, kept: readonly DeriveEntry[]): TokenStream {
