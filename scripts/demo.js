@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'dist', 'client', 'cli', 'main.js');
+const cli = join(root, 'dist', 'client', 'cli', 'macro-host.cjs');
 const project = join('examples', 'hello-macros');
 const outDir = join(project, 'target', 'expanded');
 const bold = (text) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[0m` : text);
