@@ -101,7 +101,8 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			if (result instanceof Promise) return result.then((value) => (beforeReply(), value));
 			beforeReply();
 			return result;
-		}, 'none'),
+			// Each call of the batch writes its own call mark: one for the batch itself would only precede the first.
+		}, 'none', false),
 	});
 	const lane = new RequestLane(methods, writer, (method) => afterCall(method, log));
 	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
@@ -252,9 +253,16 @@ class SessionState {
  * logged. Runs {@link afterCall} on the fds `repairAfter` names once the handler returns: all of them
  * for the requests of the connection; none for the lone expand requests, which the request lane repairs
  * itself right after writing the reply; fds 1 and 2 for each call of a batch, before the next call runs
- * (the batch checks the protocol's fds once, before its reply).
+ * (the batch checks the protocol's fds once, before its reply). Writes the call mark first unless `markStart`
+ * is false.
  */
-function guard<R>(method: string, log: (line: string) => void, handler: (params: unknown) => R, repairAfter: StdioParts | 'none' = 'all'): (params: unknown) => R {
+function guard<R>(
+	method: string,
+	log: (line: string) => void,
+	handler: (params: unknown) => R,
+	repairAfter: StdioParts | 'none' = 'all',
+	markStart = true,
+): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
 		if (error instanceof InvalidParamsError) return new ResponseError(ErrorCodes.InvalidParams, error.message);
@@ -266,7 +274,7 @@ function guard<R>(method: string, log: (line: string) => void, handler: (params:
 		return new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
 	};
 	return (params) => {
-		markCallStart();
+		if (markStart) markCallStart();
 		try {
 			const value = handler(params);
 			// Wasm work answers later: its failures are mapped the same way.
