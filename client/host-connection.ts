@@ -18,14 +18,21 @@ import {
 	type RequestType,
 	type RequestType0,
 } from 'vscode-jsonrpc/node';
-import { Encoding, encodeJsonText, packMessage, unpackMessage } from '../protocol/index.js';
+import { Encoding, encodeJsonText, LANE_METHODS, packMessage, unpackMessage } from '../protocol/index.js';
 import { FrameReader } from '../protocol/node/frame-reader.js';
 import { FrameWriter } from '../protocol/node/frame-writer.js';
 import type { BulkChannel } from './bulk-channel.js';
 import { MacroHostRequestError } from './errors.js';
+import { ExpandLane } from './expand-lane.js';
 
 /** A request type with or without params, as the protocol declares them. */
 export type AnyRequestType<P, R> = RequestType<P, R, unknown> | RequestType0<R, unknown>;
+
+/** A host's connection, and the lane its expand requests take past it (expand-lane.ts). */
+export interface HostConnection {
+	readonly connection: MessageConnection;
+	readonly lane: ExpandLane;
+}
 
 /**
  * A listening connection over the host's stdout (replies) and stdin (requests). `onProgress` runs
@@ -37,7 +44,7 @@ export function connectHost(
 	encoding: Encoding,
 	bulk: BulkChannel | undefined,
 	onProgress: () => void,
-): MessageConnection {
+): HostConnection {
 	const useMsgpack = encoding === Encoding.msgpack;
 	// The host's framing both ways: each reply decoded as soon as it is in; one tick's requests in one write.
 	const reader = new FrameReader(stdout, { decode: useMsgpack ? unpackMessage : undefined });
@@ -45,12 +52,14 @@ export function connectHost(
 	// Large streams leave through the slot files and come back from them (client/bulk-channel.ts).
 	const writer = new FrameWriter(stdin, bulk ? (message) => encode(bulk.outgoing(message)) : encode, true);
 	const incoming = bulk ? (message: Message) => bulk.incoming(message) : (message: Message) => message;
-	const connection = createMessageConnection(new CountingReader(reader, onProgress, incoming), writer);
+	const lane = new ExpandLane(writer, LANE_METHODS);
+	reader.onClose(() => lane.close());
+	const connection = createMessageConnection(new CountingReader(reader, onProgress, incoming, lane), writer);
 	// Transport errors (EPIPE once the host is gone) are expected; the exit path reports the death.
 	connection.onError(() => undefined);
 	connection.onNotification(onProgress);
 	connection.listen();
-	return connection;
+	return { connection, lane };
 }
 
 /** vscode-jsonrpc's own codes for a transport that failed; the host never answers with these. */
@@ -78,12 +87,16 @@ export function isWriteFailure(error: unknown): error is ResponseError<unknown> 
 	return error instanceof ResponseError && error.code === ErrorCodes.MessageWriteError;
 }
 
-/** A MessageReader that reports each message it delivers, so the drain can see progress, and hands it over as `transform` makes it. */
+/**
+ * A MessageReader that reports each message it delivers, so the drain can see progress, and hands it
+ * over as `transform` makes it: replies to the lane's requests settle there, the rest go to the connection.
+ */
 class CountingReader implements MessageReader {
 	constructor(
 		private readonly inner: MessageReader,
 		private readonly onMessage: () => void,
 		private readonly transform: (message: Message) => Message,
+		private readonly lane: ExpandLane,
 	) {}
 	get onError() {
 		return this.inner.onError;
@@ -97,7 +110,8 @@ class CountingReader implements MessageReader {
 	listen(callback: DataCallback): Disposable {
 		return this.inner.listen((message) => {
 			this.onMessage();
-			callback(this.transform(message));
+			const delivered = this.transform(message);
+			if (!this.lane.receive(delivered)) callback(delivered);
 		});
 	}
 	dispose(): void {

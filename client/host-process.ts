@@ -11,6 +11,7 @@ import { InitializeRequest, PROTOCOL_VERSION, type InitializeResult } from '../p
 import { BulkChannel } from './bulk-channel.js';
 import { HostCrashError } from './errors.js';
 import { onClientExit } from './exit-cleanup.js';
+import type { ExpandLane } from './expand-lane.js';
 import { connectHost, toRequestError, type AnyRequestType } from './host-connection.js';
 import { createHostExit, type HostExit, type KillReason, type ProcessEnd } from './host-exit.js';
 import { hostCommandLine, killProcessGroup, processExited, releasePipes, spawnHost, type HostSubprocess } from './host-spawn.js';
@@ -29,6 +30,8 @@ export class HostProcess {
 	readonly command: string;
 
 	readonly #subprocess: HostSubprocess;
+	// Expand requests go past the connection (expand-lane.ts).
+	readonly #lane: ExpandLane;
 	readonly #stderr: OutputTail;
 	#exit: HostExit | undefined;
 	#killedByClient = false;
@@ -65,9 +68,11 @@ export class HostProcess {
 		// Without a directory every stream goes inline: a slower path, not a failure.
 		const bulk = options.bulk === undefined ? undefined : BulkChannel.create(options.bulk);
 		this.#bulk = typeof bulk === 'string' ? undefined : bulk;
-		this.connection = connectHost(this.#subprocess.stdout, this.#subprocess.stdin, options.encoding, this.#bulk, () => {
+		const { connection, lane } = connectHost(this.#subprocess.stdout, this.#subprocess.stdin, options.encoding, this.#bulk, () => {
 			this.#progress++;
 		});
+		this.connection = connection;
+		this.#lane = lane;
 		this.exited = this.#waitForExit();
 	}
 
@@ -127,12 +132,18 @@ export class HostProcess {
 	/** Sends a request. Rejections are either MacroHostRequestError-able ResponseErrors or transport failures (see toRequestError). */
 	send<P, R>(type: AnyRequestType<P, R>, params?: P): Promise<R> {
 		let sent: Promise<R>;
-		try {
-			const send = this.connection.sendRequest as (t: unknown, ...rest: unknown[]) => Promise<R>;
-			sent = params === undefined ? send(type) : send(type, params);
-		} catch (error) {
-			// The connection is already closed or disposed: the host is going away.
-			sent = Promise.reject(error);
+		const lane = this.#lane;
+		if (lane.takes(type.method)) {
+			sent = lane.send(type.method, params) as Promise<R>;
+		} else {
+			try {
+				const send = this.connection.sendRequest as (t: unknown, ...rest: unknown[]) => Promise<R>;
+				sent = params === undefined ? send(type) : send(type, params);
+			} catch (error) {
+				// The connection is already closed or disposed: the host is going away.
+				sent = Promise.reject(error);
+			}
+			lane.trackConnectionRequest(sent);
 		}
 		const watchdog = this.#watchdog;
 		watchdog?.begin();
@@ -210,6 +221,7 @@ export class HostProcess {
 	/** Disposes the connection (still-pending vscode-jsonrpc promises reject and are ignored) and removes the slot files. */
 	dispose(): void {
 		this.connection.dispose();
+		this.#lane.dispose();
 		this.#bulk?.dispose();
 	}
 

@@ -81,6 +81,12 @@ export namespace ExpandBatchRequest {
 	export const type = new RequestType<ExpandBatchParams, ExpandBatchResult, unknown>(method, ParameterStructures.byName);
 }
 
+/**
+ * The methods a host serves in its request lane (server/request-lane.ts) and a client sends past its
+ * connection (client/expand-lane.ts): the expand calls, which are most of a session's traffic.
+ */
+export const LANE_METHODS: ReadonlySet<string> = new Set([ExpandInlineRequest.method, ExpandAttributeRequest.method, ExpandDeriveRequest.method, ExpandBatchRequest.method]);
+
 /** Calls a library's mh_post_process once, at the end of a run. Params: PostProcessParams; result: PostProcessResult. */
 export namespace PostProcessRequest {
 	export const method = 'postProcess' as const;

@@ -1,6 +1,10 @@
 /**
- * Writes the call mark (protocol/call-mark.ts) to fd 2 before each request, once the client asked for it in
+ * Writes the call mark (protocol/call-mark.ts) to fd 2 after each request, once the client asked for it in
  * `initialize`, and the threads mark after a request that left more threads running than there were.
+ * The mark goes after the request and not before the next one: a lone call's mark then follows its reply
+ * by a few microseconds, and a waiting client reads both in one wake-up; written before the call, the mark
+ * woke the client once more per call (13 µs of its CPU on a 20-token echo). The output between two marks is
+ * the same either way, since nothing runs between one request's end and the next one's start.
  * Written straight to the descriptor, as a macro's own output is, so the marks and what the macro writes
  * reach the pipe in the order they happened.
  */
@@ -30,8 +34,8 @@ export function setCallMarks(on: boolean): void {
 	enabled = on;
 }
 
-/** Marks the start of a request on stderr, when marks are on. */
-export function markCallStart(): void {
+/** Marks the end of a request on stderr, when marks are on: what follows belongs to the next. */
+export function markCallEnd(): void {
 	if (enabled) write(MARK);
 }
 

@@ -33,7 +33,7 @@ import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protoco
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots, type WireExpansion } from './bulk-slots.js';
-import { markCallStart, markThreadsLeftBehind, setCallMarks } from './call-marks.js';
+import { markCallEnd, markThreadsLeftBehind, setCallMarks } from './call-marks.js';
 import { expandDerives } from './derives.js';
 import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
@@ -97,12 +97,12 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			const word = id === undefined ? undefined : state.bulk?.batchProgress();
 			const result = serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
 			// Each call repaired fds 1 and 2; the protocol's fds matter only for the reply, so they are checked once, before it.
-			const beforeReply = (): void => afterCall(ExpandBatchRequest.method, log, 'protocol');
+			// Each call also wrote its own call mark, the last one the batch's.
+			const beforeReply = (): void => afterCall(ExpandBatchRequest.method, log, 'protocol', false);
 			if (result instanceof Promise) return result.then((value) => (beforeReply(), value));
 			beforeReply();
 			return result;
-			// Each call of the batch writes its own call mark: one for the batch itself would only precede the first.
-		}, 'none', false),
+		}, 'none'),
 	});
 	const lane = new RequestLane(methods, writer, (method) => afterCall(method, log));
 	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
@@ -253,15 +253,13 @@ class SessionState {
  * logged. Runs {@link afterCall} on the fds `repairAfter` names once the handler returns: all of them
  * for the requests of the connection; none for the lone expand requests, which the request lane repairs
  * itself right after writing the reply; fds 1 and 2 for each call of a batch, before the next call runs
- * (the batch checks the protocol's fds once, before its reply). Writes the call mark first unless `markStart`
- * is false.
+ * (the batch checks the protocol's fds once, before its reply).
  */
 function guard<R>(
 	method: string,
 	log: (line: string) => void,
 	handler: (params: unknown) => R,
 	repairAfter: StdioParts | 'none' = 'all',
-	markStart = true,
 ): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
@@ -274,7 +272,6 @@ function guard<R>(
 		return new ResponseError(ErrorCodes.InternalError, `${method} failed inside the host: ${err.message}`);
 	};
 	return (params) => {
-		if (markStart) markCallStart();
 		try {
 			const value = handler(params);
 			// Wasm work answers later: its failures are mapped the same way.
@@ -293,13 +290,15 @@ function guard<R>(
 }
 
 /**
- * What runs after every request, before the next: a macro (or a library's constructor) may have closed or
- * redirected fd 1 or 2, or the protocol's fds, so they are repaired (and logged); and the threads mark is
- * written when the request left threads running (call-marks.ts).
+ * What runs after every request (and every call of a batch), before the next: a macro (or a library's
+ * constructor) may have closed or redirected fd 1 or 2, or the protocol's fds, so they are repaired (and
+ * logged); the threads mark is written when the request left threads running; and the call mark closes
+ * the request's output (call-marks.ts), once fd 2 is sure to be the client's again.
  */
-function afterCall(method: string, log: (line: string) => void, parts: StdioParts = 'all'): void {
+function afterCall(method: string, log: (line: string) => void, parts: StdioParts = 'all', markEnd = true): void {
 	for (const repair of repairStdio(parts)) log(`${method}: ${repair}`);
 	markThreadsLeftBehind();
+	if (markEnd) markCallEnd();
 }
 
 let version: string | undefined;
