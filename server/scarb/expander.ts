@@ -15,7 +15,8 @@ import type { ExpandInput, Expansion, MacroEntry, TokenSink } from '../library-m
 import { bail, badResult, checkResultSize, MAX_RESULT_DIAGNOSTICS, MAX_RESULT_TEXT_BYTES } from '../result-checks.js';
 import { collectAuxData, toAuxData } from './aux-data.js';
 import { frameOf, ScarbInputBuilder } from './input-streams.js';
-import { copyV1Output, copyV2Output, OutputBuffers, OutputRecords, toRecords, type CopiedOutput } from './output-streams.js';
+import { OutputRecords } from './output-records.js';
+import { copyV1Output, copyV2Output, OutputBuffers, toRecords, type CopiedOutput } from './output-streams.js';
 import type { SpanFrame } from './span-frame.js';
 import {
 	StableSeverity,
@@ -61,7 +62,8 @@ export class ScarbExpander {
 		// wrapper.input and wrapper.input_attr are the host's own buffers, reused by the next call.
 		// The output text lives in the macro's arena until its next expand_v2: copy it before anything
 		// else. Its spans are read in place, so the answer is made before free_result_v2.
-		const reading = { copy: () => copyV2Output(wrapper.output.token_stream.tokens, who, this.copies), empty: (c: CopiedOutput) => c.ends.length === 0 };
+		const prefix = { frame, input: this.item, out: this.output };
+		const reading = { copy: () => copyV2Output(wrapper.output.token_stream.tokens, who, this.copies, prefix), empty: (c: CopiedOutput) => c.ends.length === 0 };
 		return this.answerAndFree(fns, wrapper.output, StableTypes.v2.StableDiagnostic, reading, macro, frame, who, sink);
 	}
 

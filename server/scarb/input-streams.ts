@@ -148,6 +148,29 @@ export class ScarbInputBuilder {
 		return this.count;
 	}
 
+	/** The text the built stream's pieces point into (all but the added spaces and parentheses). */
+	get pieceText(): Buffer {
+		return this.text;
+	}
+
+	/** The address of {@link pieceText}'s first byte. */
+	get pieceTextAddress(): number {
+		return this.textAddress;
+	}
+
+	/** The first piece of the built stream whose span starts at `spanStart` or after (pieces are in span order). */
+	firstPieceFrom(spanStart: number): number {
+		const words = this.words;
+		let low = 0;
+		let high = this.count;
+		while (low < high) {
+			const mid = (low + high) >>> 1;
+			if (words[mid * WORDS + SPAN_START] < spanStart) low = mid + 1;
+			else high = mid;
+		}
+		return low;
+	}
+
 	/**
 	 * The piece an output token of the last built stream is when the macro returned an input token
 	 * as it was (same adapted span, same bytes), or -1. Pieces are in span order; piece `hint` is
@@ -157,16 +180,7 @@ export class ScarbInputBuilder {
 		const words = this.words;
 		const count = this.count;
 		let k = hint;
-		if (k >= count || words[k * WORDS + SPAN_START] !== spanStart) {
-			let low = 0;
-			let high = count;
-			while (low < high) {
-				const mid = (low + high) >>> 1;
-				if (words[mid * WORDS + SPAN_START] < spanStart) low = mid + 1;
-				else high = mid;
-			}
-			k = low;
-		}
+		if (k >= count || words[k * WORDS + SPAN_START] !== spanStart) k = this.firstPieceFrom(spanStart);
 		// Pieces of zero width share a start with the next one: look at the few that start here.
 		for (; k < count && words[k * WORDS + SPAN_START] === spanStart; k++) {
 			if (words[k * WORDS + SPAN_END] !== spanEnd || words[k * WORDS + LENGTH] !== to - from) continue;
@@ -294,7 +308,7 @@ export class ScarbInputBuilder {
 	}
 
 	/** Whether the host memory [start, end) (in the text or in CONSTANT) equals `output` from `at` on. */
-	private sameMemory(start: number, end: number, output: Buffer, at: number): boolean {
+	sameMemory(start: number, end: number, output: Buffer, at: number): boolean {
 		const offset = start - this.textAddress;
 		if (offset >= 0 && end - this.textAddress <= this.text.length) return sameRange(this.text, offset, offset + (end - start), output, at);
 		if (start >= CONSTANT_ADDRESS && end <= CONSTANT_ADDRESS + CONSTANT.length) return sameRange(CONSTANT, start - CONSTANT_ADDRESS, end - CONSTANT_ADDRESS, output, at);

@@ -17,6 +17,9 @@ import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags } from '../../protocol/token-stream.js';
+import type { InputMatcher, OutputRecords } from './output-records.js';
+import { takeReturnedPrefix } from './returned-prefix.js';
+import { splitsThere } from './token-breaks.js';
 import { checkResultSize, MAX_RESULT_TEXT_BYTES, MAX_RESULT_TOKENS } from '../result-checks.js';
 import { MATCHED_TRIVIA } from './input-streams.js';
 import type { SpanFrame } from './span-frame.js';
@@ -36,6 +39,21 @@ export interface CopiedOutput {
 	spans: Uint32Array;
 	/** u32 words from one token's span to the next one's. */
 	spanStride: number;
+	/**
+	 * Tokens [0, recorded) are already our records, at the start of the OutputRecords given to the
+	 * copy (see returned-prefix.ts); toRecords goes on from there, and from input piece `nextPiece`.
+	 */
+	recorded: number;
+	/** The input piece after the last one the recorded tokens returned. */
+	nextPiece: number;
+}
+
+/** What {@link copyV2Output} needs to take the output's returned prefix as it copies. */
+export interface PrefixTarget {
+	frame: SpanFrame;
+	input: InputMatcher;
+	/** Where its records go: the records toRecords is then given. */
+	out: OutputRecords;
 }
 
 const TWO_32 = 0x1_0000_0000;
@@ -55,6 +73,9 @@ export class OutputBuffers {
 		return this.ends;
 	}
 
+	/** (start, end, output offset) triples of input memory a returned prefix must equal; reused. */
+	readonly ranges: number[] = [];
+
 	/** A buffer of exactly `length` bytes. */
 	text(length: number): Buffer {
 		if (length > this.bytes.length) this.bytes = Buffer.allocUnsafeSlow(Math.max(length, this.bytes.length * 2));
@@ -65,30 +86,36 @@ export class OutputBuffers {
 /**
  * Copies the text of the v2 output tokens (a StableSlice of StableTokenTree) out of library memory
  * into `into`, or says what is wrong with them. The spans are not copied: the answer reads them in
- * the library's token array, so it must be used before the result goes to free_result_v2.
+ * the library's token array, so it must be used before the result goes to free_result_v2. With a
+ * `prefix` target, the output's start that returns the input as it was becomes records on the way
+ * (one pass over the token array for those tokens, one copy and one compare of their text).
  */
-export function copyV2Output(tokens: RawSlice, who: string, into: OutputBuffers): CopiedOutput | string {
+export function copyV2Output(tokens: RawSlice, who: string, into: OutputBuffers, prefix?: PrefixTarget): CopiedOutput | string {
 	const count = tokens.len;
 	const tooMany = checkResultSize(`${who} output`, count, 'tokens', MAX_RESULT_TOKENS);
 	if (tooMany !== undefined) return tooMany;
-	if (count === 0) return { bytes: Buffer.alloc(0), ends: new Uint32Array(0), spans: new Uint32Array(0), spanStride: WORDS };
+	if (count === 0) return { bytes: Buffer.alloc(0), ends: new Uint32Array(0), spans: new Uint32Array(0), spanStride: WORDS, recorded: 0, nextPiece: 0 };
 	if (tokens.ptr === 0) return `${who} returned ${count} output tokens at a NULL pointer`;
 	// Read in place, until free_result_v2.
 	const words = new Uint32Array(koffi.view(tokens.ptr, count * TOKEN_TREE_BYTES));
+	const ends = into.tokens(count);
+	let taken = prefix ? takeReturnedPrefix(words, count, prefix.frame, prefix.input, prefix.out, ends, into.ranges) : undefined;
+	// Larger than a result may be: dropped, so the loop below says so where it happens.
+	if (taken !== undefined && taken.bytes > MAX_RESULT_TEXT_BYTES) taken = undefined;
+	const start = taken?.tokens ?? 0;
 	const stride = WORDS;
 	const lengthAt = TokenTreeWord.lengthLow;
 	const addressAt = TokenTreeWord.addressLow;
 	const two32 = TWO_32;
 	const maxBytes = MAX_RESULT_TEXT_BYTES;
-	const ends = into.tokens(count);
 	// Runs of tokens back to back in memory, as (first token, low address, high address, direction) quads.
 	const runs: number[] = [];
-	let runFirst = 0;
+	let runFirst = start;
 	let low = 0;
 	let high = 0;
 	let direction = 0;
-	let total = 0;
-	for (let k = 0, w = 0; k < count; k++, w += stride) {
+	let total = taken?.bytes ?? 0;
+	for (let k = start, w = start * stride; k < count; k++, w += stride) {
 		const length = words[w + lengthAt] + words[w + lengthAt + 1] * two32;
 		const address = words[w + addressAt] + words[w + addressAt + 1] * two32;
 		if (words[w] !== 0) return `${who} returned output token ${k} with tag ${words[w]}; a StableTokenTree has only Ident (0)`;
@@ -96,7 +123,7 @@ export function copyV2Output(tokens: RawSlice, who: string, into: OutputBuffers)
 		total += length;
 		if (total > maxBytes) return checkResultSize(`${who} output text`, total, 'bytes', maxBytes)!;
 		ends[k] = total;
-		if (k === 0) {
+		if (k === start) {
 			low = address;
 			high = address + length;
 			continue;
@@ -122,7 +149,19 @@ export function copyV2Output(tokens: RawSlice, who: string, into: OutputBuffers)
 		const last = r + 4 < runs.length ? runs[r + 4] : count;
 		copyRun(words, runs[r], last, runs[r + 1], runs[r + 2], runs[r + 3], ends, bytes);
 	}
-	return { bytes, ends: ends.subarray(0, count), spans: words.subarray(TokenTreeWord.spanStart), spanStride: stride };
+	let recorded = 0;
+	if (taken !== undefined && taken.tokens > 0) {
+		Buffer.from(koffi.view(taken.address, taken.bytes)).copy(bytes, 0);
+		recorded = sameAsInput(into.ranges, prefix!.input, bytes) ? taken.tokens : 0;
+	}
+	const nextPiece = recorded > 0 ? taken!.nextPiece : 0;
+	return { bytes, ends: ends.subarray(0, count), spans: words.subarray(TokenTreeWord.spanStart), spanStride: stride, recorded, nextPiece };
+}
+
+/** Whether the prefix's text in `bytes` equals the input memory it returned ((start, end, offset) triples). */
+function sameAsInput(ranges: number[], input: InputMatcher, bytes: Buffer): boolean {
+	for (let r = 0; r < ranges.length; r += 3) if (!input.sameMemory(ranges[r], ranges[r + 1], bytes, ranges[r + 2])) return false;
+	return true;
 }
 
 /**
@@ -149,21 +188,7 @@ function copyRun(words: Uint32Array, first: number, last: number, low: number, h
 export function copyV1Output(value: number): CopiedOutput {
 	const bytes = value === 0 ? Buffer.alloc(0) : Buffer.from(koffi.decode(value, 'char', -1) as string, 'utf8');
 	// One token with no span: v1 output is all at the call site.
-	return { bytes, ends: Uint32Array.of(bytes.length), spans: Uint32Array.of(SPAN_CALL_SITE, SPAN_CALL_SITE), spanStride: 2 };
-}
-
-/** What output tokens are matched against: the input the macro was given (see ScarbInputBuilder). */
-export interface InputMatcher {
-	/** The input's pieces as the v2 token array the macro was given (see {@link TokenTreeWord}). */
-	readonly pieceWords: Uint32Array;
-	/** Per piece: an input token's kind, or MATCHED_TRIVIA. */
-	readonly pieceKinds: Uint8Array;
-	/** How many pieces the input has. */
-	readonly pieceCount: number;
-	/** The piece an output token is (same span, same bytes), or -1; `hint` is the piece tried first. */
-	find(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number, hint: number): number;
-	/** Whether the bytes of pieces [from, to) are `output` from `at` on. */
-	sameBytes(from: number, to: number, output: Buffer, at: number): boolean;
+	return { bytes, ends: Uint32Array.of(bytes.length), spans: Uint32Array.of(SPAN_CALL_SITE, SPAN_CALL_SITE), spanStride: 2, recorded: 0, nextPiece: 0 };
 }
 
 /**
@@ -179,11 +204,12 @@ export function toRecords(output: CopiedOutput, frame: SpanFrame | undefined, wh
 	const { bytes, ends, spans, spanStride } = output;
 	if (!isUtf8(bytes)) return `${who} output text is not valid UTF-8`;
 	const count = ends.length;
-	out.reset();
+	// The records of a returned prefix are there already (copyV2Output); anything else is old.
+	if (output.recorded === 0) out.reset();
 	const matching = input !== undefined && frame !== undefined;
 	let pending = -1; // index of the first Scarb token of the run still to tokenize
-	let hint = 0; // the piece after the last one matched: an output that returns its input goes on there
-	for (let j = 0; j < count; ) {
+	let hint = output.nextPiece; // the piece after the last one matched: an output that returns its input goes on there
+	for (let j = output.recorded; j < count; ) {
 		let piece = -1;
 		if (matching && returnable(frame, output, j)) {
 			piece = input.find(spans[j * spanStride], spans[j * spanStride + 1], bytes, j === 0 ? 0 : ends[j - 1], ends[j], hint);
@@ -303,22 +329,6 @@ function returnable(frame: SpanFrame, output: CopiedOutput, j: number): boolean 
 }
 
 /**
- * True when the tokenizer splits tokens at byte `at` whatever surrounds it: at either end of the
- * text, or next to whitespace or a delimiter that is always a token of its own (`( ) [ ] { } , ;`).
- */
-function splitsThere(bytes: Buffer, at: number): boolean {
-	return at === 0 || at === bytes.length || isBreak(bytes[at - 1]) || isBreak(bytes[at]);
-}
-
-function isBreak(byte: number): boolean {
-	return BREAKS[byte] === 1;
-}
-
-/** 1 for whitespace and the delimiters that are always a token of their own: ` \t \n \r ( ) [ ] { } , ;`. */
-const BREAKS = new Uint8Array(256);
-for (const c of ' \t\n\r()[]{},;') BREAKS[c.charCodeAt(0)] = 1;
-
-/**
  * Tokenizes the text of Scarb tokens [first, last) and appends the pieces: a piece inside one Scarb
  * token whose span maps into the input and is as wide as its text keeps a span inside it, any other
  * piece is at the call site.
@@ -348,58 +358,4 @@ function tokenizeRun(output: CopiedOutput, frame: SpanFrame | undefined, first: 
 		out.push(records[i + RecordField.kind], from, length, source, source + length);
 	}
 	return undefined;
-}
-
-// Record fields as module constants: a namespace member is a property load on every use in a hot loop.
-const KIND_AT = RecordField.kind;
-const FLAGS_AT = RecordField.flags;
-const OFFSET_AT = RecordField.textOffset;
-const LENGTH_AT = RecordField.textLength;
-const START_AT = RecordField.spanStart;
-const END_AT = RecordField.spanEnd;
-const JOINT = TokenFlags.joint;
-
-/**
- * Output records, grown as needed and reused from call to call (one per expander); JOINT is set
- * from adjacency, as the tokenizer sets it.
- */
-export class OutputRecords {
-	private records = new Uint32Array(1024 * RECORD_WIDTH);
-	/** Records written so far. */
-	count = 0;
-
-	/** Starts a new output. */
-	reset(): void {
-		this.count = 0;
-	}
-
-	/** The buffer, with room for `more` records after the first `count`. */
-	reserve(more: number): Uint32Array {
-		const needed = (this.count + more) * RECORD_WIDTH;
-		if (needed > this.records.length) {
-			const grown = new Uint32Array(Math.max(needed, this.records.length * 2));
-			grown.set(this.records.subarray(0, this.count * RECORD_WIDTH));
-			this.records = grown;
-		}
-		return this.records;
-	}
-
-	/** One token; `spanStart` -1 puts it at the call site. */
-	push(kind: number, offset: number, length: number, spanStart: number, spanEnd: number): void {
-		const r = this.reserve(1);
-		const i = this.count++ * RECORD_WIDTH;
-		// A token is JOINT when the next one starts right where it ends (nothing between them).
-		if (i > 0 && r[i - RECORD_WIDTH + OFFSET_AT] + r[i - RECORD_WIDTH + LENGTH_AT] === offset) r[i - RECORD_WIDTH + FLAGS_AT] = JOINT;
-		r[i + KIND_AT] = kind;
-		r[i + FLAGS_AT] = 0;
-		r[i + OFFSET_AT] = offset;
-		r[i + LENGTH_AT] = length;
-		r[i + START_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanStart;
-		r[i + END_AT] = spanStart < 0 ? SPAN_CALL_SITE : spanEnd;
-	}
-
-	/** The records written, as a view of the buffer: good until the next reset. */
-	view(): Uint32Array {
-		return this.records.subarray(0, this.count * RECORD_WIDTH);
-	}
 }
