@@ -26,13 +26,13 @@ import { TOKEN_TREE_BYTES, TokenTreeWord, type RawTokenStreamV1, type RawTokenSt
 /** Which buffer a piece of input text lies in: the stream's text, or CONSTANT. */
 const IN_TEXT = 0;
 const IN_CONSTANT = 1;
+const TWO_32 = 0x1_0000_0000;
 // The text of synthesized tokens: a space, `(` and `)`, at offsets 0, 1 and 2.
-const CONSTANT = Buffer.allocUnsafeSlow(3).fill(' ()', 0, 3, 'latin1');
+const CONSTANT = unstraddledBuffer(3).fill(' ()', 0, 3, 'latin1');
 const SPACE = 0;
 const OPEN = 1;
 const CLOSE = 2;
 const NEWLINE = 0x0a;
-const TWO_32 = 0x1_0000_0000;
 // A StableTokenTree as u32 words (the length's high half is always 0 here).
 const WORDS = TokenTreeWord.count;
 const SPAN_START = TokenTreeWord.spanStart;
@@ -74,7 +74,7 @@ export function frameOf(stream: TokenStream | undefined, callSite: Span | undefi
 
 /** Builds one input slot's stream (the item, or an attribute's arguments); one instance per slot, reused. */
 export class ScarbInputBuilder {
-	private text = Buffer.allocUnsafeSlow(4096);
+	private text = unstraddledBuffer(4096);
 	private textAddress = addressOf(this.text);
 	/**
 	 * The v2 token array, written as the pieces are laid out (no second pass): per piece one
@@ -332,7 +332,7 @@ export class ScarbInputBuilder {
 		const utf8 = (stream as Partial<MappedTokenStream>).utf8;
 		const length = utf8 ? utf8.byteLength : Buffer.byteLength(stream.text, 'utf8');
 		if (length > this.text.length) {
-			this.text = Buffer.allocUnsafeSlow(Math.max(length, this.text.length * 2));
+			this.text = unstraddledBuffer(Math.max(length, this.text.length * 2));
 			this.textAddress = addressOf(this.text);
 		}
 		if (utf8) this.text.set(utf8);
@@ -369,16 +369,31 @@ const CONSTANT_HIGH = (CONSTANT_ADDRESS - CONSTANT_LOW) / TWO_32;
 
 /**
  * Writes tree k of the v2 token array (all but the words that stay zero). The address comes as two
- * u32 halves, the low one plus an offset: it carries into the high half at most once.
+ * u32 halves, the low one plus an offset into a buffer that does not cross a 4 GiB boundary (see
+ * unstraddledBuffer): the sum is the low half, with nothing to carry.
  */
 function writeTree(words: Uint32Array, k: number, spanStart: number, spanEnd: number, low: number, high: number, length: number): void {
 	const at = k * WORDS;
-	const carry = low >= TWO_32 ? 1 : 0;
 	words[at + SPAN_START] = spanStart;
 	words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
-	words[at + ADDRESS_LOW] = carry === 1 ? low - TWO_32 : low;
-	words[at + ADDRESS_HIGH] = high + carry;
+	words[at + ADDRESS_LOW] = low;
+	words[at + ADDRESS_HIGH] = high;
 	words[at + LENGTH] = length;
+}
+
+/**
+ * A buffer of `length` bytes that does not cross a 4 GiB boundary, so the address of any byte in it
+ * is its first byte's high half, and low half plus the offset: the token array is written with no
+ * carry per piece. (A buffer of this size crosses one about once in 40,000 allocations.)
+ */
+function unstraddledBuffer(length: number): Buffer {
+	// Held until a good one comes, so the allocator does not hand the same block back.
+	const crossing: Buffer[] = [];
+	for (;;) {
+		const buffer = Buffer.allocUnsafeSlow(length);
+		if ((addressOf(buffer) % TWO_32) + length <= TWO_32) return buffer;
+		crossing.push(buffer);
+	}
 }
 
 /** Whether `a[start, end)` equals `b` from `at`; short ranges compare in a loop (cheaper than a native call). */
