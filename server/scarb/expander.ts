@@ -63,8 +63,8 @@ export class ScarbExpander {
 		// The output text lives in the macro's arena until its next expand_v2: copy it before anything
 		// else. Its spans are read in place, so the answer is made before free_result_v2.
 		const prefix = { frame, input: this.item, out: this.output };
-		const reading = { copy: () => copyV2Output(wrapper.output.token_stream.tokens, who, this.copies, prefix), empty: (c: CopiedOutput) => c.ends.length === 0 };
-		return this.answerAndFree(fns, wrapper.output, StableTypes.v2.StableDiagnostic, reading, macro, frame, who, sink);
+		const copy = () => copyV2Output(wrapper.output.token_stream.tokens, who, this.copies, prefix);
+		return this.answerAndFree(fns, wrapper.output, StableTypes.v2.StableDiagnostic, copy, macro, frame, who, sink);
 	}
 
 	/** One call of a v1 macro. */
@@ -76,8 +76,8 @@ export class ScarbExpander {
 		const attr = this.attr.build(args, frame, args !== undefined).v1();
 		const wrapper = fns.expand(macro.nameBytes, attr, item);
 		// v1 diagnostics and output have no spans: everything is at the call site (no frame).
-		const reading = { copy: () => copyV1Output(wrapper.output.token_stream.value), empty: (c: CopiedOutput) => c.bytes.length === 0 };
-		return this.answerAndFree(fns, wrapper.output, StableTypes.v1.StableDiagnostic, reading, macro, undefined, who, sink);
+		const copy = () => copyV1Output(wrapper.output.token_stream.value);
+		return this.answerAndFree(fns, wrapper.output, StableTypes.v1.StableDiagnostic, copy, macro, undefined, who, sink);
 	}
 
 	/**
@@ -131,18 +131,18 @@ export class ScarbExpander {
 		fns: StableFunctions<S>,
 		output: RawResult<S>,
 		diagnosticType: unknown,
-		reading: { copy: () => CopiedOutput | string; empty: (copied: CopiedOutput) => boolean },
+		copy: () => CopiedOutput | string,
 		macro: ScarbMacroEntry,
 		frame: SpanFrame | undefined,
 		who: string,
 		sink: TokenSink | undefined,
 	): Expansion {
 		try {
-			const copied = reading.copy();
+			const copied = copy();
 			const rest = readRest(output, diagnosticType, who);
 			if (typeof copied === 'string') return bail(copied);
 			if (typeof rest === 'string') return bail(rest);
-			return this.answer(macro, copied, reading.empty(copied), frame, rest, who, sink);
+			return this.answer(macro, copied, frame, rest, who, sink);
 		} finally {
 			fns.freeResult(output);
 		}
@@ -151,7 +151,6 @@ export class ScarbExpander {
 	private answer(
 		macro: ScarbMacroEntry,
 		copied: CopiedOutput,
-		empty: boolean,
 		frame: SpanFrame | undefined,
 		rest: ResultRest,
 		who: string,
@@ -166,7 +165,8 @@ export class ScarbExpander {
 		const auxData = toAuxData(rest.auxData, rest.markers);
 		const expansion: Expansion = { outcome: 'replace', diagnostics };
 		if (auxData !== undefined) expansion.auxData = auxData;
-		if (empty) {
+		// No token (v2), or an empty string (v1).
+		if (copied.ends.length === 0) {
 			expansion.outcome = macro.kind === 'derive' ? 'leave' : 'remove';
 			return expansion;
 		}

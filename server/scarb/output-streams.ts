@@ -6,7 +6,8 @@
  *    in memory, forwards or backwards (a bump arena allocates downwards), are read through one view;
  * 2. takes runs of Scarb tokens that are input tokens returned as they were straight from the input
  *    (their kinds, their spans), and splits the rest of the text into our tokens with the shared
- *    tokenizer;
+ *    tokenizer; a run at the very start (an identity, an item kept) is taken while copying, reading
+ *    the macro's token array once (returned-prefix.ts);
  * 3. gives each piece the tokenizer made a span inside its source token's span when that Scarb token
  *    came from the input unchanged in width (its span maps into the input and is as wide as its
  *    text), and the call site otherwise. v1 output has no spans: every piece is at the call site.
@@ -17,13 +18,13 @@ import { isUtf8 } from 'node:buffer';
 import koffi from 'koffi';
 import { tokenize } from '../../tokens/tokenizer.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags } from '../../protocol/token-stream.js';
-import type { InputMatcher, OutputRecords } from './output-records.js';
-import { takeReturnedPrefix } from './returned-prefix.js';
-import { splitsThere } from './token-breaks.js';
 import { checkResultSize, MAX_RESULT_TEXT_BYTES, MAX_RESULT_TOKENS } from '../result-checks.js';
 import { MATCHED_TRIVIA } from './input-streams.js';
+import type { InputMatcher, OutputRecords } from './output-records.js';
+import { takeReturnedPrefix } from './returned-prefix.js';
 import type { SpanFrame } from './span-frame.js';
 import { TOKEN_TREE_BYTES, TokenTreeWord, type RawSlice } from './stable-abi.js';
+import { splitsThere } from './token-breaks.js';
 
 /** Output text copied out of the library, with where each Scarb token ends in it and its span. */
 export interface CopiedOutput {
@@ -187,8 +188,9 @@ function copyRun(words: Uint32Array, first: number, last: number, low: number, h
 /** Copies a v1 output (one C string) out of library memory. */
 export function copyV1Output(value: number): CopiedOutput {
 	const bytes = value === 0 ? Buffer.alloc(0) : Buffer.from(koffi.decode(value, 'char', -1) as string, 'utf8');
-	// One token with no span: v1 output is all at the call site.
-	return { bytes, ends: Uint32Array.of(bytes.length), spans: Uint32Array.of(SPAN_CALL_SITE, SPAN_CALL_SITE), spanStride: 2, recorded: 0, nextPiece: 0 };
+	// One token with no span (v1 output is all at the call site); none when the string is empty.
+	const ends = bytes.length === 0 ? new Uint32Array(0) : Uint32Array.of(bytes.length);
+	return { bytes, ends, spans: Uint32Array.of(SPAN_CALL_SITE, SPAN_CALL_SITE), spanStride: 2, recorded: 0, nextPiece: 0 };
 }
 
 /**
