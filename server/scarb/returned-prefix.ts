@@ -58,9 +58,11 @@ export function takeReturnedPrefix(
 	if (count === 0 || words[TokenTreeWord.tag] !== 0) return NONE;
 	const pieces = input.pieceWords;
 	const pieceCount = input.pieceCount;
-	// The first token's piece, by span and length; with two candidates, find() decides on the bytes.
+	// The first token's piece, by span and length, looked for where find() looks (piece 0 first); with
+	// two candidates, find() decides on the bytes.
+	const from = pieceCount > 0 && pieces[startAt] === words[startAt] ? 0 : input.firstPieceFrom(words[startAt]);
 	let k0 = -1;
-	for (let k = input.firstPieceFrom(words[startAt]), p = k * treeWords; k < pieceCount && pieces[p + startAt] === words[startAt]; k++, p += treeWords) {
+	for (let k = from, p = k * treeWords; k < pieceCount && pieces[p + startAt] === words[startAt]; k++, p += treeWords) {
 		if (pieces[p + endAt] !== words[endAt] || pieces[p + lengthAt] !== words[lengthAt]) continue;
 		if (k0 >= 0) return NONE;
 		k0 = k;
