@@ -15,7 +15,8 @@ import type { ExpandInput, Expansion, MacroEntry, TokenSink } from '../library-m
 import { bail, badResult, checkResultSize, MAX_RESULT_DIAGNOSTICS, MAX_RESULT_TEXT_BYTES } from '../result-checks.js';
 import { collectAuxData, toAuxData } from './aux-data.js';
 import { frameOf, ScarbInputBuilder } from './input-streams.js';
-import { copyV1Output, copyV2Output, OutputBuffers, OutputRecords, toRecords, type CopiedOutput } from './output-streams.js';
+import { OutputRecords } from './output-records.js';
+import { copyV1Output, copyV2Output, OutputBuffers, toRecords, type CopiedOutput } from './output-streams.js';
 import type { SpanFrame } from './span-frame.js';
 import {
 	StableSeverity,
@@ -58,13 +59,12 @@ export class ScarbExpander {
 		const args = attributeArgs(macro, input);
 		const attr = this.attr.build(args, frameOf(args, undefined, true), args !== undefined).v2();
 		const wrapper = fns.expand(macro.nameBytes, frame.adaptedCallSite, attr, item);
-		// The output text lives in the macro's arena until its next expand_v2: copy it before anything else.
-		const copied = copyV2Output(wrapper.output.token_stream.tokens, who, this.copies);
 		// wrapper.input and wrapper.input_attr are the host's own buffers, reused by the next call.
-		const rest = this.readRestAndFree(fns, wrapper.output, StableTypes.v2.StableDiagnostic, who);
-		if (typeof copied === 'string') return bail(copied);
-		if (typeof rest === 'string') return bail(rest);
-		return this.answer(macro, copied, copied.ends.length === 0, frame, rest, who, sink);
+		// The output text lives in the macro's arena until its next expand_v2: copy it before anything
+		// else. Its spans are read in place, so the answer is made before free_result_v2.
+		const prefix = { frame, input: this.item, out: this.output };
+		const copy = () => copyV2Output(wrapper.output.token_stream.tokens, who, this.copies, prefix);
+		return this.answerAndFree(fns, wrapper.output, StableTypes.v2.StableDiagnostic, copy, macro, frame, who, sink);
 	}
 
 	/** One call of a v1 macro. */
@@ -75,12 +75,9 @@ export class ScarbExpander {
 		const args = attributeArgs(macro, input);
 		const attr = this.attr.build(args, frame, args !== undefined).v1();
 		const wrapper = fns.expand(macro.nameBytes, attr, item);
-		const copied = copyV1Output(wrapper.output.token_stream.value);
-		const rest = this.readRestAndFree(fns, wrapper.output, StableTypes.v1.StableDiagnostic, who);
-		if (typeof rest === 'string') return bail(rest);
-		// v1 diagnostics and output have no spans: everything is at the call site.
-		for (const d of rest.diagnostics) d.span = undefined;
-		return this.answer(macro, copied, copied.bytes.length === 0, undefined, rest, who, sink);
+		// v1 diagnostics and output have no spans: everything is at the call site (no frame).
+		const copy = () => copyV1Output(wrapper.output.token_stream.value);
+		return this.answerAndFree(fns, wrapper.output, StableTypes.v1.StableDiagnostic, copy, macro, undefined, who, sink);
 	}
 
 	/**
@@ -126,10 +123,26 @@ export class ScarbExpander {
 		return { frame: frameOf(mainStream(macro, input), input.callSite, delimited), delimited };
 	}
 
-	// Copies diagnostics, aux data and markers out of the result, then frees it (always, even when a copy fails).
-	private readRestAndFree<S>(fns: StableFunctions<S>, output: RawResult<S>, diagnosticType: unknown, who: string): ResultRest | string {
+	/**
+	 * Copies the output, then diagnostics, aux data and markers out of the result, answers, and frees
+	 * the result (always, even when a copy fails or the answer throws).
+	 */
+	private answerAndFree<S>(
+		fns: StableFunctions<S>,
+		output: RawResult<S>,
+		diagnosticType: unknown,
+		copy: () => CopiedOutput | string,
+		macro: ScarbMacroEntry,
+		frame: SpanFrame | undefined,
+		who: string,
+		sink: TokenSink | undefined,
+	): Expansion {
 		try {
-			return readRest(output, diagnosticType, who);
+			const copied = copy();
+			const rest = readRest(output, diagnosticType, who);
+			if (typeof copied === 'string') return bail(copied);
+			if (typeof rest === 'string') return bail(rest);
+			return this.answer(macro, copied, frame, rest, who, sink);
 		} finally {
 			fns.freeResult(output);
 		}
@@ -138,7 +151,6 @@ export class ScarbExpander {
 	private answer(
 		macro: ScarbMacroEntry,
 		copied: CopiedOutput,
-		empty: boolean,
 		frame: SpanFrame | undefined,
 		rest: ResultRest,
 		who: string,
@@ -153,7 +165,8 @@ export class ScarbExpander {
 		const auxData = toAuxData(rest.auxData, rest.markers);
 		const expansion: Expansion = { outcome: 'replace', diagnostics };
 		if (auxData !== undefined) expansion.auxData = auxData;
-		if (empty) {
+		// No token (v2), or an empty string (v1).
+		if (copied.ends.length === 0) {
 			expansion.outcome = macro.kind === 'derive' ? 'leave' : 'remove';
 			return expansion;
 		}

@@ -21,26 +21,26 @@ import type { Span } from '../../protocol/expand.js';
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenFlags, TokenKind, type TokenStream } from '../../protocol/token-stream.js';
 import type { MappedTokenStream } from '../library-model.js';
 import { SpanFrame } from './span-frame.js';
-import { TOKEN_TREE_BYTES, type RawTokenStreamV1, type RawTokenStreamV2 } from './stable-abi.js';
+import { TOKEN_TREE_BYTES, TokenTreeWord, type RawTokenStreamV1, type RawTokenStreamV2 } from './stable-abi.js';
 
 /** Which buffer a piece of input text lies in: the stream's text, or CONSTANT. */
 const IN_TEXT = 0;
 const IN_CONSTANT = 1;
+const TWO_32 = 0x1_0000_0000;
 // The text of synthesized tokens: a space, `(` and `)`, at offsets 0, 1 and 2.
-const CONSTANT = Buffer.allocUnsafeSlow(3).fill(' ()', 0, 3, 'latin1');
+const CONSTANT = unstraddledBuffer(3).fill(' ()', 0, 3, 'latin1');
 const SPACE = 0;
 const OPEN = 1;
 const CLOSE = 2;
 const NEWLINE = 0x0a;
-const TWO_32 = 0x1_0000_0000;
-// A StableTokenTree as u32 words: tag, padding, span start and end, address low and high halves, length (a u64).
-const WORDS = TOKEN_TREE_BYTES / 4;
-const SPAN_START = 2;
-const SPAN_END = 3;
-const ADDRESS_LOW = 4;
-const ADDRESS_HIGH = 5;
-const LENGTH = 6;
-/** {@link ScarbInputBuilder.match}: the output token is trivia of the input. */
+// A StableTokenTree as u32 words (the length's high half is always 0 here).
+const WORDS = TokenTreeWord.count;
+const SPAN_START = TokenTreeWord.spanStart;
+const SPAN_END = TokenTreeWord.spanEnd;
+const ADDRESS_LOW = TokenTreeWord.addressLow;
+const ADDRESS_HIGH = TokenTreeWord.addressHigh;
+const LENGTH = TokenTreeWord.lengthLow;
+/** {@link ScarbInputBuilder.pieceKinds}: the piece is trivia of the input (it adds no record when returned). */
 export const MATCHED_TRIVIA = 3;
 const NO_METADATA = { original_file_path: 0, file_id: 0, edition: 0 };
 
@@ -74,7 +74,7 @@ export function frameOf(stream: TokenStream | undefined, callSite: Span | undefi
 
 /** Builds one input slot's stream (the item, or an attribute's arguments); one instance per slot, reused. */
 export class ScarbInputBuilder {
-	private text = Buffer.allocUnsafeSlow(4096);
+	private text = unstraddledBuffer(4096);
 	private textAddress = addressOf(this.text);
 	/**
 	 * The v2 token array, written as the pieces are laid out (no second pass): per piece one
@@ -89,7 +89,6 @@ export class ScarbInputBuilder {
 	private scratch = new Uint32Array(6 * 1024);
 	private count = 0;
 	private bytes = 0;
-	private lastMatch = -1;
 	private flat = Buffer.allocUnsafeSlow(4096);
 	// The text's address as u32 halves, for the token array.
 	private textLow = 0;
@@ -99,7 +98,6 @@ export class ScarbInputBuilder {
 	build(stream: TokenStream | undefined, frame: SpanFrame, delimited: boolean): this {
 		this.count = 0;
 		this.bytes = 0;
-		this.lastMatch = -1;
 		const n = stream === undefined ? 0 : stream.records.length / RECORD_WIDTH;
 		if (n > 0 || delimited) this.reserve(3 * n + 2);
 		if (stream) this.encodeText(stream);
@@ -135,71 +133,60 @@ export class ScarbInputBuilder {
 		return this.bytes;
 	}
 
+	/** The built stream's pieces: its v2 token array as u32 words (see {@link TokenTreeWord}). */
+	get pieceWords(): Uint32Array {
+		return this.words;
+	}
+
+	/** Per piece of the built stream: the token kind of an input token or of an added `(` `)`, or MATCHED_TRIVIA. */
+	get pieceKinds(): Uint8Array {
+		return this.kinds;
+	}
+
+	/** How many pieces the built stream has. */
+	get pieceCount(): number {
+		return this.count;
+	}
+
+	/** The text the built stream's pieces point into (all but the added spaces and parentheses). */
+	get pieceText(): Buffer {
+		return this.text;
+	}
+
+	/** The address of {@link pieceText}'s first byte. */
+	get pieceTextAddress(): number {
+		return this.textAddress;
+	}
+
+	/** The first piece of the built stream whose span starts at `spanStart` or after (pieces are in span order). */
+	firstPieceFrom(spanStart: number): number {
+		const words = this.words;
+		let low = 0;
+		let high = this.count;
+		while (low < high) {
+			const mid = (low + high) >>> 1;
+			if (words[mid * WORDS + SPAN_START] < spanStart) low = mid + 1;
+			else high = mid;
+		}
+		return low;
+	}
+
 	/**
 	 * The piece an output token of the last built stream is when the macro returned an input token
-	 * as it was (same adapted span, same bytes), or -1. Pieces are in span order.
+	 * as it was (same adapted span, same bytes), or -1. Pieces are in span order; piece `hint` is
+	 * tried first (output usually returns the input in order: the piece after the last match).
 	 */
-	find(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number): number {
+	find(spanStart: number, spanEnd: number, output: Buffer, from: number, to: number, hint: number): number {
 		const words = this.words;
 		const count = this.count;
-		// Output usually returns the input in order: try the piece after the last match first.
-		let k = this.lastMatch + 1;
-		if (k >= count || words[k * WORDS + SPAN_START] !== spanStart) {
-			let low = 0;
-			let high = count;
-			while (low < high) {
-				const mid = (low + high) >>> 1;
-				if (words[mid * WORDS + SPAN_START] < spanStart) low = mid + 1;
-				else high = mid;
-			}
-			k = low;
-		}
+		let k = hint;
+		if (k >= count || words[k * WORDS + SPAN_START] !== spanStart) k = this.firstPieceFrom(spanStart);
 		// Pieces of zero width share a start with the next one: look at the few that start here.
 		for (; k < count && words[k * WORDS + SPAN_START] === spanStart; k++) {
 			if (words[k * WORDS + SPAN_END] !== spanEnd || words[k * WORDS + LENGTH] !== to - from) continue;
-			if (this.sameBytes(k, k + 1, output, from)) {
-				this.lastMatch = k;
-				return k;
-			}
+			if (this.sameBytes(k, k + 1, output, from)) return k;
 		}
 		return -1;
-	}
-
-	/**
-	 * How many output tokens from `first` on, which is piece `piece` (found by {@link find}), go on
-	 * returning the input's pieces in order, the first one included: each has the next piece's span
-	 * and bytes. Spans and lengths are compared token by token, the bytes of a whole run at once.
-	 * `ends` and `spans` are the output's, as in CopiedOutput.
-	 */
-	follow(piece: number, first: number, ends: Uint32Array, spans: Uint32Array, output: Buffer): number {
-		const words = this.words;
-		const count = this.count;
-		const tokens = ends.length;
-		// Constants in locals: a module constant is a load on every iteration.
-		const stride = WORDS;
-		const startAt = SPAN_START;
-		const endAt = SPAN_END;
-		const lengthAt = LENGTH;
-		let j = first + 1;
-		let k = piece + 1;
-		let prevEnd = ends[first];
-		for (let w = k * stride; j < tokens && k < count; j++, k++, w += stride) {
-			const end = ends[j];
-			if (spans[2 * j] !== words[w + startAt] || spans[2 * j + 1] !== words[w + endAt] || end - prevEnd !== words[w + lengthAt]) break;
-			prevEnd = end;
-		}
-		// Token `first` was compared by find: check the bytes of the rest, and cut the run where they differ.
-		if (j > first + 1 && !this.sameBytes(piece + 1, k, output, ends[first])) {
-			const end = j;
-			for (j = first + 1, k = piece + 1; j < end && this.sameBytes(k, k + 1, output, ends[j - 1]); j++, k++);
-		}
-		this.lastMatch = piece + (j - first) - 1;
-		return j - first;
-	}
-
-	/** The kind of piece `k` (an input token's kind, or MATCHED_TRIVIA). */
-	kindOf(k: number): number {
-		return this.kinds[k];
 	}
 
 	// The hot loop of build: one piece per token, and the trivia between two tokens. The common
@@ -307,7 +294,7 @@ export class ScarbInputBuilder {
 	}
 
 	/** Whether the bytes of pieces [from, to) are `output` from `at` on (`output` holds that many bytes). */
-	private sameBytes(from: number, to: number, output: Buffer, at: number): boolean {
+	sameBytes(from: number, to: number, output: Buffer, at: number): boolean {
 		const words = this.words;
 		// Pieces that lie back to back in memory are compared as one range.
 		for (let k = from; k < to; ) {
@@ -321,11 +308,11 @@ export class ScarbInputBuilder {
 	}
 
 	/** Whether the host memory [start, end) (in the text or in CONSTANT) equals `output` from `at` on. */
-	private sameMemory(start: number, end: number, output: Buffer, at: number): boolean {
+	sameMemory(start: number, end: number, output: Buffer, at: number): boolean {
 		const offset = start - this.textAddress;
 		if (offset >= 0 && end - this.textAddress <= this.text.length) return sameRange(this.text, offset, offset + (end - start), output, at);
 		if (start >= CONSTANT_ADDRESS && end <= CONSTANT_ADDRESS + CONSTANT.length) return sameRange(CONSTANT, start - CONSTANT_ADDRESS, end - CONSTANT_ADDRESS, output, at);
-		// A range across both buffers (adjacent in memory): not compared whole; follow() then compares piece by piece.
+		// A range across both buffers (adjacent in memory): not compared whole; the caller then compares piece by piece.
 		return false;
 	}
 
@@ -345,7 +332,7 @@ export class ScarbInputBuilder {
 		const utf8 = (stream as Partial<MappedTokenStream>).utf8;
 		const length = utf8 ? utf8.byteLength : Buffer.byteLength(stream.text, 'utf8');
 		if (length > this.text.length) {
-			this.text = Buffer.allocUnsafeSlow(Math.max(length, this.text.length * 2));
+			this.text = unstraddledBuffer(Math.max(length, this.text.length * 2));
 			this.textAddress = addressOf(this.text);
 		}
 		if (utf8) this.text.set(utf8);
@@ -382,16 +369,31 @@ const CONSTANT_HIGH = (CONSTANT_ADDRESS - CONSTANT_LOW) / TWO_32;
 
 /**
  * Writes tree k of the v2 token array (all but the words that stay zero). The address comes as two
- * u32 halves, the low one plus an offset: it carries into the high half at most once.
+ * u32 halves, the low one plus an offset into a buffer that does not cross a 4 GiB boundary (see
+ * unstraddledBuffer): the sum is the low half, with nothing to carry.
  */
 function writeTree(words: Uint32Array, k: number, spanStart: number, spanEnd: number, low: number, high: number, length: number): void {
 	const at = k * WORDS;
-	const carry = low >= TWO_32 ? 1 : 0;
 	words[at + SPAN_START] = spanStart;
 	words[at + SPAN_END] = spanEnd > spanStart ? spanEnd : spanStart;
-	words[at + ADDRESS_LOW] = carry === 1 ? low - TWO_32 : low;
-	words[at + ADDRESS_HIGH] = high + carry;
+	words[at + ADDRESS_LOW] = low;
+	words[at + ADDRESS_HIGH] = high;
 	words[at + LENGTH] = length;
+}
+
+/**
+ * A buffer of `length` bytes that does not cross a 4 GiB boundary, so the address of any byte in it
+ * is its first byte's high half, and low half plus the offset: the token array is written with no
+ * carry per piece. (A buffer of this size crosses one about once in 40,000 allocations.)
+ */
+function unstraddledBuffer(length: number): Buffer {
+	// Held until a good one comes, so the allocator does not hand the same block back.
+	const crossing: Buffer[] = [];
+	for (;;) {
+		const buffer = Buffer.allocUnsafeSlow(length);
+		if ((addressOf(buffer) % TWO_32) + length <= TWO_32) return buffer;
+		crossing.push(buffer);
+	}
 }
 
 /** Whether `a[start, end)` equals `b` from `at`; short ranges compare in a loop (cheaper than a native call). */

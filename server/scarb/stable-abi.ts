@@ -121,6 +121,23 @@ export const STABLE_LAYOUT_SIZES = {
 /** Byte size of one StableTokenTree (v2): the stride of the token array the host builds. */
 export const TOKEN_TREE_BYTES = 32;
 
+/**
+ * A StableTokenTree (v2) read as u32 words, as the host writes its input and reads the output in
+ * place: the tag (0, Ident), padding, the span's start and end, the text's address and its length,
+ * each a u64 in two halves, low first (x86-64 and every little-endian ABI koffi supports).
+ */
+export namespace TokenTreeWord {
+	export const tag = 0;
+	export const spanStart = 2;
+	export const spanEnd = 3;
+	export const addressLow = 4;
+	export const addressHigh = 5;
+	export const lengthLow = 6;
+	export const lengthHigh = 7;
+	/** Words per tree: the stride of a token array in words. */
+	export const count = TOKEN_TREE_BYTES / 4;
+}
+
 /** A StableSlice as koffi decodes it. */
 export interface RawSlice {
 	ptr: number;

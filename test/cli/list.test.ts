@@ -26,7 +26,7 @@ describe('macro-host list', () => {
 		const run = await runCli(['list', path]);
 		expect(run.exitCode).toBe(0);
 		const lines = run.stdout.split('\n');
-		expect(lines[0]).toBe(`${path} (Scarb stable ABI v2, 11 macros, fingerprint 18364758547147500489)`);
+		expect(lines[0]).toBe(`${path} (Scarb stable ABI v2, 12 macros, fingerprint 18364758547147500489)`);
 		expect(lines).toContain('Named             derive                  Derives Named.');
 		expect(lines).toContain('entry             attribute (executable)');
 		const v1 = realpathSync(fixture('libv1_macros.so'));

@@ -202,6 +202,19 @@ describe('a Scarb v2 library only', () => {
 		expect(flags).toEqual([1, 1, 1, 1, 0]);
 	});
 
+	it('tokens that keep their input spans and widths but not their bytes are read from their own text', async () => {
+		// The host takes an output token for an input token only when the bytes are the same too.
+		const result = await expand('expandInline', { name: 'upper', args: source('ab, c1', 10), callSite: { start: 0, end: 17 } });
+		expect(result.tokens!.text).toBe('(AB, C1)');
+		expect(tokensOf(result.tokens)).toEqual([
+			{ kind: 1, text: '(', span: [9, 10] },
+			{ kind: 0, text: 'AB', span: [10, 12] },
+			{ kind: 1, text: ',', span: [12, 13] },
+			{ kind: 0, text: 'C1', span: [14, 16] },
+			{ kind: 1, text: ')', span: [16, 17] },
+		]);
+	});
+
 	it('a derive whose output is empty generates nothing', async () => {
 		const result = await expand('expandDerive', { derives: ['NothingDerived'], item: ITEM });
 		expect(result).toEqual({ outcome: 'leave', diagnostics: [] });
