@@ -32,7 +32,9 @@ const SOURCES = {
 
 /** A remote cache root of its own under nginx, so the tests do not see each other's entries. */
 function remoteUrl(name: string): { url: string; root: string } {
-	return { url: `${nginx.url}/${name}-${Date.now()}`, root: join(nginx.cacheRoot, `${name}-${Date.now()}`) };
+	// One name for both: two clock reads a millisecond apart named two different roots.
+	const dir = `${name}-${Date.now()}`;
+	return { url: `${nginx.url}/${dir}`, root: join(nginx.cacheRoot, dir) };
 }
 
 function files(dir: string): string[] {
