@@ -33,7 +33,7 @@ import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protoco
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
 import { ABI_VERSION, PROTOCOL_VERSION, SERVER_NAME } from '../protocol/version.js';
 import { BulkSlots, type WireExpansion } from './bulk-slots.js';
-import { markCallEnd, markThreadsLeftBehind, setCallMarks } from './call-marks.js';
+import { markBatchCallEnd, markCallEnd, markThreadsLeftBehind, setCallMarks, startBatchMarks } from './call-marks.js';
 import { expandDerives } from './derives.js';
 import { LibraryLoader } from './library-loader.js';
 import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type MaybePromise, type TokenSink } from './library-model.js';
@@ -95,10 +95,11 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			state.requireReady(ExpandBatchRequest.method);
 			const { calls, id } = validateExpandBatchParams(raw);
 			const word = id === undefined ? undefined : state.bulk?.batchProgress();
+			startBatchMarks();
 			const result = serveBatch(calls, batchMethods, word === undefined ? undefined : { word, id: id! });
 			// Each call repaired fds 1 and 2; the protocol's fds matter only for the reply, so they are checked once, before it.
 			// Each call also wrote its own call mark, the last one the batch's.
-			const beforeReply = (): void => afterCall(ExpandBatchRequest.method, log, 'protocol', false);
+			const beforeReply = (): void => afterCall(ExpandBatchRequest.method, log, 'protocol', 'none');
 			if (result instanceof Promise) return result.then((value) => (beforeReply(), value));
 			beforeReply();
 			return result;
@@ -187,19 +188,19 @@ function expandMethods(state: SessionState, registry: MacroRegistry, log: (line:
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}, inBatch ? 'stdio' : 'none'));
+	}, inBatch ? 'stdio' : 'none', inBatch ? 'if-written' : 'always'));
 	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
 		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}, inBatch ? 'stdio' : 'none'));
+	}, inBatch ? 'stdio' : 'none', inBatch ? 'if-written' : 'always'));
 	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
 		return state.answer(raw, inBatch, () => expandDerives(targets, p));
-	}, inBatch ? 'stdio' : 'none'));
+	}, inBatch ? 'stdio' : 'none', inBatch ? 'if-written' : 'always'));
 	return methods;
 }
 
@@ -253,13 +254,14 @@ class SessionState {
  * logged. Runs {@link afterCall} on the fds `repairAfter` names once the handler returns: all of them
  * for the requests of the connection; none for the lone expand requests, which the request lane repairs
  * itself right after writing the reply; fds 1 and 2 for each call of a batch, before the next call runs
- * (the batch checks the protocol's fds once, before its reply).
+ * (the batch checks the protocol's fds once, before its reply). `mark` says when the call mark follows.
  */
 function guard<R>(
 	method: string,
 	log: (line: string) => void,
 	handler: (params: unknown) => R,
 	repairAfter: StdioParts | 'none' = 'all',
+	mark: EndMark = 'always',
 ): (params: unknown) => R {
 	const toResponseError = (error: unknown): ResponseError<unknown> => {
 		if (error instanceof ResponseError) return error;
@@ -284,7 +286,7 @@ function guard<R>(
 		} catch (error) {
 			throw toResponseError(error);
 		} finally {
-			if (repairAfter !== 'none') afterCall(method, log, repairAfter);
+			if (repairAfter !== 'none') afterCall(method, log, repairAfter, mark);
 		}
 	};
 }
@@ -295,11 +297,15 @@ function guard<R>(
  * logged); the threads mark is written when the request left threads running; and the call mark closes
  * the request's output (call-marks.ts), once fd 2 is sure to be the client's again.
  */
-function afterCall(method: string, log: (line: string) => void, parts: StdioParts = 'all', markEnd = true): void {
+function afterCall(method: string, log: (line: string) => void, parts: StdioParts = 'all', mark: EndMark = 'always'): void {
 	for (const repair of repairStdio(parts)) log(`${method}: ${repair}`);
 	markThreadsLeftBehind();
-	if (markEnd) markCallEnd();
+	if (mark === 'always') markCallEnd();
+	else if (mark === 'if-written') markBatchCallEnd();
 }
+
+/** When {@link afterCall} writes the call mark: always, only when the call wrote something (a batch's calls), or not at all. */
+type EndMark = 'always' | 'if-written' | 'none';
 
 let version: string | undefined;
 /** The package version, read once from package.json (two levels up from dist/server/). */

@@ -1,6 +1,6 @@
 /**
  * What a crash report quotes of the host's stderr: only what was written while the failing call ran (the
- * host marks each call's start on stderr, protocol/call-mark.ts), never the output of earlier calls; the
+ * host marks each call's end on stderr, protocol/call-mark.ts), never the output of earlier calls; the
  * client's own sentences come before that quote; and the marks never reach the `onStderr` listener.
  */
 import { describe, expect, it } from 'vitest';
@@ -46,6 +46,28 @@ describe('the stderr note of a crash', () => {
 				'the host was killed by SIGSEGV (Segmentation fault).\nThe host wrote nothing to stderr.',
 		);
 		await expectBatch(wrapBatch(host, 'w', 3), 'w');
+	});
+
+	it('in a batch, holds only what the failing call wrote, after chatty and quiet calls of the same batch', async () => {
+		// One tick: one expandBatch. Its calls are marked only when they wrote something (server/call-marks.ts).
+		const { host } = await startHost();
+		await host.loadLibrary(LIBC_BASIC);
+		await host.loadLibrary(LIBC_FAULTS);
+		const before = [
+			host.expandInline({ name: 'fault_says', args: ident('chatty') }),
+			...wrapBatch(host, 'q', 2),
+			host.expandInline({ name: 'bang_prints_stdout', args: ident('p') }),
+			...wrapBatch(host, 'r', 2),
+		];
+		const failing = host.expandInline({ name: 'fault_says_then_segv', args: ident('boom') });
+		const after = wrapBatch(host, 's', 2);
+		expect((await failing).diagnostics[0].message).toBe(
+			`Inline macro \`fault_says_then_segv\` from library ${LIBC_FAULTS_ID} (no call site given) crashed the macro host: ` +
+				'the host was killed by SIGSEGV (Segmentation fault).\n' +
+				'Host stderr:\nfault_says_then_segv stdout: boom\nfault_says_then_segv stderr: boom',
+		);
+		await Promise.all(before);
+		await expectBatch(after, 's');
 	});
 
 	it('puts the quarantine sentence before the stderr quote, not inside it', async () => {
