@@ -100,12 +100,14 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			// Each call repaired fds 1 and 2; the protocol's fds matter only for the reply, so they are checked once, before it.
 			// Each call also wrote its own call mark, the last one the batch's.
 			const beforeReply = (): void => afterCall(ExpandBatchRequest.method, log, 'protocol', 'none');
-			if (result instanceof Promise) return result.then((value) => (beforeReply(), value));
+			if (result instanceof Promise) return result.finally(beforeReply);
 			beforeReply();
 			return result;
 		}, 'none'),
 	});
-	const lane = new RequestLane(methods, writer, (method) => afterCall(method, log));
+	// After a batch's reply only its mark is left: its calls repaired fds 1 and 2 and counted threads, and it
+	// checked the protocol's fds before replying.
+	const lane = new RequestLane(methods, writer, (method) => (method === ExpandBatchRequest.method ? markCallEnd() : afterCall(method, log)));
 	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
