@@ -107,7 +107,6 @@ export class BulkSlots {
 		return ref === undefined ? expansion : { ...expansion, tokens: { bulk: ref } };
 	}
 
-	/** Closes every slot (a new initialize replaced the session's directory). */
 	/**
 	 * The progress word of the client's batch progress file (protocol/batch.ts), mapped on first use;
 	 * undefined (and a line in the log, once) when there is no such file.
@@ -128,6 +127,7 @@ export class BulkSlots {
 		return this.progress?.word;
 	}
 
+	/** Closes every slot and the progress file (a new initialize replaced the session's directory). */
 	dispose(): void {
 		if (this.progress) {
 			this.progress.file.unmap();
