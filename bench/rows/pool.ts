@@ -5,8 +5,11 @@
  * the same two cores) and a macro that burns 1 ms of CPU per call (where the hosts' work dominates,
  * as with real macros).
  */
+import { availableParallelism } from 'node:os';
 import { HostPool } from '../../client/index.js';
+import { ExpandInlineRequest } from '../../protocol/methods.js';
 import type { BenchContext } from '../context.js';
+import { EchoPoolFloor } from '../pool-floor.js';
 import type { Row } from '../report.js';
 import { summarize } from '../stats.js';
 import { makeWorkload } from '../workload.js';
@@ -36,6 +39,8 @@ export async function poolRows(ctx: BenchContext): Promise<Row[]> {
 				two.push(b);
 			}
 			const scaling = summarize(two).median / summarize(one).median;
+			const floor = c.macro === 'noop' ? await floorRow(ctx, c.calls, small.stream) : undefined;
+			if (floor !== undefined) rows.push(floor.row);
 			rows.push({
 				id: `pool/${c.macro}`,
 				title: `pool: 2 hosts vs 1, ${c.title}`,
@@ -44,7 +49,7 @@ export async function poolRows(ctx: BenchContext): Promise<Row[]> {
 				floor: summarize(one),
 				floorLabel: '1 host',
 				theirsNote: 'no pool in the server',
-				target: { text: `≥ ${TARGET_SCALING}× (now ${scaling.toFixed(2)}×)`, met: scaling >= TARGET_SCALING },
+				target: { text: `≥ ${TARGET_SCALING}× (now ${scaling.toFixed(2)}×${floor === undefined ? '' : `; bare Node floor ${floor.scaling.toFixed(2)}×`})`, met: scaling >= TARGET_SCALING },
 				note: c.macro === 'noop' ? 'HostPool of 1 and of 2 hosts (msgpack), a lease per call; the column "macro-host json" holds the 2-host rate' : undefined,
 			});
 		}
@@ -52,6 +57,41 @@ export async function poolRows(ctx: BenchContext): Promise<Row[]> {
 		await Promise.all(pools.map((p) => p.close()));
 	}
 	return rows;
+}
+
+/**
+ * The pool's noop row for the least work there is: one bare Node echo host against two, driven by a
+ * client that only encodes requests and parses replies (bench/pool-floor.ts), in the same rounds.
+ */
+async function floorRow(ctx: BenchContext, calls: number, args: { text: string; records: number[] }): Promise<{ row: Row; scaling: number }> {
+	ctx.progress(`pool: ${calls.toLocaleString('en-US')} × noop lines over 1 bare Node echo host, then 2`);
+	const floors = [EchoPoolFloor.start(1), EchoPoolFloor.start(2)];
+	const one: number[] = [];
+	const two: number[] = [];
+	const params = { name: 'noop', args };
+	try {
+		for (let r = -1; r < ctx.sizes.throughputRepeats; r++) {
+			const a = await floors[0]!.run(calls, ExpandInlineRequest.method, params);
+			const b = await floors[1]!.run(calls, ExpandInlineRequest.method, params);
+			if (r < 0) continue;
+			one.push(a);
+			two.push(b);
+		}
+	} finally {
+		await Promise.all(floors.map((f) => f.close()));
+	}
+	const scaling = summarize(two).median / summarize(one).median;
+	const row: Row = {
+		id: 'pool/floor/noop',
+		title: 'pool floor: 2 bare Node echo hosts vs 1, noop request lines, 20 tokens',
+		unit: '/s',
+		json: summarize(two),
+		floor: summarize(one),
+		floorLabel: '1 bare Node echo host',
+		theirsNote: `${scaling.toFixed(2)}×: what two hosts can add when the client and the hosts share ${availableParallelism()} CPUs`,
+		note: 'bench/pool-floor.ts: a client that encodes each request and parses each reply, and bare Node echo hosts; the column "macro-host json" holds the 2-host rate',
+	};
+	return { row, scaling };
 }
 
 /** Sends `calls` expansions through `pool`, all at once, each with a lease of its own; returns calls per second. */

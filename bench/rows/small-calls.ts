@@ -6,24 +6,33 @@
  * - `cat`: one write and one wake-up each way, no server work;
  * - the bare Node echo host (bench/node-echo-host.ts): `cat` plus what any Node server pays per
  *   message (readSync, JSON.parse, JSON.stringify, writeSync);
+ * - the floor host (bench/floor-host.ts): the bare echo plus what any host that calls a native macro
+ *   pays (the frame, the library call through koffi, the answer's encoding), with nothing of ours around it;
  * - our host (dist/server/host.cjs) driven with raw Content-Length frames, JSON bodies: the host's
  *   own per-call path (framing, dispatch, checks, the library call, the reply), with a driver that
  *   does no more per call than `cat`'s;
  * - MacroHost (json and msgpack): the host plus the client;
  * - rust-analyzer's proc-macro server expanding `identity!` on the same tokens.
  *
- * The cat and Node echo hosts get the raw host's request body as one line, so all three move the
+ * The cat and Node echo hosts get the raw host's request body as one line, so all of them move the
  * same bytes. The round-trip group's 20-token rows take 25 rounds; a median of so few swings by
  * 20-30% between runs, which is why these rows take 3,000.
+ *
+ * Every round visits the servers in turn, starting one further along each round: a server measured
+ * right after another pays for what that one left behind (its CPU still busy, caches cold), and a
+ * fixed order always billed that to the same row. The rows are measured twice: as the scheduler places
+ * the processes, and with every process pinned to one CPU (bench/cpu-affinity.ts), where the round
+ * trip is the work both sides do and runs agree within a few percent.
  */
 import { MacroHost } from '../../client/index.js';
 import { ExpandInlineRequest } from '../../protocol/methods.js';
 import { raSkipNote, raTarget, type BenchContext } from '../context.js';
+import { pinToOneCpu } from '../cpu-affinity.js';
 import { expandIdentity, RaServer } from '../ra-server.js';
-import { RawHost } from '../raw-host.js';
+import { FLOOR_HOST, RawHost } from '../raw-host.js';
 import type { Row } from '../report.js';
 import { summarize, type Summary } from '../stats.js';
-import { makeWorkload } from '../workload.js';
+import { makeWorkload, type Workload } from '../workload.js';
 import { expandThroughHost } from './round-trip.js';
 
 /** Token count of a small call (an `add!(a, b)` is about a dozen). */
@@ -34,16 +43,38 @@ const MACRO_HOST_TARGET = 0.6;
 /** The id the raw host's request frame carries (the driver matches replies by order). */
 const RAW_REQUEST_ID = 1;
 
+/** How the processes of a pass may be placed. */
+type Placement = 'spread' | 'one-cpu';
+
 export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 	const work = makeWorkload(SMALL_TOKENS);
+	const { smallCallRuns: runs, smallCallWarmup: warmup } = ctx.sizes;
+	ctx.progress(`small calls: ${SMALL_TOKENS}-token echo, ${warmup} warm-up rounds, ${runs} timed rounds, on all CPUs`);
+	const rows = toRows(ctx, 'spread', await measure(ctx, work));
+	const unpin = pinToOneCpu();
+	if (typeof unpin === 'string') {
+		ctx.progress(`small calls: no one-CPU pass (${unpin})`);
+		return rows;
+	}
+	ctx.progress('small calls: the same rounds with every process on one CPU');
+	try {
+		rows.push(...toRows(ctx, 'one-cpu', await measure(ctx, work)));
+	} finally {
+		unpin();
+	}
+	return rows;
+}
+
+/** One pass: every server spawned (by this thread, so with its CPU affinity), warmed, and timed in rotating order. */
+async function measure(ctx: BenchContext, work: Workload): Promise<Map<string, Summary>> {
 	const ra = raTarget(ctx);
 	const { smallCallRuns: runs, smallCallWarmup: warmup } = ctx.sizes;
-	ctx.progress(`small calls: ${SMALL_TOKENS}-token echo, ${warmup} warm-up rounds, ${runs} timed rounds`);
 	const params = { name: 'echo', args: work.stream };
 	const frame = RawHost.frame(RAW_REQUEST_ID, ExpandInlineRequest.method, params);
 	const line = JSON.stringify({ jsonrpc: '2.0', id: RAW_REQUEST_ID, method: ExpandInlineRequest.method, params });
 	const cat = RaServer.spawnEcho();
 	const nodeEcho = RaServer.spawnNodeEcho();
+	const floorHost = new RawHost([], FLOOR_HOST, [ctx.fixtures.library]);
 	const raw = new RawHost();
 	const json = await MacroHost.start({ encoding: 'json' });
 	const msgpack = await MacroHost.start({ encoding: 'msgpack' });
@@ -55,47 +86,62 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 		await msgpack.loadLibrary(ctx.fixtures.library);
 		if (raServer && ra) await raServer.listMacros(ra.dylib);
 		const expectedReply = checkRawReply(await raw.requestFrame(frame));
-		const time = async (key: string, once: () => Promise<unknown>, timed: boolean): Promise<void> => {
-			const started = performance.now();
-			await once();
-			const elapsed = performance.now() - started;
-			if (!timed) return;
-			let list = samples.get(key);
-			if (list === undefined) samples.set(key, (list = []));
-			list.push(elapsed);
-		};
-		for (let i = -warmup; i < runs; i++) {
-			const timed = i >= 0;
-			await time('cat', () => cat.requestLine(line), timed);
-			await time('node-echo', () => nodeEcho.requestLine(line), timed);
-			await time('raw', async () => {
+		const expectedFloorReply = checkRawReply(await floorHost.requestFrame(frame), 'floor host');
+		const servers: [string, () => Promise<unknown>][] = [
+			['cat', () => cat.requestLine(line)],
+			['node-echo', () => nodeEcho.requestLine(line)],
+			['floor', async () => {
+				const reply = await floorHost.requestFrame(frame);
+				if (reply.length !== expectedFloorReply) checkRawReply(reply, 'floor host');
+			}],
+			['raw', async () => {
 				const reply = await raw.requestFrame(frame);
 				// The same call gets the same bytes back: a cheap check that no reply is broken or empty.
 				if (reply.length !== expectedReply) checkRawReply(reply);
-			}, timed);
-			await time('json', () => expandThroughHost(json, 'echo', work.stream, SMALL_TOKENS), timed);
-			await time('msgpack', () => expandThroughHost(msgpack, 'echo', work.typed, SMALL_TOKENS), timed);
-			if (raServer && ra) await time('ra', () => expandIdentity(raServer, ra.dylib, work.flatTree, SMALL_TOKENS), timed);
+			}],
+			['json', () => expandThroughHost(json, 'echo', work.stream, SMALL_TOKENS)],
+			['msgpack', () => expandThroughHost(msgpack, 'echo', work.typed, SMALL_TOKENS)],
+		];
+		if (raServer && ra) servers.push(['ra', () => expandIdentity(raServer, ra.dylib, work.flatTree, SMALL_TOKENS)]);
+		for (let round = -warmup; round < runs; round++) {
+			const timed = round >= 0;
+			const first = (round + warmup) % servers.length;
+			for (let k = 0; k < servers.length; k++) {
+				const [key, once] = servers[(first + k) % servers.length]!;
+				const started = performance.now();
+				await once();
+				const elapsed = performance.now() - started;
+				if (!timed) continue;
+				let list = samples.get(key);
+				if (list === undefined) samples.set(key, (list = []));
+				list.push(elapsed);
+			}
 		}
 	} finally {
-		await Promise.all([json.close(), msgpack.close(), raServer?.close(), cat.close(), nodeEcho.close(), raw.kill()]);
+		await Promise.all([json.close(), msgpack.close(), raServer?.close(), cat.close(), nodeEcho.close(), raw.kill(), floorHost.kill()]);
 	}
-	const get = (key: string): Summary | undefined => {
-		const list = samples.get(key);
-		return list ? summarize(list) : undefined;
-	};
-	const catFloor = get('cat')!;
-	const nodeFloor = get('node-echo')!;
-	const rawHost = get('raw')!;
-	const theirs = get('ra');
+	return new Map([...samples].map(([key, list]) => [key, summarize(list)]));
+}
+
+/** The rows of one pass; the pass on all CPUs keeps the ids the rows had before there were two. */
+function toRows(ctx: BenchContext, placement: Placement, got: Map<string, Summary>): Row[] {
+	const ra = raTarget(ctx);
+	const catFloor = got.get('cat')!;
+	const nodeFloor = got.get('node-echo')!;
+	const floorHost = got.get('floor')!;
+	const rawHost = got.get('raw')!;
+	const theirs = got.get('ra');
 	const theirsNote = ra ? undefined : raSkipNote(ctx);
 	const vsNode = rawHost.median / nodeFloor.median;
-	const best = Math.min(get('json')!.median, get('msgpack')!.median);
+	const best = Math.min(got.get('json')!.median, got.get('msgpack')!.median);
 	const vsRa = theirs ? best / theirs.median : undefined;
-	const count = `${runs.toLocaleString('en-US')} rounds`;
+	const runs = ctx.sizes.smallCallRuns;
+	const where = placement === 'one-cpu' ? ', every process on one CPU' : '';
+	const count = `${runs.toLocaleString('en-US')} rounds${where}`;
+	const id = (name: string): string => (placement === 'one-cpu' ? `small-calls/one-cpu/${name}/${SMALL_TOKENS}` : `small-calls/${name}/${SMALL_TOKENS}`);
 	return [
 		{
-			id: `small-calls/cat/${SMALL_TOKENS}`,
+			id: id('cat'),
 			title: `small call through \`cat\`, ${SMALL_TOKENS}-token request line (${count})`,
 			unit: 'ms',
 			floor: catFloor,
@@ -103,7 +149,7 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 			theirsNote: 'the floor of any server',
 		},
 		{
-			id: `small-calls/node-echo/${SMALL_TOKENS}`,
+			id: id('node-echo'),
 			title: `small call through a bare Node echo host, ${SMALL_TOKENS}-token request line (${count})`,
 			unit: 'ms',
 			floor: nodeFloor,
@@ -111,7 +157,17 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 			theirsNote: `${(nodeFloor.median / catFloor.median).toFixed(2)}× cat`,
 		},
 		{
-			id: `small-calls/raw-host/${SMALL_TOKENS}`,
+			id: id('floor-host'),
+			title: `small call, echo, ${SMALL_TOKENS} tokens: the floor host with raw frames (${count})`,
+			unit: 'ms',
+			json: floorHost,
+			floor: nodeFloor,
+			floorLabel: 'bare Node echo host',
+			theirsNote: `${(floorHost.median / nodeFloor.median).toFixed(2)}× bare Node echo: the least a Node host that calls the library pays`,
+			note: 'bench/floor-host.ts: readSync, the frame, JSON.parse, the macro through the native backend, the encoder, writeSync; nothing else',
+		},
+		{
+			id: id('raw-host'),
 			title: `small call, echo, ${SMALL_TOKENS} tokens: the host with raw frames (${count})`,
 			unit: 'ms',
 			json: rawHost,
@@ -119,15 +175,15 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 			floorLabel: 'bare Node echo host',
 			theirs,
 			theirsNote,
-			target: { text: `≤ ${RAW_HOST_TARGET}× bare Node echo (now ${vsNode.toFixed(2)}×)`, met: vsNode <= RAW_HOST_TARGET },
+			target: { text: `≤ ${RAW_HOST_TARGET}× bare Node echo (now ${vsNode.toFixed(2)}×; floor host ${(floorHost.median / nodeFloor.median).toFixed(2)}×)`, met: vsNode <= RAW_HOST_TARGET },
 			note: 'dist/server/host.cjs with JSON frames written and read by a driver that neither encodes nor parses per call',
 		},
 		{
-			id: `small-calls/macro-host/${SMALL_TOKENS}`,
+			id: id('macro-host'),
 			title: `small call, echo, ${SMALL_TOKENS} tokens: MacroHost (${count})`,
 			unit: 'ms',
-			json: get('json'),
-			msgpack: get('msgpack'),
+			json: got.get('json'),
+			msgpack: got.get('msgpack'),
 			floor: nodeFloor,
 			floorLabel: 'bare Node echo host',
 			theirs,
@@ -138,9 +194,9 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 }
 
 /** Checks a raw echo reply (an expansion that replaced the call with its 20 tokens); returns its length. */
-function checkRawReply(body: string): number {
+function checkRawReply(body: string, who = "the host's echo"): number {
 	const reply = JSON.parse(body) as { result?: { outcome?: string; tokens?: { records?: unknown[] } }; error?: { message: string } };
 	const records = reply.result?.tokens?.records;
-	if (reply.result?.outcome !== 'replace' || records?.length !== SMALL_TOKENS * 6) throw new Error(`the host's echo answered ${body.slice(0, 300)}`);
+	if (reply.result?.outcome !== 'replace' || records?.length !== SMALL_TOKENS * 6) throw new Error(`${who} answered ${body.slice(0, 300)}`);
 	return body.length;
 }

@@ -55,13 +55,21 @@ describe('npm run bench -- --quick', () => {
 			'round-trip/echo-inline/2000',
 			'small-calls/cat/20',
 			'small-calls/node-echo/20',
+			'small-calls/floor-host/20',
 			'small-calls/raw-host/20',
 			'small-calls/macro-host/20',
+			// The same rounds with every process pinned to one CPU (Linux, where the tests run).
+			'small-calls/one-cpu/cat/20',
+			'small-calls/one-cpu/node-echo/20',
+			'small-calls/one-cpu/floor-host/20',
+			'small-calls/one-cpu/raw-host/20',
+			'small-calls/one-cpu/macro-host/20',
 			'idle-gap/0',
 			'idle-gap/1',
 			'idle-gap/3',
 			'pipelined/one-host',
 			'pipelined/one-host-alone',
+			'pool/floor/noop',
 			'pool/noop',
 			'pool/spin',
 			'crash/recovery',
@@ -83,7 +91,7 @@ describe('npm run bench -- --quick', () => {
 		]);
 		for (const row of report.rows) {
 			// The pipe floors have no macro-host number: `cat` and the bare Node echo host are in the floor column.
-			const main = row.id.startsWith('round-trip/pipe-floor/') || row.id.startsWith('small-calls/cat/') || row.id.startsWith('small-calls/node-echo/') ? row.floor : row.json;
+			const main = row.id.startsWith('round-trip/pipe-floor/') || /^small-calls\/(one-cpu\/)?(cat|node-echo)\//.test(row.id) ? row.floor : row.json;
 			expect(main, row.id).toBeDefined();
 			expect(main!.n, row.id).toBeGreaterThan(0);
 			expect(main!.min, row.id).toBeLessThanOrEqual(main!.max);
