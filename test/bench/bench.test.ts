@@ -82,6 +82,7 @@ describe('npm run bench -- --quick', () => {
 			'wasm/add/2000',
 			'scarb/identity/20000',
 			'scarb/expand-v2-alone/20000',
+			'scarb/least-adapter/20000',
 			'expansion-cache/first',
 			'expansion-cache/unchanged',
 			'expansion-cache/one-file',
