@@ -6,7 +6,7 @@
  * driver's CPU or on the other, halted one. Which one it picks changes from run to run and from process
  * to process, so the same build measured 1.4× and 3.3× the bare Node echo in four runs in a row. With
  * every process on one CPU nothing is woken across CPUs, and the round trip is the work the two
- * processes do: the same runs agree within 3%.
+ * processes do: three runs of the same build then agreed within 5%.
  */
 import koffi from 'koffi';
 
