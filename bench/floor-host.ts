@@ -12,7 +12,7 @@
  *
  *   node dist/bench/floor-host.js LIBRARY    (spawned by bench/rows/small-calls.ts)
  */
-import { readSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import type { ResponseMessage } from 'vscode-jsonrpc';
 import { frameHeader } from '../protocol/frame.js';
 import { encodeJsonText } from '../protocol/json.js';
@@ -20,6 +20,7 @@ import { LibraryLoader } from '../server/library-loader.js';
 import type { Expansion } from '../server/library-model.js';
 import { MacroRegistry } from '../server/macro-registry.js';
 import { WasmSandbox } from '../server/wasm/sandbox.js';
+import { readStdin } from './stdin-chunks.js';
 
 const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
 const LENGTH_AT = 'Content-Length: '.length;
@@ -35,14 +36,7 @@ registry.add(loaded);
 const chunk = Buffer.allocUnsafe(1 << 16);
 let pending = Buffer.alloc(0);
 for (;;) {
-	let n: number;
-	try {
-		n = readSync(0, chunk, 0, chunk.length, null);
-	} catch (error) {
-		// A non-blocking stdin (inherited) has nothing yet: try again.
-		if ((error as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-		throw error;
-	}
+	const n = readStdin(chunk);
 	if (n === 0) break;
 	pending = pending.length === 0 ? Buffer.from(chunk.subarray(0, n)) : Buffer.concat([pending, chunk.subarray(0, n)]);
 	for (let end = pending.indexOf(HEADER_END); end !== -1; end = pending.indexOf(HEADER_END)) {

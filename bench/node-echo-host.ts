@@ -7,20 +7,14 @@
  *
  *   node dist/bench/node-echo-host.js    (spawned by bench/rows/small-calls.ts)
  */
-import { readSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
+import { readStdin } from './stdin-chunks.js';
 
 const chunk = Buffer.allocUnsafe(1 << 16);
 let pending = '';
 
 for (;;) {
-	let n: number;
-	try {
-		n = readSync(0, chunk, 0, chunk.length, null);
-	} catch (error) {
-		// A non-blocking stdin (inherited) has nothing yet: try again.
-		if ((error as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-		throw error;
-	}
+	const n = readStdin(chunk);
 	if (n === 0) break;
 	pending += chunk.toString('utf8', 0, n);
 	for (let nl = pending.indexOf('\n'); nl !== -1; nl = pending.indexOf('\n')) {

@@ -21,6 +21,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { defaultBulkRoot } from '../client/bulk-channel.js';
 import { MacroHost, type ExpandResult, type MacroHostOptions, type TokenStream } from '../client/index.js';
+import { mulberry32 } from './seeded-random.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -342,18 +343,6 @@ function describe(result: ExpandResult): string {
 }
 
 // ---- Measuring ----
-
-/** A seeded PRNG (mulberry32): the same seed gives the same workload. */
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 /** A garbage collector to call before measuring, so the numbers are live memory rather than GC timing. */
 function exposeGc(): (() => void) | undefined {

@@ -35,6 +35,7 @@ import { FLOOR_HOST, RawHost } from '../raw-host.js';
 import type { Row } from '../report.js';
 import { summarize, type Summary } from '../stats.js';
 import { makeWorkload, type Workload } from '../workload.js';
+import { mulberry32, shuffle } from '../seeded-random.js';
 import { expandThroughHost } from './round-trip.js';
 
 /** Token count of a small call (an `add!(a, b)` is about a dozen). */
@@ -114,7 +115,7 @@ async function measure(ctx: BenchContext, work: Workload): Promise<Map<string, S
 		];
 		if (raServer && ra) servers.push(['ra', () => expandIdentity(raServer, ra.dylib, work.flatTree, SMALL_TOKENS)]);
 		const order = servers.map((_, k) => k);
-		const random = seededRandom(0x5eed);
+		const random = mulberry32(0x5eed);
 		for (let round = -warmup; round < runs; round++) {
 			const timed = round >= 0;
 			shuffle(order, random);
@@ -218,26 +219,6 @@ function toRows(ctx: BenchContext, placement: Placement, got: Map<string, Summar
 			},
 		},
 	];
-}
-
-/** Shuffles `items` in place (Fisher-Yates) with `random`. */
-function shuffle(items: number[], random: () => number): void {
-	for (let i = items.length - 1; i > 0; i--) {
-		const j = Math.floor(random() * (i + 1));
-		[items[i], items[j]] = [items[j]!, items[i]!];
-	}
-}
-
-/** A small seeded generator of numbers in [0, 1) (mulberry32): the same orders in every run. */
-function seededRandom(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-	};
 }
 
 /** Checks a raw echo reply (an expansion that replaced the call with its 20 tokens); returns its length. */
