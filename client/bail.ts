@@ -4,7 +4,7 @@
  * for good, or an answer whose tokens the transport could not read back. The text comes from
  * messages.ts.
  */
-import type { Diagnostic, DiagnosticCode, ExpandResult, Span } from '../protocol/index.js';
+import type { Diagnostic, DiagnosticCode, ExpandResult, Span } from '../protocol/expand.js';
 import type { UnreadableAnswer } from './bulk-channel.js';
 import { unreadableAnswerMessage } from './messages.js';
 

@@ -6,7 +6,7 @@
  * The outbox only collects and flushes; the supervisor sends, answers, and on a crash re-runs a
  * batch's calls alone (see supervisor.ts), so the crash path is the one lone calls take.
  */
-import type { BatchCall } from '../protocol/index.js';
+import type { BatchCall } from '../protocol/batch.js';
 
 /** Most calls in one batch: a bound on the reply's size and on how long one request runs. */
 export const MAX_BATCH_CALLS = 256;

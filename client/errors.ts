@@ -3,7 +3,8 @@
  * wire errors (the host answered a request with a JSON-RPC error) never share a type, and callers
  * branch on fields and flags (`timedOut`, `signal`, `code`), never on message text.
  */
-import type { MacroKind, Span } from '../protocol/index.js';
+import type { Span } from '../protocol/expand.js';
+import type { MacroKind } from '../protocol/library.js';
 import type { HostExit } from './host-exit.js';
 import { closedMessage, crashMessage, sendFailureMessage, startMessage, unavailableMessage, type CrashedCall } from './messages.js';
 

@@ -18,7 +18,9 @@ import {
 	type RequestType,
 	type RequestType0,
 } from 'vscode-jsonrpc/node';
-import { Encoding, encodeJsonText, LANE_METHODS, packMessage, unpackMessage } from '../protocol/index.js';
+import { loadedCodec } from '../protocol/body-codecs.js';
+import type { Encoding } from '../protocol/handshake.js';
+import { LANE_METHODS } from '../protocol/methods.js';
 import { FrameReader } from '../protocol/node/frame-reader.js';
 import { FrameWriter } from '../protocol/node/frame-writer.js';
 import type { BulkChannel } from './bulk-channel.js';
@@ -45,10 +47,11 @@ export function connectHost(
 	bulk: BulkChannel | undefined,
 	onProgress: () => void,
 ): HostConnection {
-	const useMsgpack = encoding === Encoding.msgpack;
+	// Loaded by Supervisor.start, before any host of this encoding is spawned.
+	const codec = loadedCodec(encoding);
 	// The host's framing both ways: each reply decoded as soon as it is in; one tick's requests in one write.
-	const reader = new FrameReader(stdout, { decode: useMsgpack ? unpackMessage : undefined });
-	const encode = useMsgpack ? packMessage : encodeJsonText;
+	const reader = new FrameReader(stdout, { decode: codec.decode });
+	const encode = codec.encode;
 	// Large streams leave through the slot files and come back from them (client/bulk-channel.ts).
 	const writer = new FrameWriter(stdin, bulk ? (message) => encode(bulk.outgoing(message)) : encode, true);
 	const incoming = bulk ? (message: Message) => bulk.incoming(message) : (message: Message) => message;

@@ -7,7 +7,9 @@
  * dying has been dispatched, so "the oldest unanswered request" is exact when the supervisor asks.
  */
 import type { MessageConnection } from 'vscode-jsonrpc/node';
-import { InitializeRequest, PROTOCOL_VERSION, type InitializeResult } from '../protocol/index.js';
+import type { InitializeResult } from '../protocol/handshake.js';
+import { InitializeRequest } from '../protocol/methods.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { BulkChannel } from './bulk-channel.js';
 import { HostCrashError } from './errors.js';
 import { onClientExit } from './exit-cleanup.js';

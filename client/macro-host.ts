@@ -3,22 +3,10 @@
  * expands macro calls and survives whatever a macro does; see supervisor.ts for the crash path.
  */
 import type { Disposable, Event } from 'vscode-jsonrpc/node';
-import {
-	ExpandAttributeRequest,
-	ExpandDeriveRequest,
-	ExpandInlineRequest,
-	ListMacrosRequest,
-	PostProcessRequest,
-	type ExpandAttributeParams,
-	type ExpandDeriveParams,
-	type ExpandInlineParams,
-	type ExpandResult,
-	type InitializeResult,
-	type LibraryInfo,
-	type ListMacrosResult,
-	type PostProcessParams,
-	type PostProcessResult,
-} from '../protocol/index.js';
+import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, PostProcessParams, PostProcessResult } from '../protocol/expand.js';
+import type { InitializeResult } from '../protocol/handshake.js';
+import type { LibraryInfo, ListMacrosResult } from '../protocol/library.js';
+import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, ListMacrosRequest, PostProcessRequest } from '../protocol/methods.js';
 import type { LoadLibraryOptions } from './library-registry.js';
 import type { HostCrashError } from './errors.js';
 import type { ExpansionCache, ExpansionCacheStats } from './expansion-cache/expansion-cache.js';

@@ -4,7 +4,8 @@
  * One module, so the wording is changed (and documented, docs/reliability.md) in one place; callers
  * pass facts, never text to paste together. Option errors stay with their validators.
  */
-import type { MacroKind, Span } from '../protocol/index.js';
+import type { Span } from '../protocol/expand.js';
+import type { MacroKind } from '../protocol/library.js';
 import type { HostExit } from './host-exit.js';
 import { findPanic } from './panic-message.js';
 

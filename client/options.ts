@@ -6,7 +6,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_BULK_MIN_BYTES, Encoding } from '../protocol/index.js';
+import { DEFAULT_BULK_MIN_BYTES } from '../protocol/bulk.js';
+import { Encoding } from '../protocol/handshake.js';
 import { defaultBulkRoot, type BulkSettings } from './bulk-channel.js';
 import { ExpansionCache, type ExpansionCacheOptions } from './expansion-cache/expansion-cache.js';
 import { defaultCacheDir } from './packages/options.js';

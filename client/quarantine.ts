@@ -2,7 +2,7 @@
  * Counts host crashes per macro and quarantines a macro that crashed the host too often: later
  * calls to it fail fast with a `quarantined` diagnostic and never reach (or restart) the host.
  */
-import type { MacroKind } from '../protocol/index.js';
+import type { MacroKind } from '../protocol/library.js';
 import { validateInteger } from './option-validation.js';
 
 /** Default of `quarantineAfter`: a macro that crashed the host this many times is not run again. */

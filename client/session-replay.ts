@@ -3,7 +3,9 @@
  * the client loaded, in load order (cache hits in the host unless a file changed). A restart and the
  * warm standby both use it, so a host that takes over always has what the one before it had.
  */
-import { LoadLibraryRequest, type InitializeResult, type LibraryInfo } from '../protocol/index.js';
+import type { InitializeResult } from '../protocol/handshake.js';
+import type { LibraryInfo } from '../protocol/library.js';
+import { LoadLibraryRequest } from '../protocol/methods.js';
 import { HostCrashError, MacroHostRequestError } from './errors.js';
 import type { HostProcess } from './host-process.js';
 import type { LibraryRegistry, LoadedLibrary } from './library-registry.js';

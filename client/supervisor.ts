@@ -17,19 +17,12 @@
  * and the crash path above runs for the one that kills the host again.
  */
 import { Emitter, ErrorCodes, ResponseError, type Event } from 'vscode-jsonrpc/node';
-import {
-	ExpandBatchRequest,
-	ExitNotification,
-	LoadLibraryRequest,
-	ShutdownRequest,
-	type DiagnosticCode,
-	type ExpandBatchResult,
-	type ExpandResult,
-	type InitializeResult,
-	type LibraryInfo,
-	type MacroKind,
-	type Span,
-} from '../protocol/index.js';
+import type { ExpandBatchResult } from '../protocol/batch.js';
+import type { DiagnosticCode, ExpandResult, Span } from '../protocol/expand.js';
+import type { InitializeResult } from '../protocol/handshake.js';
+import type { LibraryInfo, MacroKind } from '../protocol/library.js';
+import { loadCodec } from '../protocol/body-codecs.js';
+import { ExpandBatchRequest, ExitNotification, LoadLibraryRequest, ShutdownRequest } from '../protocol/methods.js';
 import { bailResult, unreadableAnswerBail } from './bail.js';
 import { batchCall, BatchOutbox, isBatchable } from './batch-outbox.js';
 import { UnreadableAnswer } from './bulk-channel.js';
@@ -159,6 +152,8 @@ export class Supervisor {
 
 	/** Starts a host and initializes it; rejects with HostStartError when it cannot. */
 	static async start(options: NormalizedOptions): Promise<Supervisor> {
+		// Every host this supervisor spawns (restarts, the standby) connects with it, synchronously.
+		await loadCodec(options.encoding);
 		const supervisor = new Supervisor(options);
 		const { host, init } = await supervisor.#startHost();
 		supervisor.#adopt(host, init);

@@ -7,7 +7,8 @@
  * The cost is one idle host process per client (about 55 MB resident with a small library loaded,
  * plus what the libraries allocate) and one host start of CPU after each start or crash.
  */
-import { LoadLibraryRequest, type InitializeResult } from '../protocol/index.js';
+import type { InitializeResult } from '../protocol/handshake.js';
+import { LoadLibraryRequest } from '../protocol/methods.js';
 import type { HostExit } from './host-exit.js';
 import { HostProcess } from './host-process.js';
 import type { LibraryRegistry } from './library-registry.js';

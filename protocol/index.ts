@@ -12,3 +12,4 @@ export * from './methods.js';
 export * from './msgpack.js';
 export * from './json.js';
 export * from './frame.js';
+export * from './body-codecs.js';

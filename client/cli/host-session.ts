@@ -28,7 +28,7 @@ export function validateEncodingFlag(value: string | undefined, command: string)
  */
 export async function withHost(options: MacroHostOptions, io: CliIo, work: (host: MacroHost) => Promise<number>): Promise<number> {
 	// Imported here, after the flags are checked, so a usage error answers without loading the client.
-	const { MacroHost } = await import('../index.js');
+	const { MacroHost } = await import('../macro-host.js');
 	let host: MacroHost;
 	try {
 		// One command, then close: a warm standby would only cost a second host start.
