@@ -22,9 +22,9 @@
  *
  * Every round visits the servers in a new order (a seeded shuffle, so runs repeat it): a server measured
  * right after another pays for what that one left behind (its CPU still busy, caches cold), and a fixed
- * order, or a fixed order rotated, always billed that to the same row. The rows are measured twice: as the scheduler places
- * the processes, and with every process pinned to one CPU (bench/cpu-affinity.ts), where the round
- * trip is the work both sides do and runs agree within a few percent.
+ * order, or a fixed order rotated, always billed that to the same row. The rows are measured twice: as
+ * the scheduler places the processes, and with every process pinned to one CPU (bench/cpu-affinity.ts),
+ * where the round trip is the work both sides do and runs agree within a few percent.
  */
 import { MacroHost } from '../../client/index.js';
 import { ExpandInlineRequest } from '../../protocol/methods.js';
@@ -33,9 +33,9 @@ import { pinToOneCpu } from '../cpu-affinity.js';
 import { expandIdentity, RaServer } from '../ra-server.js';
 import { FLOOR_HOST, RawHost } from '../raw-host.js';
 import type { Row } from '../report.js';
+import { mulberry32, shuffle } from '../seeded-random.js';
 import { summarize, type Summary } from '../stats.js';
 import { makeWorkload, type Workload } from '../workload.js';
-import { mulberry32, shuffle } from '../seeded-random.js';
 import { expandThroughHost } from './round-trip.js';
 
 /** Token count of a small call (an `add!(a, b)` is about a dozen). */
@@ -68,7 +68,7 @@ export async function smallCallRows(ctx: BenchContext): Promise<Row[]> {
 	return rows;
 }
 
-/** One pass: every server spawned (by this thread, so with its CPU affinity), warmed, and timed in rotating order. */
+/** One pass: every server spawned (by this thread, so with its CPU affinity), warmed, and timed in shuffled order. */
 async function measure(ctx: BenchContext, work: Workload): Promise<Map<string, Summary>> {
 	const ra = raTarget(ctx);
 	const { smallCallRuns: runs, smallCallWarmup: warmup } = ctx.sizes;
