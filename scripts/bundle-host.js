@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The last step of `npm run build`: bundles the compiled host entry (dist/server/main.js and what it
 // imports, vscode-jsonrpc included) into one CommonJS file, dist/server/host-bundle.cjs; puts the
-// start-up loader (tsc's output of server/host-loader.cts) at dist/server/host.cjs, which the client
+// start-up loader (tsc's output of server/host-loader.cts, bundled with what it imports) at dist/server/host.cjs, which the client
 // spawns (DEFAULT_HOST_SCRIPT in client/options.ts) and which runs the bundle from a V8 code cache;
 // then makes that cache (train-host-code-cache.js). Node then reads and compiles one file at start
 // instead of ~40 ES modules resolved and linked one by one, mostly from cached bytecode; a CommonJS
@@ -21,11 +21,12 @@
 // - The bundle's first line carries a hash of its content: V8 checks a code cache against the
 //   source's length only, so the loader keys its cache on this id.
 import { createHash } from 'node:crypto';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleLoaderEntry } from './bundle-loader-entry.js';
 import { trainHostCodeCache } from './train-host-code-cache.js';
 
 const serverDir = fileURLToPath(new URL('../dist/server/', import.meta.url));
@@ -75,7 +76,7 @@ for (const output of result.outputFiles) {
 	}
 }
 // Last: host.cjs newer than main.js is what tells the client the bundle is current.
-copyFileSync(loaderFile, entryFile);
+await bundleLoaderEntry(loaderFile, entryFile);
 
 await trainHostCodeCache({ entry: entryFile });
 

@@ -3,6 +3,7 @@
  * pool of hosts, expands every `.cairo` file under src/, writes the expanded files and reports the
  * diagnostics (rustc-like, or JSON lines) and a closing summary.
  */
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DriverDiagnostic } from '../driver/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
@@ -79,7 +80,6 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	// Loaded after the flags are checked, so a usage error answers without loading the client.
 	const { expandProject, validateOutDir } = await import('../driver/expand-project.js');
 	const { DiagnosticRenderer, formatSummary } = await import('../driver/render.js');
-	const { dirname, resolve } = await import('node:path');
 	if (values.out !== undefined) {
 		const root = projectDir.endsWith('Scarb.toml') ? dirname(resolve(projectDir)) : resolve(projectDir);
 		try {

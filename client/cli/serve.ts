@@ -1,6 +1,7 @@
 /** `macro-host serve`: runs the host in this process (server/main.ts does the work). */
-import { Encoding } from '../../protocol/handshake.js';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { Encoding } from '../../protocol/handshake.js';
 import { ExitCode, HELP_FLAG, parseFlags, UsageError, type CliIo } from './usage.js';
 
 /** The server module's entry, as server/main.ts exports it. */
@@ -10,9 +11,14 @@ interface ServerModule {
 	SERVE_USAGE: string;
 }
 
-// Resolved at run time from dist/client/cli/ so the CLI does not load the server unless asked to.
+/**
+ * The host's bundle (dist/server/host-bundle.cjs, the code dist/server/host.cjs runs), required at run time
+ * from dist/client/cli/ so that the CLI does not load the server unless asked to. Required, not imported:
+ * the command's own bundle runs from a V8 code cache (client/cli/cli-loader.cts), where Node 20 has no
+ * dynamic import.
+ */
 async function loadServer(): Promise<ServerModule> {
-	return (await import(new URL('../../server/main.js', import.meta.url).href)) as ServerModule;
+	return createRequire(import.meta.url)('../../server/host-bundle.cjs') as ServerModule;
 }
 
 /**
