@@ -18,7 +18,7 @@
  * `MACRO_HOST_STARTUP_LOG=1` makes the loader write one stderr line per decision
  * (`macro-host: code cache: accepted`, `… written <file>`, …), for tests and diagnosis.
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -128,16 +128,25 @@ function compile(code: string, filename: string, cachedData: Buffer | undefined)
 	return new Script(code, { filename });
 }
 
-/** Writes the cache for this script, atomically; a failure is only reported. */
+/**
+ * Writes the cache for this script, atomically; a failure is only reported. The temporary file is opened
+ * before V8 serialises anything: where the cache cannot be written (a read-only install run by another
+ * user), a command that exits pays one failed open, not the serialisation too.
+ */
 function writeCache(script: Script, file: string, header: string): void {
 	const temporary = `${file}.${process.pid}.tmp`;
+	let fd: number | undefined;
 	try {
+		fd = openSync(temporary, 'w');
 		const data = withChecksums(() => script.createCachedData());
-		writeFileSync(temporary, Buffer.concat([Buffer.from(header, 'latin1'), data]));
+		writeFileSync(fd, Buffer.concat([Buffer.from(header, 'latin1'), data]));
+		closeSync(fd);
+		fd = undefined;
 		renameSync(temporary, file);
 		log(`code cache: written ${file}`);
 	} catch (error) {
 		try {
+			if (fd !== undefined) closeSync(fd);
 			unlinkSync(temporary);
 		} catch {
 			// Usually it was never created.
