@@ -1,7 +1,7 @@
 /**
  * The body codec of each encoding, shared by the host and the client. JSON's is always there;
- * msgpack's module (and msgpackr with it) is imported on first use only: importing msgpackr costs
- * about 20 ms of a cold start (most of it probing for an optional native addon), which a host or a
+ * msgpack's module (and msgpackr with it) is imported on first use only: requiring msgpackr costs
+ * 13–15 ms of a cold start (most of it probing for an optional native addon), which a host or a
  * command that speaks JSON never needs to pay.
  */
 import type { BodyCodec } from './frame.js';
