@@ -152,6 +152,9 @@ describe('a macro that closes or redirects fd 1 or fd 2', () => {
 		await expectBatch(before, 'a');
 		await expectBatch(after, 'b');
 		expect(await says).toEqual({ outcome: 'leave', diagnostics: [] });
+		// stderr is a pipe of its own: the replies may be read before the output written beside them.
+		const lines = [`macro-host: expandInline: fd ${fd} was closed or redirected by a macro; pointed it back at stderr\n`, 'fault_says stdout: later\n', 'fault_says stderr: later\n'];
+		await eventually(() => lines.every((line) => stderr().includes(line)), 5_000);
 		expect(stderr()).toContain(`macro-host: expandInline: fd ${fd} was closed or redirected by a macro; pointed it back at stderr\n`);
 		expect(stderr()).toContain('fault_says stdout: later\n');
 		expect(stderr()).toContain('fault_says stderr: later\n');
@@ -177,6 +180,7 @@ describe('a macro that replaces the host\'s private protocol fds', () => {
 		await expectBatch(before, 'a');
 		await expectBatch(after, 'b');
 		// Inside a batch the protocol's fds are checked once, before the batch's reply: the log names expandBatch.
+		await eventually(() => (stderr().match(/was closed or redirected by a macro; put it back\n/g) ?? []).length >= 2, 5_000);
 		expect(stderr()).toMatch(/macro-host: expand(?:Inline|Batch): fd \d+ \(the protocol's input from the client\) was closed or redirected by a macro; put it back\n/);
 		expect(stderr()).toMatch(/macro-host: expand(?:Inline|Batch): fd \d+ \(the protocol's output to the client\) was closed or redirected by a macro; put it back\n/);
 		await expectBatch(wrapBatch(host, 'c'), 'c');
