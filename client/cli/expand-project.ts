@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DriverDiagnostic } from '../driver/diagnostics.js';
+import type { DriverDiagnostic } from '../../expansion/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
 import type { LoadedProject } from '../packages/load-project.js';
 import { displayPath } from '../packages/errors.js';

@@ -11,7 +11,7 @@ import type { Diagnostic, ExpandResult, Span } from '../../protocol/expand.js';
 import type { LibraryInfo } from '../../protocol/library.js';
 import { kindWithArticle } from '../../protocol/macro-lookup.js';
 import { emptyTokenStream, type TokenStream } from '../../protocol/token-stream.js';
-import { macroLabel } from '../driver/diagnostics.js';
+import { macroLabel } from '../../expansion/diagnostics.js';
 import { DiagnosticRenderer } from '../driver/render.js';
 import type { MacroHost } from '../index.js';
 import { checkTokenStream } from '../../tokens/output-check.js';

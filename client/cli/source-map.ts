@@ -8,7 +8,7 @@
 import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
 import type { Diagnostic, Span } from '../../protocol/expand.js';
 import { LineIndex } from '../../tokens/line-index.js';
-import type { DriverDiagnostic } from '../driver/diagnostics.js';
+import type { DriverDiagnostic } from '../../expansion/diagnostics.js';
 
 /** One named input text placed at `base` in the span space. */
 export interface SourceFile {

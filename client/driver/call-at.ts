@@ -12,11 +12,11 @@
 import type { Span } from '../../protocol/expand.js';
 import type { MacroKind } from '../../protocol/library.js';
 import type { TokenStream } from '../../protocol/token-stream.js';
-import { findCallSites, type Attribute, type DeriveEntry, type ItemSite } from './call-sites.js';
-import { describeAmbiguity, macroLabel } from './diagnostics.js';
-import type { MacroProvider, MacroRegistry } from './macro-registry.js';
-import { compactTokens } from './token-builder.js';
-import type { TokenCursor } from './token-cursor.js';
+import { findCallSites, type Attribute, type DeriveEntry, type ItemSite } from '../../expansion/call-sites.js';
+import { describeAmbiguity, macroLabel } from '../../expansion/diagnostics.js';
+import type { MacroProvider, MacroRegistry } from '../../expansion/macro-registry.js';
+import { compactTokens } from '../../expansion/token-builder.js';
+import type { TokenCursor } from '../../expansion/token-cursor.js';
 
 /** A place in a file, in UTF-8 bytes: one character (a line and column) or a whole line. */
 export interface SourcePlace {

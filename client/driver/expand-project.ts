@@ -14,9 +14,10 @@ import type { MacroHostOptions } from '../options.js';
 import { displayPath } from '../packages/errors.js';
 import { loadProject, type LoadedProject } from '../packages/load-project.js';
 import { defaultCacheDir, type BuildOptions } from '../packages/options.js';
-import { countSeverities, fromPackageWarning, inFile, type DriverDiagnostic } from './diagnostics.js';
-import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller } from './expansion-engine.js';
-import { MacroRegistry } from './macro-registry.js';
+import { countSeverities, inFile, type DriverDiagnostic } from '../../expansion/diagnostics.js';
+import { fromPackageWarning } from './package-diagnostics.js';
+import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller } from '../../expansion/expansion-engine.js';
+import { MacroRegistry } from '../../expansion/macro-registry.js';
 import { findSourceFiles, type SourceFileEntry } from './source-files.js';
 
 /** Options of {@link expandProject}. */

@@ -10,7 +10,7 @@
  * Tools get one JSON object per line (`--message-format json`), with the same text in `rendered`.
  */
 import { LineIndex } from '../../tokens/line-index.js';
-import type { DriverDiagnostic } from './diagnostics.js';
+import type { DriverDiagnostic } from '../../expansion/diagnostics.js';
 
 /** Whether to color output: only on a terminal, and never when NO_COLOR is set to a non-empty value (no-color.org). */
 export function shouldUseColor(stream: { readonly isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {

@@ -6,7 +6,7 @@
  */
 import { Span, type ExpandAttributeParams, type ExpandDeriveParams, type ExpandInlineParams, type ExpandResult } from '../../protocol/expand.js';
 import type { MacroKind } from '../../protocol/library.js';
-import type { MacroCaller } from '../driver/expansion-engine.js';
+import type { MacroCaller } from '../../expansion/expansion-engine.js';
 import { callKey, type KeyedCall, type LibraryIdentity } from './call-key.js';
 import { describeDifference } from './determinism.js';
 import type { ExpansionCache } from './expansion-cache.js';

@@ -10,7 +10,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PostProcessParams, PostProcessResult } from '../../protocol/expand.js';
 import type { LibraryInfo } from '../../protocol/library.js';
-import type { MacroCaller } from '../driver/expansion-engine.js';
+import type { MacroCaller } from '../../expansion/expansion-engine.js';
 import { HostPool } from '../host-pool.js';
 import type { LoadLibraryOptions } from '../library-registry.js';
 import type { MacroHostOptions } from '../options.js';

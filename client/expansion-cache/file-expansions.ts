@@ -17,8 +17,8 @@
 import { createHash } from 'node:crypto';
 import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult } from '../../protocol/expand.js';
 import type { MacroInfo } from '../../protocol/library.js';
-import type { DriverDiagnostic } from '../driver/diagnostics.js';
-import type { AuxEntry, MacroCaller, SourceExpansion } from '../driver/expansion-engine.js';
+import type { DriverDiagnostic } from '../../expansion/diagnostics.js';
+import type { AuxEntry, MacroCaller, SourceExpansion } from '../../expansion/expansion-engine.js';
 import type { CacheableLibrary } from './caching-caller.js';
 import { CACHE_FORMAT_VERSION } from './call-key.js';
 import { isCacheableResult, type ExpansionCache } from './expansion-cache.js';

@@ -5,7 +5,7 @@
  */
 import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult } from '../../protocol/expand.js';
 import type { LibraryInfo, MacroKind } from '../../protocol/library.js';
-import type { MacroCaller } from '../driver/expansion-engine.js';
+import type { MacroCaller } from '../../expansion/expansion-engine.js';
 import { CachingCaller, type CacheableLibrary } from './caching-caller.js';
 import type { ExpansionCache } from './expansion-cache.js';
 import { hashLibraryFile } from './library-identity.js';

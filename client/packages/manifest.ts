@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ManifestError, type ManifestDiagnostic } from './errors.js';
 import { parseVersion, parseVersionReq, SemverError, type Version, type VersionReq } from './semver.js';
-import { closestName } from '../name-suggestions.js';
+import { closestName } from '../../expansion/name-suggestions.js';
 import { misspeltPluginTable, unknownPluginKey, type PackageWarning } from './package-warnings.js';
 import { TomlLocations, type TextPosition } from './toml-locations.js';
 

@@ -23,7 +23,7 @@ import type {
 	TextSpan,
 	TokenStreamV2,
 } from '../../protocol/proc-macro-server.js';
-import type { MacroCaller } from '../driver/expansion-engine.js';
+import type { MacroCaller } from '../../expansion/expansion-engine.js';
 import { CachingCaller } from '../expansion-cache/caching-caller.js';
 import type { ExpansionCache } from '../expansion-cache/expansion-cache.js';
 import { generateCodeMappings } from './code-mappings.js';

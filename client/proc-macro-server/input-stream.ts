@@ -11,7 +11,7 @@
 import type { TokenStreamV2 } from '../../protocol/proc-macro-server.js';
 import { RECORD_WIDTH, RecordField } from '../../protocol/token-stream.js';
 import { tokenize, type FlatTokenStream, type TokenizeError } from '../../tokens/tokenizer.js';
-import { TokenCursor } from '../driver/token-cursor.js';
+import { TokenCursor } from '../../expansion/token-cursor.js';
 
 /** What {@link flattenTokenStreamV2} returns. */
 export interface FlattenedStream {

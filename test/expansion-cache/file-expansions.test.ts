@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expandSource } from '../../dist/client/driver/expansion-engine.js';
-import { MacroRegistry } from '../../dist/client/driver/macro-registry.js';
+import { expandSource } from '../../dist/expansion/expansion-engine.js';
+import { MacroRegistry } from '../../dist/expansion/macro-registry.js';
 import { ExpansionCache, ExpansionSession } from '../../dist/client/expansion-cache/index.js';
 import { loadProject } from '../../dist/client/packages/load-project.js';
 import { runCli } from '../cli/run-cli.js';

@@ -17,11 +17,11 @@
  * (the host pipelines them); results are merged in source order, so the output, the diagnostics and
  * the aux data never depend on which answer came first.
  */
-import type { Diagnostic, ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, Span } from '../../protocol/expand.js';
-import type { MacroKind } from '../../protocol/library.js';
-import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../../protocol/token-stream.js';
-import { checkTokenStream } from '../../tokens/output-check.js';
-import { tokenize } from '../../tokens/tokenizer.js';
+import type { Diagnostic, ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, Span } from '../protocol/expand.js';
+import type { MacroKind } from '../protocol/library.js';
+import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../protocol/token-stream.js';
+import { checkTokenStream } from '../tokens/output-check.js';
+import { tokenize } from '../tokens/tokenizer.js';
 import { describeAttribute, findCallSites, type Attribute, type DeriveEntry, type InlineSite, type ItemSite, type UnknownMacroName } from './call-sites.js';
 import { describeAmbiguity, fromMacroDiagnostic, invalidOutput, macroLabel, type DriverDiagnostic, type DriverDiagnosticCode, type MacroOrigin } from './diagnostics.js';
 import type { MacroProvider, MacroRegistry } from './macro-registry.js';

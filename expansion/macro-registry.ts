@@ -2,9 +2,9 @@
  * Which loaded library provides which macro: the driver asks it for every name it meets, and sends
  * each call to that library by id, so a name two packages share is reported rather than guessed.
  */
-import type { MacroKind } from '../../protocol/library.js';
-import { MacroIndex } from '../../protocol/macro-lookup.js';
-import { closestName } from '../name-suggestions.js';
+import type { MacroKind } from '../protocol/library.js';
+import { MacroIndex } from '../protocol/macro-lookup.js';
+import { closestName } from './name-suggestions.js';
 
 /** A macro package as the registry needs it (LoadedMacroPackage from client/packages fits). */
 export interface RegistryPackage {

@@ -3,8 +3,8 @@
  * comments and layout included; an expansion is printed with the token printer and indented like the
  * line it lands on; a deletion that leaves a line empty takes the line with it.
  */
-import type { TokenStream } from '../../protocol/token-stream.js';
-import { printTokens } from '../../tokens/token-printer.js';
+import type { TokenStream } from '../protocol/token-stream.js';
+import { printTokens } from '../tokens/token-printer.js';
 import type { TokenCursor } from './token-cursor.js';
 
 /**

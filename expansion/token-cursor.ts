@@ -3,9 +3,9 @@
  * the records and the text's bytes without making a string per token: the call-site finder asks
  * them for every token of every file.
  */
-import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenKind, type TokenStream } from '../../protocol/token-stream.js';
-import type { Span } from '../../protocol/expand.js';
-import { TokenTextReader } from '../../tokens/token-text.js';
+import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenKind, type TokenStream } from '../protocol/token-stream.js';
+import type { Span } from '../protocol/expand.js';
+import { TokenTextReader } from '../tokens/token-text.js';
 
 /** Character codes of the punctuation the finder looks for. */
 export const Char = {

@@ -6,8 +6,8 @@
  * unchanged, so a token that came from the source still points at its place in the file, and a
  * generated one still maps to its call site.
  */
-import { RECORD_WIDTH, RecordField, type TokenStream } from '../../protocol/token-stream.js';
-import { allocRecords, copyRecords } from '../../tokens/record-pool.js';
+import { RECORD_WIDTH, RecordField, type TokenStream } from '../protocol/token-stream.js';
+import { allocRecords, copyRecords } from '../tokens/record-pool.js';
 
 /** Concatenates token ranges into a new compact stream. */
 export class TokenStreamBuilder {

@@ -1,13 +1,13 @@
 /**
  * The driver's diagnostics: a macro's (or the host's) diagnostic placed in a file, with its span
  * resolved (a missing or generated span becomes the call site), plus the ones the driver makes
- * itself (recursion limit, ambiguous macro, an item with no end…).
+ * itself (recursion limit, ambiguous macro, an item with no end…). Plain data: a host that expands a
+ * whole source (expandSource) sends them back as they are.
  */
-import type { Diagnostic, DiagnosticCode, Severity, Span } from '../../protocol/expand.js';
-import type { MacroKind } from '../../protocol/library.js';
-import { SPAN_CALL_SITE } from '../../protocol/token-stream.js';
-import type { PackageWarning } from '../packages/package-warnings.js';
-import type { TokenStreamProblem } from '../../tokens/output-check.js';
+import type { Diagnostic, DiagnosticCode, Severity, Span } from '../protocol/expand.js';
+import type { MacroKind } from '../protocol/library.js';
+import { SPAN_CALL_SITE } from '../protocol/token-stream.js';
+import type { TokenStreamProblem } from '../tokens/output-check.js';
 
 /** Codes for diagnostics the driver makes itself. */
 export type DriverDiagnosticCode =
@@ -94,23 +94,6 @@ export function fromMacroDiagnostic(diagnostic: Diagnostic, callSite: Span, macr
 	const out: { -readonly [K in keyof DriverDiagnostic]: DriverDiagnostic[K] } = { severity: diagnostic.severity, message: diagnostic.message, span: { start: span.start, end: span.end }, macro };
 	if (diagnostic.code !== undefined) out.code = diagnostic.code;
 	return out;
-}
-
-/**
- * A package warning from the build, pointing at the package's Scarb.toml (as `displayPath` shows it); with the
- * manifest's text, a warning at a key gets the key's span, so it renders with the line and a caret.
- */
-export function fromPackageWarning(warning: PackageWarning, displayPath: string, manifestText?: string): DriverDiagnostic {
-	const diagnostic = { severity: 'warning', code: 'package-warning', message: warning.message, file: displayPath, package: warning.package } as const;
-	if (warning.position === undefined || manifestText === undefined) return diagnostic;
-	const lines = manifestText.split('\n');
-	if (warning.position.line > lines.length) return diagnostic;
-	// Positions count UTF-16 units from 1; spans count UTF-8 bytes of the whole file.
-	const lineStart = lines.slice(0, warning.position.line - 1).reduce((n, line) => n + line.length + 1, 0);
-	const index = lineStart + warning.position.column - 1;
-	const word = /^[^\s=\]]+/.exec(manifestText.slice(index))?.[0] ?? '';
-	const start = Buffer.byteLength(manifestText.slice(0, index), 'utf8');
-	return { ...diagnostic, span: { start, end: start + Math.max(1, Buffer.byteLength(word, 'utf8')) } };
 }
 
 /** The same diagnostic, placed in `file`. */
