@@ -18,6 +18,7 @@ import type {
 	PostProcessResult,
 } from '../protocol/expand.js';
 import type { LibraryInfo } from '../protocol/library.js';
+import type { ExpandSourceParams, ExpandSourceResult } from '../protocol/expand-source.js';
 import type { LoadLibraryOptions } from './library-registry.js';
 import { MacroHost } from './macro-host.js';
 import type { MacroHostOptions } from './options.js';
@@ -130,6 +131,16 @@ export class HostPool {
 				throw error;
 			},
 		);
+	}
+
+	/** True when every host expands whole sources (MacroHost.expandSource). */
+	get expandsSources(): boolean {
+		return this.#hosts.every((h) => h.expandsSources);
+	}
+
+	/** MacroHost.expandSource on the least-loaded live host. */
+	expandSource(params: ExpandSourceParams): Promise<ExpandSourceResult> {
+		return this.withLease((lease) => lease.host.expandSource(params));
 	}
 
 	/** Runs a library's post-process step on a live host. */

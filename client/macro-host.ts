@@ -6,7 +6,8 @@ import type { Disposable, Event } from 'vscode-jsonrpc/node';
 import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, PostProcessParams, PostProcessResult } from '../protocol/expand.js';
 import type { InitializeResult } from '../protocol/handshake.js';
 import type { LibraryInfo, ListMacrosResult } from '../protocol/library.js';
-import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, ListMacrosRequest, PostProcessRequest } from '../protocol/methods.js';
+import type { ExpandSourceParams, ExpandSourceResult } from '../protocol/expand-source.js';
+import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, ExpandSourceRequest, ListMacrosRequest, PostProcessRequest } from '../protocol/methods.js';
 import type { LoadLibraryOptions } from './library-registry.js';
 import type { HostCrashError } from './errors.js';
 import type { ExpansionCache, ExpansionCacheStats } from './expansion-cache/expansion-cache.js';
@@ -132,6 +133,20 @@ export class MacroHost {
 		const names = Array.isArray(params?.derives) ? params.derives : [];
 		return this.#supervisor.expand(ExpandDeriveRequest.type, params, macroCall('derive', names, params));
 	};
+
+	/** True when the host expands whole sources (`expandSource`, protocol/expand-source.ts). */
+	get expandsSources(): boolean {
+		return this.#supervisor.initializeResult?.capabilities.expandSource === true;
+	}
+
+	/**
+	 * Expands a whole source in the host (protocol/expand-source.ts), calls included, bypassing the
+	 * expansion cache. A crash or timeout while it runs rejects (HostCrashError, and the host restarts as
+	 * for any request): the caller then expands that source call by call, where the crash names its call.
+	 */
+	expandSource(params: ExpandSourceParams): Promise<ExpandSourceResult> {
+		return this.#supervisor.request(ExpandSourceRequest.type, params);
+	}
 
 	/** Runs a library's post-process pass over the aux data its macros produced. */
 	postProcess(params: PostProcessParams): Promise<PostProcessResult> {

@@ -19,6 +19,7 @@
  */
 import type { Diagnostic, ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, Span } from '../protocol/expand.js';
 import type { MacroKind } from '../protocol/library.js';
+import type { AuxEntry } from '../protocol/expand-source.js';
 import { emptyTokenStream, SPAN_CALL_SITE, type TokenStream } from '../protocol/token-stream.js';
 import { checkTokenStream } from '../tokens/output-check.js';
 import { tokenize } from '../tokens/tokenizer.js';
@@ -61,11 +62,7 @@ export interface ExpandSourceOptions {
 	readonly checkOutput?: boolean;
 }
 
-/** One aux data value a macro attached, with the library it came from. */
-export interface AuxEntry {
-	readonly library: string;
-	readonly value: unknown;
-}
+export type { AuxEntry } from '../protocol/expand-source.js';
 
 /** Result of {@link expandSource}. */
 export interface SourceExpansion {

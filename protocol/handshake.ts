@@ -61,6 +61,8 @@ export interface ServerCapabilities {
 	bulk?: boolean;
 	/** True when the host serves `expandBatch` (protocol/batch.ts). @since expandBatch */
 	batch?: boolean;
+	/** True when the host serves `expandSource` (protocol/expand-source.ts). @since expandSource */
+	expandSource?: boolean;
 }
 
 /** Result of an {@link InitializeRequest}. */

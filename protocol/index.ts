@@ -8,6 +8,7 @@ export * from './call-mark.js';
 export * from './library.js';
 export * from './expand.js';
 export * from './batch.js';
+export * from './expand-source.js';
 export * from './methods.js';
 export * from './msgpack.js';
 export * from './json.js';

@@ -5,6 +5,7 @@
  */
 import { NotificationType0, ParameterStructures, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { ExpandBatchParams, ExpandBatchResult } from './batch.js';
+import type { ExpandSourceParams, ExpandSourceResult } from './expand-source.js';
 import type { LibraryLoadErrorData } from './errors.js';
 import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, ExpandResult, PostProcessParams, PostProcessResult } from './expand.js';
 import type { InitializeParams, InitializeResult } from './handshake.js';
@@ -79,6 +80,16 @@ export namespace ExpandDeriveRequest {
 export namespace ExpandBatchRequest {
 	export const method = 'expandBatch' as const;
 	export const type = new RequestType<ExpandBatchParams, ExpandBatchResult, unknown>(method, ParameterStructures.byName);
+}
+
+/**
+ * Expands a whole source in the host (see expand-source.ts): the engine runs there and calls the
+ * macros in process. Served when initialize's capabilities say `expandSource`.
+ * Params: ExpandSourceParams; result: ExpandSourceResult. @since expandSource
+ */
+export namespace ExpandSourceRequest {
+	export const method = 'expandSource' as const;
+	export const type = new RequestType<ExpandSourceParams, ExpandSourceResult, unknown>(method, ParameterStructures.byName);
 }
 
 /**

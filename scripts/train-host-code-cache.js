@@ -66,6 +66,11 @@ async function runTrainingHost(entry, library, protocolVersion, startupLogEnv, c
 			await host.request('expandInline', { name: 'noop', args });
 			await host.request('expandInline', { name: 'echo', args });
 		}
+		// A whole source, as expand-project sends it when its cache is off: the engine's functions too.
+		const { libraries } = await host.request('listMacros');
+		const packages = libraries.map((l) => ({ name: 'training_macros', library: l.library, macros: l.macros.map((m) => ({ name: m.name, kind: m.kind })) }));
+		const text = `fn f(x: felt252) -> felt252 {\n${Array.from({ length: 20 }, (_, i) => `    let v${i} = echo!(x + ${i});\n    noop!(v${i});`).join('\n')}\n    x\n}\n`;
+		for (let i = 0; i < 3; i++) await host.request('expandSource', { text, packages, recursionLimit: 64, checkOutput: true });
 		const state = await host.logLine(/^macro-host: code cache: (\w+)/);
 		if (state === 'off') {
 			warn('the loader does not use a cache for this bundle');

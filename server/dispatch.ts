@@ -27,7 +27,7 @@ import {
 } from 'vscode-jsonrpc/node';
 import { requestSlot, type BulkOffer } from '../protocol/bulk.js';
 import { MacroHostErrorCodes } from '../protocol/errors.js';
-import { ExpandAttributeRequest, ExpandBatchRequest, ExpandDeriveRequest, ExpandInlineRequest, PostProcessRequest } from '../protocol/methods.js';
+import { ExpandAttributeRequest, ExpandBatchRequest, ExpandDeriveRequest, ExpandInlineRequest, ExpandSourceRequest, PostProcessRequest } from '../protocol/methods.js';
 import { type Encoding, type InitializeResult } from '../protocol/handshake.js';
 import { ExitNotification, InitializeRequest, ShutdownRequest } from '../protocol/methods.js';
 import { ListMacrosRequest, LoadLibraryRequest } from '../protocol/methods.js';
@@ -40,6 +40,7 @@ import { mapMaybe, type ExpandInput, type Expansion, type MacroTarget, type Mayb
 import { LibraryLoadError } from './load-errors.js';
 import { MacroLookupError, MacroRegistry } from './macro-registry.js';
 import { serveBatch } from './batch.js';
+import { serveSource } from './source-expansion.js';
 import { RequestLane, type LaneHandler, type LaneMethod } from './request-lane.js';
 import { repairStdio, type StdioParts } from './stdout-guard.js';
 import { validateClientTimeout, validateWasmLimits } from './wasm/limits.js';
@@ -50,6 +51,7 @@ import {
 	validateExpandBatchParams,
 	validateExpandDeriveParams,
 	validateExpandInlineParams,
+	validateExpandSourceParams,
 	validateInitializeParams,
 	validateLoadLibraryParams,
 	validatePostProcessParams,
@@ -105,9 +107,19 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			return result;
 		}, 'none'),
 	});
-	// After a batch's reply only its mark is left: its calls repaired fds 1 and 2 and counted threads, and it
-	// checked the protocol's fds before replying.
-	const lane = new RequestLane(methods, writer, (method) => (method === ExpandBatchRequest.method ? markCallEnd() : afterCall(method, log)));
+	// A whole source: the engine runs here, and its calls are served as a batch's are (see source-expansion.ts).
+	methods.set(ExpandSourceRequest.method, {
+		type: ExpandSourceRequest.type as unknown as RequestType<unknown, unknown, unknown>,
+		serve: guard(ExpandSourceRequest.method, log, (raw: unknown) => {
+			state.requireReady(ExpandSourceRequest.method);
+			const params = validateExpandSourceParams(raw);
+			startBatchMarks();
+			return serveSource(params, batchMethods).finally(() => afterCall(ExpandSourceRequest.method, log, 'protocol', 'none'));
+		}, 'none'),
+	});
+	// After a batch's (or a source's) reply only its mark is left: its calls repaired fds 1 and 2 and counted
+	// threads, and it checked the protocol's fds before replying.
+	const lane = new RequestLane(methods, writer, (method) => (method === ExpandBatchRequest.method || method === ExpandSourceRequest.method ? markCallEnd() : afterCall(method, log)));
 	const connection = createMessageConnection(new ValidatingReader(reader, lane, sendError, log), lane.connectionWriter, {
 		error: (m) => log(m),
 		warn: (m) => log(m),
@@ -141,7 +153,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			abiVersion: ABI_VERSION,
 			serverInfo: { name: SERVER_NAME, version: serverVersion() },
 			pid: process.pid,
-			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined, batch: true },
+			capabilities: { encoding: options.encoding, sandboxes: ['native', 'wasm'], postProcess: true, bulk: state.bulk !== undefined, batch: true, expandSource: true },
 		};
 		return result;
 	}));

@@ -14,11 +14,14 @@ import type { InitializeParams } from '../protocol/handshake.js';
 import type { LoadLibraryParams } from '../protocol/library.js';
 import { checkBulkRef, isBulkTokenStream } from '../protocol/bulk.js';
 import { BatchMethod, type BatchCall } from '../protocol/batch.js';
+import type { ExpandSourceParams, SourcePackage } from '../protocol/expand-source.js';
+import type { MacroKind } from '../protocol/library.js';
 import {
 	ExpandAttributeRequest,
 	ExpandBatchRequest,
 	ExpandDeriveRequest,
 	ExpandInlineRequest,
+	ExpandSourceRequest,
 	InitializeRequest,
 	LoadLibraryRequest,
 	PostProcessRequest,
@@ -105,6 +108,37 @@ export function validateExpandBatchParams(params: unknown): { calls: BatchCall[]
 	return { calls: calls as BatchCall[], id };
 }
 
+/** expandSource: the text, the packages (each library must be loaded, which the registry checks per call), the two options. */
+export function validateExpandSourceParams(params: unknown): ExpandSourceParams {
+	const m = ExpandSourceRequest.method;
+	const p = object(m, params);
+	if (typeof p.text !== 'string') throw invalid(m, 'text', 'must be a string', p.text);
+	if (!Array.isArray(p.packages)) throw invalid(m, 'packages', 'must be an array of packages {name, library, macros}', p.packages);
+	const packages = p.packages.map((value, i) => sourcePackage(m, value, `packages[${i}]`));
+	const limit = p.recursionLimit;
+	if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+		throw invalid(m, 'recursionLimit', 'must be an integer from 1 to 100000', limit);
+	}
+	if (typeof p.checkOutput !== 'boolean') throw invalid(m, 'checkOutput', 'must be true or false', p.checkOutput);
+	return { text: p.text, packages, recursionLimit: limit, checkOutput: p.checkOutput };
+}
+
+const MACRO_KINDS: readonly MacroKind[] = ['inline', 'attribute', 'derive'];
+
+function sourcePackage(method: string, value: unknown, field: string): SourcePackage {
+	const p = object(method, value, field);
+	const name = string(method, p, 'name', `${field}.name`);
+	const library = string(method, p, 'library', `${field}.library`);
+	if (!Array.isArray(p.macros)) throw invalid(method, `${field}.macros`, 'must be an array of macros {name, kind}', p.macros);
+	const macros = p.macros.map((macro, j) => {
+		const q = object(method, macro, `${field}.macros[${j}]`);
+		const kind = q.kind as MacroKind;
+		if (!MACRO_KINDS.includes(kind)) throw invalid(method, `${field}.macros[${j}].kind`, `must be one of ${MACRO_KINDS.join(', ')}`, q.kind);
+		return { name: string(method, q, 'name', `${field}.macros[${j}].name`), kind };
+	});
+	return { name, library, macros };
+}
+
 export function validatePostProcessParams(params: unknown): PostProcessParams {
 	const m = PostProcessRequest.method;
 	const p = object(m, params);
@@ -112,9 +146,9 @@ export function validatePostProcessParams(params: unknown): PostProcessParams {
 	return { library: string(m, p, 'library'), auxData: p.auxData };
 }
 
-function object(method: string, params: unknown): Fields {
+function object(method: string, params: unknown, field?: string): Fields {
 	if (params === null || typeof params !== 'object' || Array.isArray(params)) {
-		throw new InvalidParamsError(`${method}: params must be an object, got ${describe(params)}`);
+		throw new InvalidParamsError(`${method}: params${field === undefined ? '' : `.${field}`} must be an object, got ${describe(params)}`);
 	}
 	return params as Fields;
 }

@@ -16,8 +16,10 @@ import { loadProject, type LoadedProject } from '../packages/load-project.js';
 import { defaultCacheDir, type BuildOptions } from '../packages/options.js';
 import { countSeverities, inFile, type DriverDiagnostic } from '../../expansion/diagnostics.js';
 import { fromPackageWarning } from './package-diagnostics.js';
-import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller } from '../../expansion/expansion-engine.js';
-import { MacroRegistry } from '../../expansion/macro-registry.js';
+import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller, type SourceExpansion } from '../../expansion/expansion-engine.js';
+import { MacroRegistry, type RegistryPackage } from '../../expansion/macro-registry.js';
+import type { SourcePackage } from '../../protocol/expand-source.js';
+import type { HostPool } from '../host-pool.js';
 import { findSourceFiles, type SourceFileEntry } from './source-files.js';
 
 /** Options of {@link expandProject}. */
@@ -69,6 +71,14 @@ export interface ExpandProjectOptions {
 	 * @default false
 	 */
 	readonly checkDeterminism?: boolean;
+	/**
+	 * Send each whole source to a host, which runs the engine and calls the macros in process
+	 * (protocol/expand-source.ts), when the expansion cache is off and there is no determinism check.
+	 * The first such request that fails (a crash, a timeout) turns it off for the rest of the run, and
+	 * that source is expanded call by call, where the crash path names the call. False: always call by call.
+	 * @default true
+	 */
+	readonly expandInHosts?: boolean;
 }
 
 /** One source file after expansion. */
@@ -117,6 +127,8 @@ export interface ProjectExpansion {
 	readonly hostsStarted: number;
 	/** What the expansion cache did; undefined when it was off. */
 	readonly cache: ExpansionCacheStats | undefined;
+	/** How many sources a host expanded whole (see ExpandProjectOptions.expandInHosts); the others went call by call. */
+	readonly sourcesInHosts: number;
 }
 
 /**
@@ -148,8 +160,9 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		const registry = new MacroRegistry(project.packages);
 		// Whole-file entries are keyed with every option that changes what a file expands to.
 		const fileExpansions = pool.fileExpansions(project.packages, { recursionLimit, checkOutput: options.checkOutput ?? true });
+		const hostSources = options.expandInHosts === false ? undefined : HostSources.of(pool.sourceExpander(), project.packages, recursionLimit, options.checkOutput ?? true);
 		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
-			expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot, fileExpansions }),
+			expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot, fileExpansions, hostSources }),
 		);
 
 		const manifestText = (path: string): string | undefined => project.resolved.packages.find((m) => m.manifestPath === path)?.text;
@@ -164,7 +177,7 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		const counts = countSeverities(diagnostics);
 		const expansions = files.reduce((n, f) => n + f.expansions, 0);
 		const summary = { files: files.length, expansions, ...counts };
-		return { project, files, diagnostics, summary, outDir, jobs: pool.size, hostsStarted: pool.hostsStarted, cache: cache?.stats };
+		return { project, files, diagnostics, summary, outDir, jobs: pool.size, hostsStarted: pool.hostsStarted, cache: cache?.stats, sourcesInHosts: hostSources?.expanded ?? 0 };
 	} finally {
 		await pool.close();
 	}
@@ -199,7 +212,16 @@ interface FileResult {
 
 async function expandFile(
 	source: SourceFileEntry,
-	context: { registry: MacroRegistry; caller: MacroCaller; recursionLimit: number; checkOutput: boolean | undefined; outDir: string; displayRoot: string; fileExpansions?: FileExpansions },
+	context: {
+		registry: MacroRegistry;
+		caller: MacroCaller;
+		recursionLimit: number;
+		checkOutput: boolean | undefined;
+		outDir: string;
+		displayRoot: string;
+		fileExpansions?: FileExpansions;
+		hostSources?: HostSources;
+	},
 ): Promise<FileResult> {
 	const shown = displayPath(source.path, context.displayRoot);
 	const base = { path: source.path, relativePath: source.relativePath, displayPath: shown, outputPath: join(context.outDir, source.relativePath) };
@@ -212,15 +234,58 @@ async function expandFile(
 		const diagnostic: DriverDiagnostic = { severity: 'error', code: 'io', file: shown, message: `cannot read ${shown}: ${(error as Error).message}` };
 		return { file: { ...base, isReadable: false, source: '', text: '', expansions: 0 }, diagnostics: [diagnostic], aux: [] };
 	}
-	const { fileExpansions } = context;
-	const expanded = await (fileExpansions === undefined
-		? expandSource(text, context)
-		: fileExpansions.expand(text, context.caller, (caller) => expandSource(text, { ...context, caller })));
+	const { fileExpansions, hostSources } = context;
+	const expanded = await (fileExpansions !== undefined
+		? fileExpansions.expand(text, context.caller, (caller) => expandSource(text, { ...context, caller }))
+		: hostSources !== undefined
+			? hostSources.expand(text, () => expandSource(text, context))
+			: expandSource(text, context));
 	return {
 		file: { ...base, isReadable: true, source: text, text: expanded.text, expansions: expanded.expansions },
 		diagnostics: expanded.diagnostics.map((d) => inFile(d, shown)),
 		aux: expanded.aux,
 	};
+}
+
+/**
+ * Whole sources expanded in the hosts (HostPool.expandSource): one request per file, the engine and the
+ * macro calls in the host. The first request that fails turns the route off for the rest of the run, and
+ * each source whose request failed is expanded here, call by call: the crash path then answers the call
+ * that crashed (or hung) as it always does, and every other call of the file goes on. So a crash costs the
+ * host one more death than call by call would, once per run (plus the whole-source requests already
+ * queued behind it), and a hung macro one more timeout.
+ */
+class HostSources {
+	#failed = false;
+	/** Sources a host expanded. */
+	expanded = 0;
+
+	private constructor(
+		private readonly pool: HostPool,
+		private readonly packages: SourcePackage[],
+		private readonly recursionLimit: number,
+		private readonly checkOutput: boolean,
+	) {}
+
+	/** The route, when `pool` serves whole sources (see ExpansionSession.sourceExpander). */
+	static of(pool: HostPool | undefined, packages: readonly RegistryPackage[], recursionLimit: number, checkOutput: boolean): HostSources | undefined {
+		if (pool === undefined) return undefined;
+		const wire = packages.map((p) => ({ name: p.name, library: p.library, macros: p.macros.map((m) => ({ name: m.name, kind: m.kind })) }));
+		return new HostSources(pool, wire, recursionLimit, checkOutput);
+	}
+
+	/** Expands `text` in a host; after a failure (this one or an earlier one), with `callByCall`. */
+	async expand(text: string, callByCall: () => Promise<SourceExpansion>): Promise<SourceExpansion> {
+		if (this.#failed) return callByCall();
+		try {
+			const result = await this.pool.expandSource({ text, packages: this.packages, recursionLimit: this.recursionLimit, checkOutput: this.checkOutput });
+			this.expanded++;
+			return result;
+		} catch {
+			this.#failed = true;
+			return callByCall();
+		}
+	}
 }
 
 /** Runs each library's post-process step once, over its aux data in file order; its diagnostics, in package order. */

@@ -120,6 +120,16 @@ export class ExpansionSession {
 		this.#started().catch(() => undefined);
 	}
 
+	/**
+	 * The running pool, when whole sources may go to its hosts (HostPool.expandSource): the cache is off
+	 * (what it keeps is each call's result), calls need not reach two hosts, and every host serves them.
+	 */
+	sourceExpander(): HostPool | undefined {
+		const pool = this.#running;
+		if (this.#options.cache !== undefined || this.#options.checkDeterminism || pool === undefined || !pool.expandsSources) return undefined;
+		return pool;
+	}
+
 	/** Runs a library's post-process step (starting the pool if needed). */
 	async postProcess(params: PostProcessParams): Promise<PostProcessResult> {
 		return (await this.#started()).postProcess(params);

@@ -39,7 +39,7 @@ describe('initialize', () => {
 			abiVersion: 1,
 			serverInfo: { name: 'macro-host', version: expect.any(String) },
 			pid: process.pid,
-			capabilities: { encoding: 'json', sandboxes: ['native', 'wasm'], postProcess: true, bulk: false, batch: true },
+			capabilities: { encoding: 'json', sandboxes: ['native', 'wasm'], postProcess: true, bulk: false, batch: true, expandSource: true },
 		});
 	});
 

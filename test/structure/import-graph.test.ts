@@ -1,7 +1,9 @@
 /**
  * The source tree has no import circle: every relative import (type-only ones and dynamic imports
  * included) is an edge, and the graph of every source file must be acyclic. A circle means two
- * modules each need the other, so neither is a room of its own (docs/architecture.md).
+ * modules each need the other, so neither is a room of its own (docs/architecture.md). And the
+ * layers point one way: the host, the shared engine, the tokens and the wire contract never import
+ * the client, and nothing shared imports the host.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -10,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The folders whose sources make up the project (tests and fixtures are not modules of it). */
-const SOURCE_ROOTS = ['protocol', 'server', 'client', 'tokens', 'bench', 'sdk'];
+const SOURCE_ROOTS = ['protocol', 'server', 'client', 'tokens', 'expansion', 'bench', 'sdk'];
 const SOURCE = /\.(c|m)?ts$/;
 // import x from '...'; import type {...} from '...'; export * from '...'; import('...'); import '...'
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
@@ -104,5 +106,18 @@ describe('the import graph', () => {
 		expect(files.length).toBeGreaterThan(100);
 		const circles = findCircles(importGraph(files)).map((c) => c.map((f) => relative(ROOT, f)).join(' → '));
 		expect(circles).toEqual([]);
+	});
+
+	it('points the layers one way: server/, expansion/, tokens/ and protocol/ never import client/; only server/ imports server/', () => {
+		const graph = importGraph(['protocol', 'server', 'tokens', 'expansion', 'client'].flatMap((root) => sourceFiles(join(ROOT, root))));
+		const wrong: string[] = [];
+		for (const [file, targets] of graph) {
+			const from = relative(ROOT, file).split('/')[0];
+			for (const target of targets) {
+				const to = relative(ROOT, target).split('/')[0];
+				if ((to === 'client' && from !== 'client') || (to === 'server' && from !== 'server')) wrong.push(`${relative(ROOT, file)} → ${relative(ROOT, target)}`);
+			}
+		}
+		expect(wrong).toEqual([]);
 	});
 });

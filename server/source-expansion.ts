@@ -1,0 +1,44 @@
+/**
+ * Serves `expandSource` (protocol/expand-source.ts): the expansion engine (expansion/, the code the
+ * client's driver runs) expands the source here, and each macro call it makes goes to the handler a
+ * call of a batch goes to: checked, served and answered exactly as it would be on the wire, with fds 1
+ * and 2 repaired after it and its call mark written when it wrote something. Only the message each way
+ * per call is gone, and the engine's work runs in the host, beside its peers in a pool.
+ */
+import type { ExpandResult } from '../protocol/expand.js';
+import type { ExpandSourceParams, ExpandSourceResult } from '../protocol/expand-source.js';
+import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest } from '../protocol/methods.js';
+import { expandSource, type MacroCaller } from '../expansion/expansion-engine.js';
+import { MacroRegistry } from '../expansion/macro-registry.js';
+import type { LaneMethod } from './request-lane.js';
+
+/**
+ * Expands `params.text` with `methods` (the expand methods as a batch serves them). A macro's failure
+ * is a diagnostic in the result, as in the client's driver; a macro that kills the host ends the request.
+ */
+export async function serveSource(params: ExpandSourceParams, methods: ReadonlyMap<string, LaneMethod>): Promise<ExpandSourceResult> {
+	const registry = new MacroRegistry(params.packages);
+	const { text, diagnostics, aux, expansions } = await expandSource(params.text, {
+		registry,
+		caller: inProcessCaller(methods),
+		recursionLimit: params.recursionLimit,
+		checkOutput: params.checkOutput,
+	});
+	return { text, diagnostics, aux, expansions };
+}
+
+/** A MacroCaller that serves each call in this process; a refused call rejects with the error its request would get. */
+function inProcessCaller(methods: ReadonlyMap<string, LaneMethod>): MacroCaller {
+	const call = (method: string, params: unknown): Promise<ExpandResult> => {
+		try {
+			return Promise.resolve(methods.get(method)!.serve(params) as ExpandResult | Promise<ExpandResult>);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+	};
+	return {
+		expandInline: (params) => call(ExpandInlineRequest.method, params),
+		expandAttribute: (params) => call(ExpandAttributeRequest.method, params),
+		expandDerive: (params) => call(ExpandDeriveRequest.method, params),
+	};
+}
