@@ -1,20 +1,23 @@
 /**
  * Builds one flat TokenStream out of token ranges of other streams, without one object per token.
  *
- * Records are copied into a growable Uint32Array; for each range, the bytes its tokens' text occupies
- * are copied once as one slice and the text offsets rebased onto the new text. Spans are copied
- * unchanged, so a token that came from the source still points at its place in the file, and a
- * generated one still maps to its call site.
+ * Records are copied into a growable Uint32Array; for each range, the text its tokens occupy is taken
+ * once as one slice and the text offsets rebased onto the new text. Spans are copied unchanged, so a
+ * token that came from the source still points at its place in the file, and a generated one still
+ * maps to its call site. Offsets count UTF-8 bytes: a stream whose text is ASCII (nearly all code) is
+ * sliced as a string, where bytes and string indices agree; any other is encoded once and sliced as bytes.
  */
 import { RECORD_WIDTH, RecordField, type TokenStream } from '../protocol/token-stream.js';
-import { allocRecords, copyRecords } from '../tokens/record-pool.js';
+import { allocRecords } from '../tokens/record-pool.js';
 
-/** Concatenates token ranges into a new compact stream. */
+/** Concatenates token ranges into a new compact stream; build() hands it over once. */
 export class TokenStreamBuilder {
 	// Pooled (tokens/record-pool.ts): a driver makes a few builders per macro call.
 	private records: Uint32Array = EMPTY;
 	private count = 0;
-	private readonly chunks: Buffer[] = [];
+	// Slices of ASCII texts as strings, of other texts as UTF-8 bytes.
+	private readonly chunks: (string | Buffer)[] = [];
+	private hasBytes = false;
 	private textBytes = 0;
 
 	/** Number of tokens appended so far. */
@@ -37,7 +40,12 @@ export class TokenStreamBuilder {
 			if (end > high) high = end;
 		}
 		const rebase = this.textBytes - low;
-		this.chunks.push(utf8Slice(stream, low, high));
+		const bytes = utf8Of(stream);
+		if (bytes === undefined) this.chunks.push(stream.text.slice(low, high));
+		else {
+			this.chunks.push(bytes.subarray(low, high));
+			this.hasBytes = true;
+		}
 		this.textBytes += high - low;
 		this.reserve(to - from);
 		const out = this.records;
@@ -64,11 +72,19 @@ export class TokenStreamBuilder {
 		return this;
 	}
 
-	/** The stream built so far. */
+	/** The stream built: its records are the builder's own (no copy), so the builder is empty again afterwards. */
 	build(): TokenStream {
 		const chunks = this.chunks;
-		const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, this.textBytes).toString('utf8');
-		return { text, records: copyRecords(this.records, 0, this.count * RECORD_WIDTH) };
+		let text: string;
+		if (!this.hasBytes) text = chunks.length === 1 ? (chunks[0] as string) : chunks.join('');
+		else text = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)), this.textBytes).toString('utf8');
+		const records = this.records.subarray(0, this.count * RECORD_WIDTH);
+		this.records = EMPTY;
+		this.count = 0;
+		this.chunks.length = 0;
+		this.hasBytes = false;
+		this.textBytes = 0;
+		return { text, records };
 	}
 
 	private reserve(tokens: number): void {
@@ -82,16 +98,18 @@ export class TokenStreamBuilder {
 
 const EMPTY = new Uint32Array(0);
 
-// One UTF-8 encoding per stream, shared by every range taken from it (a source file is sliced many times).
-const encoded = new WeakMap<TokenStream, Buffer>();
+// Per stream, its UTF-8 bytes, or null when its text is ASCII (then string indices are byte offsets):
+// worked out once, however many ranges are taken from it (a source file is sliced many times).
+const encoded = new WeakMap<TokenStream, Buffer | null>();
 
-function utf8Slice(stream: TokenStream, start: number, end: number): Buffer {
+function utf8Of(stream: TokenStream): Buffer | undefined {
 	let bytes = encoded.get(stream);
 	if (bytes === undefined) {
-		bytes = Buffer.from(stream.text, 'utf8');
+		const text = stream.text;
+		bytes = Buffer.byteLength(text, 'utf8') === text.length ? null : Buffer.from(text, 'utf8');
 		encoded.set(stream, bytes);
 	}
-	return bytes.subarray(start, end);
+	return bytes ?? undefined;
 }
 
 /** Tokens [from, to) of `stream` as a compact stream of their own (the wire then carries only their text). */

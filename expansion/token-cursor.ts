@@ -34,9 +34,8 @@ export class TokenCursor {
 	constructor(readonly stream: TokenStream) {
 		this.records = stream.records;
 		this.count = (stream.records.length / RECORD_WIDTH) | 0;
-		const text = stream.text;
-		this.bytes = Buffer.byteLength(text, 'utf8') === text.length ? undefined : Buffer.from(text, 'utf8');
 		this.reader = new TokenTextReader(stream);
+		this.bytes = this.reader.bytes;
 	}
 
 	/** The character of a one-character punct token, else -1. */

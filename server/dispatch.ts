@@ -88,9 +88,10 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 	const state = new SessionState();
 	const registry = new MacroRegistry();
 	// The expand methods are served in the request lane, without the connection (see request-lane.ts).
-	const methods = expandMethods(state, registry, log, false);
+	const methods = expandMethods(state, registry, log, 'alone');
 	// A batch's calls answer inline: their streams are small, and one slot per batch could not carry them all.
-	const batchMethods = expandMethods(state, registry, log, true);
+	const batchMethods = expandMethods(state, registry, log, 'batch');
+	const sourceMethods = expandMethods(state, registry, log, 'source');
 	methods.set(ExpandBatchRequest.method, {
 		type: ExpandBatchRequest.type as unknown as RequestType<unknown, unknown, unknown>,
 		serve: guard(ExpandBatchRequest.method, log, (raw: unknown) => {
@@ -113,8 +114,7 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		serve: guard(ExpandSourceRequest.method, log, (raw: unknown) => {
 			state.requireReady(ExpandSourceRequest.method);
 			const params = validateExpandSourceParams(raw);
-			startBatchMarks();
-			return serveSource(params, batchMethods).finally(() => afterCall(ExpandSourceRequest.method, log, 'protocol', 'none'));
+			return serveSource(params, sourceMethods).finally(() => afterCall(ExpandSourceRequest.method, log, 'protocol', 'none'));
 		}, 'none'),
 	});
 	// After a batch's (or a source's) reply only its mark is left: its calls repaired fds 1 and 2 and counted
@@ -188,33 +188,44 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 }
 
 /**
+ * How the expand methods are being served: `alone`, a lone request (the lane repairs fds and writes the
+ * call mark once the reply is out); `batch`, a call of a batch (answers inline, fds 1 and 2 repaired after
+ * each call, and its call mark when it wrote something: the client names a batch's culprit from the
+ * progress file and shows the stderr after the last mark); `source`, a call the engine makes inside
+ * expandSource (inline, fds 1 and 2 repaired after each call, no call marks: a crash there sends the
+ * source back to the client, which runs it call by call, so no report ever needs one call's output).
+ */
+type ServeMode = 'alone' | 'batch' | 'source';
+
+/**
  * The expand methods, by name, as the request lane serves them: params checked, the macro resolved
  * and called, the answer in its wire form (tokens may be a slot reference, see {@link WireExpansion}).
- * `inBatch`: as the calls of a batch are served (answers inline, and fds repaired after each call; a lone
- * call's are repaired by the lane once its reply is written).
  */
-function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void, inBatch: boolean): Map<string, LaneMethod> {
+function expandMethods(state: SessionState, registry: MacroRegistry, log: (line: string) => void, mode: ServeMode): Map<string, LaneMethod> {
 	const methods = new Map<string, LaneMethod>();
+	const inline = mode !== 'alone';
+	const repair = inline ? 'stdio' : 'none';
+	const mark = mode === 'alone' ? 'always' : mode === 'batch' ? 'if-written' : 'none';
 	const add = <P>(request: { method: string; type: RequestType<P, unknown, unknown> }, serve: LaneHandler): void => {
 		methods.set(request.method, { type: request.type as unknown as RequestType<unknown, unknown, unknown>, serve });
 	};
 	add(ExpandInlineRequest, guard(ExpandInlineRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandInlineRequest.method);
 		const p = validateExpandInlineParams(raw, state.bulk);
-		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
-	}, inBatch ? 'stdio' : 'none', inBatch ? 'if-written' : 'always'));
+		return state.answer(raw, inline, (sink) => expandOne(registry.resolve('inline', p.name, p.library), p, sink));
+	}, repair, mark));
 	add(ExpandAttributeRequest, guard(ExpandAttributeRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandAttributeRequest.method);
 		const p = validateExpandAttributeParams(raw, state.bulk);
-		return state.answer(raw, inBatch, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
-	}, inBatch ? 'stdio' : 'none', inBatch ? 'if-written' : 'always'));
+		return state.answer(raw, inline, (sink) => expandOne(registry.resolve('attribute', p.name, p.library), p, sink));
+	}, repair, mark));
 	add(ExpandDeriveRequest, guard(ExpandDeriveRequest.method, log, (raw: unknown) => {
 		state.requireReady(ExpandDeriveRequest.method);
 		const p = validateExpandDeriveParams(raw, state.bulk);
 		// Resolve every name first, so an unknown derive fails the request before any macro runs.
 		const targets = p.derives.map((name) => registry.resolve('derive', name, p.library));
-		return state.answer(raw, inBatch, () => expandDerives(targets, p));
-	}, inBatch ? 'stdio' : 'none', inBatch ? 'if-written' : 'always'));
+		return state.answer(raw, inline, () => expandDerives(targets, p));
+	}, repair, mark));
 	return methods;
 }
 

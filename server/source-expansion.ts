@@ -1,9 +1,10 @@
 /**
  * Serves `expandSource` (protocol/expand-source.ts): the expansion engine (expansion/, the code the
- * client's driver runs) expands the source here, and each macro call it makes goes to the handler a
- * call of a batch goes to: checked, served and answered exactly as it would be on the wire, with fds 1
- * and 2 repaired after it and its call mark written when it wrote something. Only the message each way
- * per call is gone, and the engine's work runs in the host, beside its peers in a pool.
+ * client's driver runs) expands the source here, and each macro call it makes goes to the expand
+ * method's own handler: checked, served and answered exactly as it would be on the wire, with fds 1
+ * and 2 repaired after it. Only the message each way per call is gone, and the engine's work runs in
+ * the host, beside its peers in a pool. The calls write no call marks (dispatch.ts, ServeMode): when one
+ * kills the host, the client expands the source again call by call, and that run's marks name it.
  */
 import type { ExpandResult } from '../protocol/expand.js';
 import type { ExpandSourceParams, ExpandSourceResult } from '../protocol/expand-source.js';
@@ -13,7 +14,7 @@ import { MacroRegistry } from '../expansion/macro-registry.js';
 import type { LaneMethod } from './request-lane.js';
 
 /**
- * Expands `params.text` with `methods` (the expand methods as a batch serves them). A macro's failure
+ * Expands `params.text` with `methods` (the expand methods served inline). A macro's failure
  * is a diagnostic in the result, as in the client's driver; a macro that kills the host ends the request.
  */
 export async function serveSource(params: ExpandSourceParams, methods: ReadonlyMap<string, LaneMethod>): Promise<ExpandSourceResult> {

@@ -9,7 +9,7 @@ import { RECORD_WIDTH, RecordField, type TokenStream } from '../protocol/token-s
 /** Reads token texts of one stream; build one per stream and reuse it. */
 export class TokenTextReader {
 	/** The UTF-8 bytes of the text, or undefined when the text is ASCII and string indices serve. */
-	private readonly bytes: Buffer | undefined;
+	readonly bytes: Buffer | undefined;
 
 	constructor(private readonly stream: TokenStream) {
 		const text = stream.text;
