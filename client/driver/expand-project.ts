@@ -161,16 +161,20 @@ export async function expandProject(projectDir: string, options: ExpandProjectOp
 		// Whole-file entries are keyed with every option that changes what a file expands to.
 		const fileExpansions = pool.fileExpansions(project.packages, { recursionLimit, checkOutput: options.checkOutput ?? true });
 		const hostSources = options.expandInHosts === false ? undefined : HostSources.of(pool.sourceExpander(), project.packages, recursionLimit, options.checkOutput ?? true);
-		const results = await mapWithLimit(sources, pool.size * 2, (source) =>
-			expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot, fileExpansions, hostSources }),
-		);
+		// Each file is written as soon as it is expanded, while the hosts work on the others.
+		const writer = options.write ?? true ? new OutputWriter(outDir, options.outDir === undefined, displayRoot) : undefined;
+		const results = await mapWithLimit(sources, pool.size * 2, async (source) => {
+			const result = await expandFile(source, { registry, caller: pool.caller(), recursionLimit, checkOutput: options.checkOutput, outDir, displayRoot, fileExpansions, hostSources });
+			writer?.write(result.file);
+			return result;
+		});
 
 		const manifestText = (path: string): string | undefined => project.resolved.packages.find((m) => m.manifestPath === path)?.text;
 		const diagnostics = project.warnings.map((w) => fromPackageWarning(w, displayPath(w.manifestPath, displayRoot), manifestText(w.manifestPath)));
 		diagnostics.push(...results.flatMap((r) => r.diagnostics));
 		diagnostics.push(...(await postProcessAll(pool, project, results.flatMap((r) => r.aux))));
 		const files = results.map((r) => r.file);
-		if (options.write ?? true) diagnostics.push(...(writeOutputs(files, outDir, options.outDir === undefined, displayRoot)));
+		if (writer !== undefined) diagnostics.push(...writer.diagnostics(files));
 		await cache?.flush();
 		diagnostics.push(...cacheWarnings);
 
@@ -312,27 +316,39 @@ async function postProcessAll(pool: Pick<ExpansionSession, 'libraries' | 'postPr
 	return diagnostics;
 }
 
-/** Writes every file that was read; the default output directory is emptied first so no stale file stays. */
-function writeOutputs(files: readonly ExpandedFile[], outDir: string, isDefaultOut: boolean, displayRoot: string): DriverDiagnostic[] {
-	const diagnostics: DriverDiagnostic[] = [];
-	if (isDefaultOut) rmSync(outDir, { recursive: true, force: true });
+/**
+ * Writes the expanded files, each as it comes; the default output directory is emptied first (as the
+ * writer is made, before any file is expanded), so no stale file stays. A file that cannot be written is an `io` error, reported in file order.
+ */
+class OutputWriter {
 	// Sync, as sources are read (see expandFile); each directory is made once.
-	const made = new Set<string>();
-	for (const file of files) {
-		if (!file.isReadable) continue;
+	readonly #made = new Set<string>();
+	readonly #failed = new Map<ExpandedFile, DriverDiagnostic>();
+
+	constructor(outDir: string, isDefaultOut: boolean, private readonly displayRoot: string) {
+		if (isDefaultOut) rmSync(outDir, { recursive: true, force: true });
+	}
+
+	/** Writes one file (nothing for a source that could not be read). */
+	write(file: ExpandedFile): void {
+		if (!file.isReadable) return;
 		try {
 			const dir = dirname(file.outputPath);
-			if (!made.has(dir)) {
+			if (!this.#made.has(dir)) {
 				mkdirSync(dir, { recursive: true });
-				made.add(dir);
+				this.#made.add(dir);
 			}
 			writeFileSync(file.outputPath, file.text);
 		} catch (error) {
-			const shown = displayPath(file.outputPath, displayRoot);
-			diagnostics.push({ severity: 'error', code: 'io', file: file.displayPath, message: `cannot write ${shown}: ${(error as Error).message}` });
+			const shown = displayPath(file.outputPath, this.displayRoot);
+			this.#failed.set(file, { severity: 'error', code: 'io', file: file.displayPath, message: `cannot write ${shown}: ${(error as Error).message}` });
 		}
 	}
-	return diagnostics;
+
+	/** The write errors, in the order of `files`. */
+	diagnostics(files: readonly ExpandedFile[]): DriverDiagnostic[] {
+		return files.flatMap((file) => this.#failed.get(file) ?? []);
+	}
 }
 
 /** Maps `items` with at most `limit` calls of `work` running at once; results in input order. */
