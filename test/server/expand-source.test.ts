@@ -1,8 +1,9 @@
 /**
  * expandSource through a real host process: the host runs the engine over the source and answers what
  * the engine gives with the same library called call by call (text, diagnostics, aux data, expansions),
- * in either encoding; a call the host refuses is a diagnostic in the result, as in a driver; malformed
- * params are refused naming the field, and the host keeps serving.
+ * in either encoding; a call the host refuses is a diagnostic in the result, as in a driver; wasm calls,
+ * which answer later, are awaited in order; malformed params are refused naming the field, and the host
+ * keeps serving.
  */
 import { realpathSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -63,6 +64,33 @@ describe.each(['json', 'msgpack'] as const)('expandSource over %s', (encoding) =
 		expect(diagnostics.find((d) => d.code === 'request-failed')?.message).toBe(
 			`\`missing!\` (package \`basic\`) could not be expanded: the library ${BASIC} does not provide an inline macro named missing`,
 		);
+		expect(await host.close()).toEqual({ code: 0, signal: null });
+	});
+});
+
+describe('expandSource with a wasm library', () => {
+	it('awaits each wasm call: the wasm build of the Rust fixture gives what its native build gives', async () => {
+		const host = connectHost('json');
+		running.push(host);
+		await initialize(host.connection);
+		const native = (await host.connection.sendRequest('loadLibrary', { path: fixture('librust_macros.so') })) as { library: string; macros: { name: string; kind: string }[] };
+		const wasm = (await host.connection.sendRequest('loadLibrary', { path: fixture('rust_macros.wasm') })) as { library: string; sandbox: string };
+		expect(wasm.sandbox).toBe('wasm');
+		const text = '#[instrument]\nfn f(x: felt252) -> felt252 { add!(x, 1) + count_aux!(a b) }\n#[derive(ToValue, Describe)]\nstruct P {}\nfn g() { bang_panic!(z); }\n';
+		const macros = native.macros.map((m) => ({ name: m.name, kind: m.kind }));
+		const run = (library: string) =>
+			host.connection.sendRequest('expandSource', { text, packages: [{ name: 'rust_macros', library, macros }], recursionLimit: 64, checkOutput: true }) as Promise<{
+				text: string;
+				diagnostics: unknown[];
+				aux: { library: string; value: unknown }[];
+				expansions: number;
+			}>;
+		const fromNative = await run(native.library);
+		const fromWasm = await run(wasm.library);
+		expect(fromWasm.expansions).toBe(5);
+		expect(fromWasm.text).toContain('(x) + (1)');
+		expect(fromWasm.diagnostics.length).toBeGreaterThan(0);
+		expect({ ...fromWasm, aux: fromWasm.aux.map((a) => a.value) }).toEqual({ ...fromNative, aux: fromNative.aux.map((a) => a.value) });
 		expect(await host.close()).toEqual({ code: 0, signal: null });
 	});
 });
