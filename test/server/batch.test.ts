@@ -3,13 +3,12 @@
  * (same results, same errors), in order, with records as each encoding carries them; a refused call
  * answers its own error and the batch goes on; a malformed batch is refused as a whole.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-	connectHost,
 	EMPTY,
 	fixture,
+	hostPerTest,
 	IDENT,
-	initialize,
 	LITERAL,
 	PUNCT,
 	requestError,
@@ -21,19 +20,8 @@ const ARGS = tokens([IDENT, 'a', 5], [PUNCT, ',', 6], [LITERAL, '1', 8]);
 const ITEM = tokens([IDENT, 'enum', 0], [IDENT, 'Color', 5], [PUNCT, '{', 11], [IDENT, 'Red', 13], [PUNCT, '}', 17]);
 const INVALID_PARAMS = -32602;
 
-const running: ConnectedHost[] = [];
-afterEach(() => {
-	for (const host of running.splice(0)) host.child.kill('SIGKILL');
-});
-
-async function startHost(encoding: 'json' | 'msgpack'): Promise<ConnectedHost> {
-	const host = connectHost(encoding);
-	running.push(host);
-	const init = (await initialize(host.connection)) as { capabilities: { batch?: boolean } };
-	expect(init.capabilities.batch).toBe(true);
-	await host.connection.sendRequest('loadLibrary', { path: fixture('libc_basic.so') });
-	return host;
-}
+const hosts = hostPerTest();
+const startHost = (encoding: 'json' | 'msgpack'): Promise<ConnectedHost> => hosts.start(encoding, 'batch', fixture('libc_basic.so'));
 
 /** The calls of the batch, each also sent alone for comparison. */
 const CALLS = [

@@ -6,10 +6,10 @@
  * keeps serving.
  */
 import { realpathSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expandSource } from '../../dist/expansion/expansion-engine.js';
 import { MacroRegistry } from '../../dist/expansion/macro-registry.js';
-import { connectHost, fixture, initialize, requestError, type ConnectedHost } from './harness.js';
+import { connectHost, fixture, hostPerTest, initialize, requestError, type ConnectedHost } from './harness.js';
 
 const INVALID_PARAMS = -32602;
 const BASIC = realpathSync(fixture('libc_basic.so'));
@@ -31,19 +31,8 @@ const PACKAGES = [
 ] as const;
 const SOURCE = '#[tag]\n#[derive(Named)]\nstruct S {}\nfn f() { wrap!(1 + 2); remove!(x); bail!(y); aux!(a b c); missing!(z) }\n';
 
-const running: ConnectedHost[] = [];
-afterEach(() => {
-	for (const host of running.splice(0)) host.child.kill('SIGKILL');
-});
-
-async function startHost(encoding: 'json' | 'msgpack'): Promise<ConnectedHost> {
-	const host = connectHost(encoding);
-	running.push(host);
-	const init = (await initialize(host.connection)) as { capabilities: { expandSource?: boolean } };
-	expect(init.capabilities.expandSource).toBe(true);
-	await host.connection.sendRequest('loadLibrary', { path: BASIC });
-	return host;
-}
+const hosts = hostPerTest();
+const startHost = (encoding: 'json' | 'msgpack'): Promise<ConnectedHost> => hosts.start(encoding, 'expandSource', BASIC);
 
 describe.each(['json', 'msgpack'] as const)('expandSource over %s', (encoding) => {
 	it('answers what the engine gives with the same library called call by call', async () => {
@@ -70,8 +59,7 @@ describe.each(['json', 'msgpack'] as const)('expandSource over %s', (encoding) =
 
 describe('expandSource with a wasm library', () => {
 	it('awaits each wasm call: the wasm build of the Rust fixture gives what its native build gives', async () => {
-		const host = connectHost('json');
-		running.push(host);
+		const host = hosts.keep(connectHost('json'));
 		await initialize(host.connection);
 		const native = (await host.connection.sendRequest('loadLibrary', { path: fixture('librust_macros.so') })) as { library: string; macros: { name: string; kind: string }[] };
 		const wasm = (await host.connection.sendRequest('loadLibrary', { path: fixture('rust_macros.wasm') })) as { library: string; sandbox: string };

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { afterEach, expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import {
 	createMessageConnection,
@@ -65,6 +66,34 @@ export function spawnHost(options: SpawnOptions = {}): HostProcess {
 		child.on('close', (code, signal) => resolve({ code, signal }));
 	});
 	return { child, stderr: () => stderr, exited };
+}
+
+/**
+ * Hosts that live for one test each: `start` connects one, initializes it, checks that it announces
+ * `capability`, and loads `library`; every host started (or passed to `keep`) is killed after its test.
+ */
+export function hostPerTest(): {
+	start(encoding: 'json' | 'msgpack', capability: string, library: string): Promise<ConnectedHost>;
+	keep(host: ConnectedHost): ConnectedHost;
+} {
+	const running: ConnectedHost[] = [];
+	afterEach(() => {
+		for (const host of running.splice(0)) host.child.kill('SIGKILL');
+	});
+	const keep = (host: ConnectedHost): ConnectedHost => {
+		running.push(host);
+		return host;
+	};
+	return {
+		keep,
+		async start(encoding, capability, library) {
+			const host = keep(connectHost(encoding));
+			const init = (await initialize(host.connection)) as { capabilities: Record<string, unknown> };
+			expect(init.capabilities[capability]).toBe(true);
+			await host.connection.sendRequest('loadLibrary', { path: library });
+			return host;
+		},
+	};
 }
 
 /** A host process with a JSON-RPC connection to it. */
