@@ -259,6 +259,12 @@ async function expandFile(
  * host one more death than call by call would, once per run (plus the whole-source requests already
  * queued behind it), and a hung macro one more timeout.
  */
+/**
+ * Larger sources go call by call: a whole source travels in one message, and a host refuses messages over
+ * 256 MiB at their header (a UTF-16 unit is at most 3 bytes of UTF-8, and the reply carries the text again).
+ */
+const MAX_SOURCE_CHARS = 32 * 1024 * 1024;
+
 class HostSources {
 	#failed = false;
 	/** Sources a host expanded. */
@@ -278,9 +284,9 @@ class HostSources {
 		return new HostSources(pool, wire, recursionLimit, checkOutput);
 	}
 
-	/** Expands `text` in a host; after a failure (this one or an earlier one), with `callByCall`. */
+	/** Expands `text` in a host; after a failure (this one or an earlier one), or for a huge source, with `callByCall`. */
 	async expand(text: string, callByCall: () => Promise<SourceExpansion>): Promise<SourceExpansion> {
-		if (this.#failed) return callByCall();
+		if (this.#failed || text.length > MAX_SOURCE_CHARS) return callByCall();
 		try {
 			const result = await this.pool.expandSource({ text, packages: this.packages, recursionLimit: this.recursionLimit, checkOutput: this.checkOutput });
 			this.expanded++;
