@@ -7,7 +7,7 @@ import type { ExpandAttributeParams, ExpandDeriveParams, ExpandInlineParams, Exp
 import type { InitializeResult } from '../protocol/handshake.js';
 import type { LibraryInfo, ListMacrosResult } from '../protocol/library.js';
 import type { ExpandSourceParams, ExpandSourceResult } from '../protocol/expand-source.js';
-import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, ExpandSourceRequest, ListMacrosRequest, PostProcessRequest } from '../protocol/methods.js';
+import { ExpandAttributeRequest, ExpandDeriveRequest, ExpandInlineRequest, ListMacrosRequest, PostProcessRequest } from '../protocol/methods.js';
 import type { LoadLibraryOptions } from './library-registry.js';
 import type { HostCrashError } from './errors.js';
 import type { ExpansionCache, ExpansionCacheStats } from './expansion-cache/expansion-cache.js';
@@ -141,11 +141,12 @@ export class MacroHost {
 
 	/**
 	 * Expands a whole source in the host (protocol/expand-source.ts), calls included, bypassing the
-	 * expansion cache. A crash or timeout while it runs rejects (HostCrashError, and the host restarts as
-	 * for any request): the caller then expands that source call by call, where the crash names its call.
+	 * expansion cache. The request timeout applies to each call inside it, as in a batch. A crash or timeout
+	 * while it runs rejects (HostCrashError, and the host restarts as for any request): the caller then
+	 * expands that source call by call, where the crash names its call.
 	 */
 	expandSource(params: ExpandSourceParams): Promise<ExpandSourceResult> {
-		return this.#supervisor.request(ExpandSourceRequest.type, params);
+		return this.#supervisor.expandSource(params);
 	}
 
 	/** Runs a library's post-process pass over the aux data its macros produced. */

@@ -19,10 +19,11 @@
 import { Emitter, ErrorCodes, ResponseError, type Event } from 'vscode-jsonrpc/node';
 import type { ExpandBatchResult } from '../protocol/batch.js';
 import type { DiagnosticCode, ExpandResult, Span } from '../protocol/expand.js';
+import type { ExpandSourceParams, ExpandSourceResult } from '../protocol/expand-source.js';
 import type { InitializeResult } from '../protocol/handshake.js';
 import type { LibraryInfo, MacroKind } from '../protocol/library.js';
 import { loadCodec } from '../protocol/body-codecs.js';
-import { ExpandBatchRequest, ExitNotification, LoadLibraryRequest, ShutdownRequest } from '../protocol/methods.js';
+import { ExpandBatchRequest, ExpandSourceRequest, ExitNotification, LoadLibraryRequest, ShutdownRequest } from '../protocol/methods.js';
 import { bailResult, unreadableAnswerBail } from './bail.js';
 import { batchCall, BatchOutbox, isBatchable } from './batch-outbox.js';
 import { UnreadableAnswer } from './bulk-channel.js';
@@ -92,17 +93,23 @@ interface Call {
 	readonly batchable: boolean;
 	/** The batch it was last sent in; undefined when it went alone. */
 	batch: Batch | undefined;
+	/** For an expandSource request: its number in the progress file, where the host notes each call it runs. */
+	readonly progress: Progress | undefined;
 	/** A batch it was in died with its host: from then on it is only sent alone, so a crash names it. */
 	alone: boolean;
 }
 
-/** Calls sent together in one expandBatch. */
-interface Batch {
-	/** Its number in the progress file (protocol/batch.ts). */
+/** A request whose calls the host notes in the progress file (protocol/batch.ts): a batch, or a whole source. */
+interface Progress {
+	/** Its number in the progress file. */
 	readonly id: number;
-	readonly calls: readonly Call[];
-	/** The call the progress file named when the request clock last started over for this batch. */
+	/** The call the progress file named when the request clock last started over for this request. */
 	timedIndex: number;
+}
+
+/** Calls sent together in one expandBatch. */
+interface Batch extends Progress {
+	readonly calls: readonly Call[];
 }
 
 type State = 'running' | 'recovering' | 'unavailable' | 'closed';
@@ -226,6 +233,16 @@ export class Supervisor {
 	}
 
 	/**
+	 * Sends a whole source (protocol/expand-source.ts), numbered in the progress file as a batch is, so the
+	 * request clock times each call inside it rather than the whole source. A crash or a timeout rejects it
+	 * with HostCrashError, as any request that is not an expand call.
+	 */
+	expandSource(params: ExpandSourceParams): Promise<ExpandSourceResult> {
+		const progress: Progress = { id: this.#nextProgressId(), timedIndex: 0 };
+		return this.#submit<ExpandSourceResult>(ExpandSourceRequest.type as AnyRequestType<unknown, unknown>, { ...params, id: progress.id }, undefined, undefined, progress);
+	}
+
+	/**
 	 * Lets every call already made finish (restarting the host if it must), then sends shutdown and
 	 * exit and waits for the process to end, killing it if it does not within `shutdownTimeoutMs`.
 	 * Later calls reject with HostClosedError. Idempotent: every call returns the same promise.
@@ -242,6 +259,7 @@ export class Supervisor {
 		params: unknown,
 		macro: MacroCall | undefined,
 		onAnswer: ((value: unknown) => void) | undefined,
+		progress?: Progress,
 	): Promise<R> {
 		return new Promise<R>((resolve, reject) => {
 			const call: Call = {
@@ -257,6 +275,7 @@ export class Supervisor {
 				settled: false,
 				batchable: macro !== undefined && this.#options.batch && isBatchable(params),
 				batch: undefined,
+				progress,
 				alone: false,
 			};
 			if (this.#closing) return this.#settle(call, undefined, new HostClosedError(type.method));
@@ -296,9 +315,7 @@ export class Supervisor {
 		const calls = queued.filter((call) => !call.settled && call.host === host);
 		if (host === undefined || calls.length === 0) return;
 		if (calls.length === 1) return this.#sendAlone(calls[0], host);
-		// Ids run from 1 to 2^32-1: 0 in the progress file means no batch yet.
-		this.#lastBatchId = (this.#lastBatchId % 0xffff_ffff) + 1;
-		const batch: Batch = { id: this.#lastBatchId, calls, timedIndex: 0 };
+		const batch: Batch = { id: this.#nextProgressId(), calls, timedIndex: 0 };
 		for (const call of calls) {
 			call.batch = batch;
 			call.sentSeq = ++this.#sendSeq;
@@ -320,6 +337,12 @@ export class Supervisor {
 				for (const call of calls) this.#onFailure(call, host, error);
 			},
 		);
+	}
+
+	/** The next number for the progress file: from 1 to 2^32-1, since 0 there means nothing noted yet. */
+	#nextProgressId(): number {
+		this.#lastBatchId = (this.#lastBatchId % 0xffff_ffff) + 1;
+		return this.#lastBatchId;
 	}
 
 	/**
@@ -404,12 +427,13 @@ export class Supervisor {
 		if (call.settled || this.#head() !== call || call.host !== host) return;
 		// A batch answers all at once, so its first call stays the head while the host runs the others: the
 		// clock ran for the batch. When the host has moved on to another call since the clock started, that
-		// call gets the timeout from now (so a call of a batch is killed after one to two timeouts).
-		const batch = call.batch;
-		if (batch !== undefined) {
+		// call gets the timeout from now (so a call of a batch is killed after one to two timeouts). The calls
+		// of a whole source are timed the same way.
+		const noted = call.batch ?? call.progress;
+		if (noted !== undefined) {
 			const progress = host.readBatchProgress();
-			if (progress !== undefined && progress.id === batch.id && progress.index !== batch.timedIndex) {
-				batch.timedIndex = progress.index;
+			if (progress !== undefined && progress.id === noted.id && progress.index !== noted.timedIndex) {
+				noted.timedIndex = progress.index;
 				return this.#clock.restart();
 			}
 		}

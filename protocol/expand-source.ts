@@ -8,8 +8,10 @@
  * checks, same answers, same repair of fds 1 and 2 after it), and the engine is the client's, so the
  * result is the one the client would have computed call by call, byte for byte.
  *
- * When a macro kills the host (or the request times out), the request has no answer: a client then
- * expands that source call by call, where the crash path names the culprit (client/driver/).
+ * When a macro kills the host (or a call inside hangs past the request timeout), the request has no
+ * answer: a client then expands that source call by call, where the crash path names the culprit
+ * (client/driver/). The calls inside are noted in the progress file as a batch's are, so the timeout
+ * applies to each call, not to the whole source.
  *
  * @since expandSource
  */
@@ -34,6 +36,12 @@ export interface ExpandSourceParams {
 	recursionLimit: number;
 	/** Check every REPLACE output before splicing it (the driver's `checkOutput`). */
 	checkOutput: boolean;
+	/**
+	 * The request's number (1 to 2^32-1) for the progress file, as a batch's (protocol/batch.ts): before each
+	 * call the host notes this id and the call's index there, so the client times each call, not the whole
+	 * source. Absent: the host notes no progress.
+	 */
+	id?: number;
 }
 
 /** Codes for diagnostics the driver's engine makes itself (beside the host's {@link DiagnosticCode}s). */

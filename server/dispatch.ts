@@ -114,7 +114,8 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 		serve: guard(ExpandSourceRequest.method, log, (raw: unknown) => {
 			state.requireReady(ExpandSourceRequest.method);
 			const params = validateExpandSourceParams(raw);
-			return serveSource(params, sourceMethods).finally(() => afterCall(ExpandSourceRequest.method, log, 'protocol', 'none'));
+			const word = params.id === undefined ? undefined : state.bulk?.batchProgress();
+			return serveSource(params, sourceMethods, word === undefined ? undefined : { word, id: params.id! }).finally(() => afterCall(ExpandSourceRequest.method, log, 'protocol', 'none'));
 		}, 'none'),
 	});
 	// After a batch's (or a source's) reply only its mark is left: its calls repaired fds 1 and 2 and counted

@@ -108,7 +108,7 @@ export function validateExpandBatchParams(params: unknown): { calls: BatchCall[]
 	return { calls: calls as BatchCall[], id };
 }
 
-/** expandSource: the text, the packages (each library must be loaded, which the registry checks per call), the two options. */
+/** expandSource: the text, the packages (each library must be loaded, which the registry checks per call), the options, the progress id. */
 export function validateExpandSourceParams(params: unknown): ExpandSourceParams {
 	const m = ExpandSourceRequest.method;
 	const p = object(m, params);
@@ -120,7 +120,9 @@ export function validateExpandSourceParams(params: unknown): ExpandSourceParams 
 		throw invalid(m, 'recursionLimit', 'must be an integer from 1 to 100000', limit);
 	}
 	if (typeof p.checkOutput !== 'boolean') throw invalid(m, 'checkOutput', 'must be true or false', p.checkOutput);
-	return { text: p.text, packages, recursionLimit: limit, checkOutput: p.checkOutput };
+	const id = p.id;
+	if (id !== undefined && (!isU32(id) || id === 0)) throw invalid(m, 'id', 'must be an integer from 1 to 4294967295', id);
+	return { text: p.text, packages, recursionLimit: limit, checkOutput: p.checkOutput, ...(id === undefined ? {} : { id }) };
 }
 
 const MACRO_KINDS: readonly MacroKind[] = ['inline', 'attribute', 'derive'];

@@ -15,24 +15,27 @@ import { buildAllPackages, CACHE_DIR, PACKAGES, removeTempDirs, tempDir, writeFi
 beforeAll(buildAllPackages);
 afterAll(removeTempDirs);
 
-/** A macro package shipping test/fixtures' libc_basic.so prebuilt (wrap, remove, bail, aux, tag, Named, bang_*). */
-function basicMacrosPackage(): string {
-	const dir = tempDir('basic-macros');
-	writeFiles(dir, { 'Scarb.toml': '[package]\nname = "basic_macros"\nversion = "0.1.0"\n\n[cairo-plugin]\n' });
+/** A macro package named `name` shipping a compiled fixture of test/fixtures/c prebuilt. */
+function prebuiltPackage(name: string, library: string): { name: string; dir: string } {
+	const dir = tempDir(name);
+	writeFiles(dir, { 'Scarb.toml': `[package]\nname = "${name}"\nversion = "0.1.0"\n\n[cairo-plugin]\n` });
 	const libraryDir = join(dir, 'target', 'scarb', 'cairo-plugin');
 	mkdirSync(libraryDir, { recursive: true });
-	copyFileSync(fixture('libc_basic.so'), join(libraryDir, `basic_macros_v0.1.0_${hostTargetTriple()}.${sharedLibraryExtension()}`));
-	return dir;
+	copyFileSync(fixture(library), join(libraryDir, `${name}_v0.1.0_${hostTargetTriple()}.${sharedLibraryExtension()}`));
+	return { name, dir };
 }
 
-/** A project depending on the named driver fixture packages, and on basic_macros when `basic` is given. */
-function project(deps: readonly (keyof typeof PACKAGES)[], sources: Record<string, string>, basic?: string): string {
+/** basic_macros: libc_basic.so (wrap, remove, bail, aux, tag, Named, bang_*). */
+const basicMacrosPackage = () => prebuiltPackage('basic_macros', 'libc_basic.so');
+
+/** A project depending on the named driver fixture packages, and on a prebuilt package when one is given. */
+function project(deps: readonly (keyof typeof PACKAGES)[], sources: Record<string, string>, prebuilt?: { name: string; dir: string }): string {
 	const dir = tempDir('host-sources');
 	const lines = deps.map((name) => `${name} = { path = "${relative(dir, PACKAGES[name])}" }`);
 	let tool = '';
-	if (basic !== undefined) {
-		lines.push(`basic_macros = { path = "${relative(dir, basic)}" }`);
-		tool = '\n[tool.scarb]\nallow-prebuilt-plugins = ["basic_macros"]\n';
+	if (prebuilt !== undefined) {
+		lines.push(`${prebuilt.name} = { path = "${relative(dir, prebuilt.dir)}" }`);
+		tool = `\n[tool.scarb]\nallow-prebuilt-plugins = ["${prebuilt.name}"]\n`;
 	}
 	writeFiles(dir, { 'Scarb.toml': `[package]\nname = "app"\nversion = "0.1.0"\n\n[dependencies]\n${lines.join('\n')}\n${tool}`, ...sources });
 	return dir;
@@ -103,6 +106,16 @@ describe('expandSource in expand-project', () => {
 		expect(atCalls.map((d) => d.code)).toEqual(['timeout']);
 		expect(atCalls[0].macro).toEqual({ kind: 'inline', name: 'bang_hang', package: 'basic_macros' });
 		expect(run.files.find((f) => f.relativePath === 'src/lib.cairo')?.text).toBe('fn l() { (0); }\n');
+	});
+
+	it('the request timeout applies to each call inside a whole source, not to the whole source', async () => {
+		// Three calls of 600 ms each, under a 1,000 ms timeout: no call is too slow, the source as a whole would be.
+		const dir = project([], { 'src/lib.cairo': 'fn s() { fault_sleeps!(a); fault_sleeps!(b); fault_sleeps!(c); }\n' }, prebuiltPackage('fault_macros', 'libc_faults.so'));
+		const run = await expand(dir, { jobs: 1, host: { requestTimeoutMs: 1000 } });
+		expect(run.sourcesInHosts).toBe(1);
+		expect(run.diagnostics).toEqual([]);
+		expect(run.files[0].text).toBe('fn s() { fault_sleeps!(a); fault_sleeps!(b); fault_sleeps!(c); }\n');
+		expect(run.files[0].expansions).toBe(3);
 	});
 
 	it("a macro's printf to stdout inside a whole source reaches the log, not the protocol", async () => {

@@ -103,6 +103,7 @@ describe('malformed expandSource params are refused, naming the field, and the h
 		],
 		['recursionLimit zero', { ...good, recursionLimit: 0 }, 'expandSource: params.recursionLimit must be an integer from 1 to 100000, got number 0'],
 		['checkOutput missing', { ...good, checkOutput: undefined }, 'expandSource: params.checkOutput must be true or false, got nothing (the field is missing)'],
+		['progress id zero', { ...good, id: 0 }, 'expandSource: params.id must be an integer from 1 to 4294967295, got number 0'],
 	])('%s', async (_label, params, message) => {
 		const host = await startHost('json');
 		expect(await requestError(host.connection, 'expandSource', params)).toEqual({ code: INVALID_PARAMS, message });
