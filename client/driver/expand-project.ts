@@ -277,9 +277,10 @@ class HostSources {
 		private readonly checkOutput: boolean,
 	) {}
 
-	/** The route, when `pool` serves whole sources (see ExpansionSession.sourceExpander). */
+	/** The route, when `pool` serves whole sources (see ExpansionSession.sourceExpander) and some package provides macros. */
 	static of(pool: HostPool | undefined, packages: readonly RegistryPackage[], recursionLimit: number, checkOutput: boolean): HostSources | undefined {
-		if (pool === undefined) return undefined;
+		// With no macro at all the engine makes no call: no need to send the sources anywhere.
+		if (pool === undefined || packages.every((p) => p.macros.length === 0)) return undefined;
 		const wire = packages.map((p) => ({ name: p.name, library: p.library, macros: p.macros.map((m) => ({ name: m.name, kind: m.kind })) }));
 		return new HostSources(pool, wire, recursionLimit, checkOutput);
 	}
