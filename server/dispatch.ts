@@ -108,7 +108,8 @@ export function serve(reader: MessageReader, writer: MessageWriter, options: Ser
 			return result;
 		}, 'none'),
 	});
-	// A whole source: the engine runs here, and its calls are served as a batch's are (see source-expansion.ts).
+	// A whole source: the engine runs here, and each call it makes goes to its method's own handler, served
+	// inline with no call mark (ServeMode 'source'); the protocol's fds are checked once, before the reply.
 	methods.set(ExpandSourceRequest.method, {
 		type: ExpandSourceRequest.type as unknown as RequestType<unknown, unknown, unknown>,
 		serve: guard(ExpandSourceRequest.method, log, (raw: unknown) => {

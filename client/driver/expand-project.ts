@@ -252,6 +252,12 @@ async function expandFile(
 }
 
 /**
+ * Larger sources go call by call: a whole source travels in one message, and a host refuses messages over
+ * 256 MiB at their header (a UTF-16 unit is at most 3 bytes of UTF-8, and the reply carries the text again).
+ */
+const MAX_SOURCE_CHARS = 32 * 1024 * 1024;
+
+/**
  * Whole sources expanded in the hosts (HostPool.expandSource): one request per file, the engine and the
  * macro calls in the host. The first request that fails turns the route off for the rest of the run, and
  * each source whose request failed is expanded here, call by call: the crash path then answers the call
@@ -259,12 +265,6 @@ async function expandFile(
  * host one more death than call by call would, once per run (plus the whole-source requests already
  * queued behind it), and a hung macro one more timeout.
  */
-/**
- * Larger sources go call by call: a whole source travels in one message, and a host refuses messages over
- * 256 MiB at their header (a UTF-16 unit is at most 3 bytes of UTF-8, and the reply carries the text again).
- */
-const MAX_SOURCE_CHARS = 32 * 1024 * 1024;
-
 class HostSources {
 	#failed = false;
 	/** Sources a host expanded. */
@@ -325,7 +325,8 @@ async function postProcessAll(pool: Pick<ExpansionSession, 'libraries' | 'postPr
 
 /**
  * Writes the expanded files, each as it comes; the default output directory is emptied first (as the
- * writer is made, before any file is expanded), so no stale file stays. A file that cannot be written is an `io` error, reported in file order.
+ * writer is made, before any file is expanded), so no stale file stays. A file that cannot be written is
+ * an `io` error, reported in file order.
  */
 class OutputWriter {
 	// Sync, as sources are read (see expandFile); each directory is made once.
