@@ -31,21 +31,45 @@ export async function serveSource(params: ExpandSourceParams, methods: ReadonlyM
 
 /**
  * A MacroCaller that serves each call in this process; a refused call rejects with the error its request
- * would get. Before each call it notes the request's id and the call's index in `progress`, as a batch does:
- * the client's request clock then times each call (client/supervisor.ts).
+ * would get. The engine asks for every call of a level at once, but they run one at a time, in that order,
+ * as on the wire: a wasm call answers later, and the calls behind it wait for it (the sandbox times each
+ * call from when it is sent, so a call queued behind another must not be sent yet). Before each call starts,
+ * it notes the request's id and the call's index in `progress`, as a batch does: the client's request clock
+ * then times each call (client/supervisor.ts).
  */
 function inProcessCaller(methods: ReadonlyMap<string, LaneMethod>, progress: BatchProgress | undefined): MacroCaller {
 	let index = 0;
-	const call = (method: string, params: unknown): Promise<ExpandResult> => {
+	// Settles once the calls made so far have answered; undefined while none is waiting (native calls answer at once).
+	let queue: Promise<unknown> | undefined;
+	const serve = (method: string, params: unknown): ExpandResult | Promise<ExpandResult> => {
 		if (progress !== undefined) {
 			progress.word[0] = progress.id;
 			progress.word[1] = index++;
 		}
+		return methods.get(method)!.serve(params) as ExpandResult | Promise<ExpandResult>;
+	};
+	const wait = (pending: Promise<unknown>): void => {
+		const settled: Promise<unknown> = pending.then(
+			() => void (queue === settled && (queue = undefined)),
+			() => void (queue === settled && (queue = undefined)),
+		);
+		queue = settled;
+	};
+	const call = (method: string, params: unknown): Promise<ExpandResult> => {
+		if (queue !== undefined) {
+			const later = queue.then(() => serve(method, params));
+			wait(later);
+			return later;
+		}
+		let value: ExpandResult | Promise<ExpandResult>;
 		try {
-			return Promise.resolve(methods.get(method)!.serve(params) as ExpandResult | Promise<ExpandResult>);
+			value = serve(method, params);
 		} catch (error) {
 			return Promise.reject(error);
 		}
+		if (!(value instanceof Promise)) return Promise.resolve(value);
+		wait(value);
+		return value;
 	};
 	return {
 		expandInline: (params) => call(ExpandInlineRequest.method, params),

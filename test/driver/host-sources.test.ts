@@ -15,13 +15,15 @@ import { buildAllPackages, CACHE_DIR, PACKAGES, removeTempDirs, tempDir, writeFi
 beforeAll(buildAllPackages);
 afterAll(removeTempDirs);
 
-/** A macro package named `name` shipping a compiled fixture of test/fixtures/c prebuilt. */
+/** A macro package named `name` shipping a compiled fixture (test/fixtures/build/) prebuilt: a shared object, or a `.wasm` module. */
 function prebuiltPackage(name: string, library: string): { name: string; dir: string } {
 	const dir = tempDir(name);
-	writeFiles(dir, { 'Scarb.toml': `[package]\nname = "${name}"\nversion = "0.1.0"\n\n[cairo-plugin]\n` });
+	const isWasm = library.endsWith('.wasm');
+	writeFiles(dir, { 'Scarb.toml': `[package]\nname = "${name}"\nversion = "0.1.0"\n\n[cairo-plugin]\n${isWasm ? 'target = "wasm"\n' : ''}` });
 	const libraryDir = join(dir, 'target', 'scarb', 'cairo-plugin');
 	mkdirSync(libraryDir, { recursive: true });
-	copyFileSync(fixture(library), join(libraryDir, `${name}_v0.1.0_${hostTargetTriple()}.${sharedLibraryExtension()}`));
+	const file = isWasm ? `${name}_v0.1.0_wasm32-unknown-unknown.wasm` : `${name}_v0.1.0_${hostTargetTriple()}.${sharedLibraryExtension()}`;
+	copyFileSync(fixture(library), join(libraryDir, file));
 	return { name, dir };
 }
 
@@ -116,6 +118,22 @@ describe('expandSource in expand-project', () => {
 		expect(run.diagnostics).toEqual([]);
 		expect(run.files[0].text).toBe('fn s() { fault_sleeps!(a); fault_sleeps!(b); fault_sleeps!(c); }\n');
 		expect(run.files[0].expansions).toBe(3);
+	});
+
+	it('wasm calls inside a whole source run one at a time: each hung call gets its own timeout, as call by call', { timeout: 60_000 }, async () => {
+		// The host stops a wasm call 900 ms in (below the 1,000 ms request timeout); three of them take longer
+		// than two request timeouts, which only the per-call clock lets through.
+		const dir = project([], { 'src/lib.cairo': 'fn h() { wasm_hang!(a); wasm_hang!(b); wasm_hang!(c); }\n' }, prebuiltPackage('misbehave', 'wasm_misbehave.wasm'));
+		const inHosts = await expand(dir, { jobs: 1, host: { requestTimeoutMs: 1000 } });
+		const callByCall = await expand(dir, { jobs: 1, host: { requestTimeoutMs: 1000 }, expandInHosts: false });
+		expect(inHosts.sourcesInHosts).toBe(1);
+		expect(inHosts.diagnostics.map((d) => [d.code, d.span?.start])).toEqual([
+			['timeout', 9],
+			['timeout', 24],
+			['timeout', 39],
+		]);
+		expect(inHosts.diagnostics[0].message).toContain('timed out after 900 ms');
+		expect(outcome(inHosts)).toEqual(outcome(callByCall));
 	});
 
 	it("a macro's printf to stdout inside a whole source reaches the log, not the protocol", async () => {
