@@ -9,6 +9,7 @@
  */
 import { RECORD_WIDTH, RecordField, type TokenStream } from '../protocol/token-stream.js';
 import { allocRecords } from '../tokens/record-pool.js';
+import { textReader } from '../tokens/token-text.js';
 
 /** Concatenates token ranges into a new compact stream; build() hands it over once. */
 export class TokenStreamBuilder {
@@ -40,7 +41,8 @@ export class TokenStreamBuilder {
 			if (end > high) high = end;
 		}
 		const rebase = this.textBytes - low;
-		const bytes = utf8Of(stream);
+		// One reader per stream, however many ranges are taken from it (a source file is sliced many times).
+		const bytes = textReader(stream).bytes;
 		if (bytes === undefined) this.chunks.push(stream.text.slice(low, high));
 		else {
 			this.chunks.push(bytes.subarray(low, high));
@@ -97,20 +99,6 @@ export class TokenStreamBuilder {
 }
 
 const EMPTY = new Uint32Array(0);
-
-// Per stream, its UTF-8 bytes, or null when its text is ASCII (then string indices are byte offsets):
-// worked out once, however many ranges are taken from it (a source file is sliced many times).
-const encoded = new WeakMap<TokenStream, Buffer | null>();
-
-function utf8Of(stream: TokenStream): Buffer | undefined {
-	let bytes = encoded.get(stream);
-	if (bytes === undefined) {
-		const text = stream.text;
-		bytes = Buffer.byteLength(text, 'utf8') === text.length ? null : Buffer.from(text, 'utf8');
-		encoded.set(stream, bytes);
-	}
-	return bytes ?? undefined;
-}
 
 /** Tokens [from, to) of `stream` as a compact stream of their own (the wire then carries only their text). */
 export function compactTokens(stream: TokenStream, from: number, to: number): TokenStream {

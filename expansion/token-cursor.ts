@@ -5,7 +5,7 @@
  */
 import { RECORD_WIDTH, RecordField, SPAN_CALL_SITE, TokenKind, type TokenStream } from '../protocol/token-stream.js';
 import type { Span } from '../protocol/expand.js';
-import { TokenTextReader } from '../tokens/token-text.js';
+import { textReader, type TokenTextReader } from '../tokens/token-text.js';
 
 /** Character codes of the punctuation the finder looks for. */
 export const Char = {
@@ -34,7 +34,7 @@ export class TokenCursor {
 	constructor(readonly stream: TokenStream) {
 		this.records = stream.records;
 		this.count = (stream.records.length / RECORD_WIDTH) | 0;
-		this.reader = new TokenTextReader(stream);
+		this.reader = textReader(stream);
 		this.bytes = this.reader.bytes;
 	}
 

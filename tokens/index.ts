@@ -4,6 +4,6 @@
  */
 export { tokenize, sliceTokens, type FlatTokenStream, type TokenizeOptions, type TokenizeResult, type TokenizeError } from './tokenizer.js';
 export { printTokens, type PrintOptions } from './token-printer.js';
-export { TokenTextReader, tokenText } from './token-text.js';
+export { TokenTextReader, textReader, tokenText } from './token-text.js';
 export { LineIndex, type LineColumn } from './line-index.js';
 export { checkTokenStream, type TokenStreamProblem } from './output-check.js';

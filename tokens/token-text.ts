@@ -34,15 +34,20 @@ export class TokenTextReader {
 
 const readers = new WeakMap<TokenStream, TokenTextReader>();
 
-/**
- * Text of token `index` of `stream`. Convenient off hot paths; the stream's reader is cached,
- * so calling it for every token encodes the text only once.
- */
-export function tokenText(stream: TokenStream, index: number): string {
+/** The reader of `stream`, made once per stream: its text is encoded (or found to be ASCII) only once. */
+export function textReader(stream: TokenStream): TokenTextReader {
 	let reader = readers.get(stream);
 	if (reader === undefined) {
 		reader = new TokenTextReader(stream);
 		readers.set(stream, reader);
 	}
-	return reader.text(index);
+	return reader;
+}
+
+/**
+ * Text of token `index` of `stream`. Convenient off hot paths; the stream's reader is cached,
+ * so calling it for every token encodes the text only once.
+ */
+export function tokenText(stream: TokenStream, index: number): string {
+	return textReader(stream).text(index);
 }
