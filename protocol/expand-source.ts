@@ -26,13 +26,16 @@ export interface SourcePackage {
 	macros: { name: string; kind: MacroKind }[];
 }
 
+/** The deepest recursion limit a driver (and so this request) accepts. */
+export const MAX_RECURSION_LIMIT = 100_000;
+
 /** Parameters for an {@link ExpandSourceRequest} (methods.ts). */
 export interface ExpandSourceParams {
 	/** The source text. */
 	text: string;
 	/** The packages whose macros the source may call, in load order (the driver's registry). */
 	packages: SourcePackage[];
-	/** How deep macro output may keep calling macros (1 to 100,000). */
+	/** How deep macro output may keep calling macros (1 to {@link MAX_RECURSION_LIMIT}). */
 	recursionLimit: number;
 	/** Check every REPLACE output before splicing it (the driver's `checkOutput`). */
 	checkOutput: boolean;

@@ -14,7 +14,7 @@ import type { InitializeParams } from '../protocol/handshake.js';
 import type { LoadLibraryParams } from '../protocol/library.js';
 import { checkBulkRef, isBulkTokenStream } from '../protocol/bulk.js';
 import { BatchMethod, type BatchCall } from '../protocol/batch.js';
-import type { ExpandSourceParams, SourcePackage } from '../protocol/expand-source.js';
+import { MAX_RECURSION_LIMIT, type ExpandSourceParams, type SourcePackage } from '../protocol/expand-source.js';
 import type { MacroKind } from '../protocol/library.js';
 import {
 	ExpandAttributeRequest,
@@ -116,8 +116,8 @@ export function validateExpandSourceParams(params: unknown): ExpandSourceParams 
 	if (!Array.isArray(p.packages)) throw invalid(m, 'packages', 'must be an array of packages {name, library, macros}', p.packages);
 	const packages = p.packages.map((value, i) => sourcePackage(m, value, `packages[${i}]`));
 	const limit = p.recursionLimit;
-	if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) {
-		throw invalid(m, 'recursionLimit', 'must be an integer from 1 to 100000', limit);
+	if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_RECURSION_LIMIT) {
+		throw invalid(m, 'recursionLimit', `must be an integer from 1 to ${MAX_RECURSION_LIMIT}`, limit);
 	}
 	if (typeof p.checkOutput !== 'boolean') throw invalid(m, 'checkOutput', 'must be true or false', p.checkOutput);
 	const id = p.id;

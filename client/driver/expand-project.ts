@@ -18,7 +18,7 @@ import { countSeverities, inFile, type DriverDiagnostic } from '../../expansion/
 import { fromPackageWarning } from './package-diagnostics.js';
 import { DEFAULT_RECURSION_LIMIT, expandSource, type AuxEntry, type MacroCaller, type SourceExpansion } from '../../expansion/expansion-engine.js';
 import { MacroRegistry, type RegistryPackage } from '../../expansion/macro-registry.js';
-import type { SourcePackage } from '../../protocol/expand-source.js';
+import { MAX_RECURSION_LIMIT, type SourcePackage } from '../../protocol/expand-source.js';
 import type { HostPool } from '../host-pool.js';
 import { findSourceFiles, type SourceFileEntry } from './source-files.js';
 
@@ -202,8 +202,8 @@ export function validateOutDir(projectRoot: string, outDir: string): void {
 
 /** Checks a recursion limit: a whole number from 1. */
 export function validateRecursionLimit(limit: number): number {
-	if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
-		throw new TypeError(`The "recursionLimit" option must be a whole number from 1 to 100000, got ${JSON.stringify(limit)} (${typeof limit})`);
+	if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECURSION_LIMIT) {
+		throw new TypeError(`The "recursionLimit" option must be a whole number from 1 to ${MAX_RECURSION_LIMIT}, got ${JSON.stringify(limit)} (${typeof limit})`);
 	}
 	return limit;
 }
