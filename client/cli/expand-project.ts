@@ -5,6 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MAX_RECURSION_LIMIT } from '../../protocol/expand-source.js';
 import type { DriverDiagnostic } from '../../expansion/diagnostics.js';
 import type { ProjectExpansion } from '../driver/expand-project.js';
 import type { LoadedProject } from '../packages/load-project.js';
@@ -72,7 +73,7 @@ export async function runExpandProject(argv: string[], io: CliIo): Promise<numbe
 	const projectDir = positionals[0]!;
 	const format = parseMessageFormat(values['message-format'], 'expand-project', values.json);
 	const jobs = parseWholeNumber('expand-project', '--jobs', values.jobs, 1, 256);
-	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, 100_000);
+	const recursionLimit = parseWholeNumber('expand-project', '--recursion-limit', values['recursion-limit'], 1, MAX_RECURSION_LIMIT);
 	const requestTimeoutMs = parseWholeNumber('expand-project', '--timeout-ms', values['timeout-ms'], 1, 2_147_483_647);
 	const expansionCache = parseCacheFlags('expand-project', values);
 	const output = parseOutputFlags(values, 'expand-project', process.stderr.isTTY === true);
